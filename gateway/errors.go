@@ -1,0 +1,104 @@
+package gateway
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind says what sort of failure an Error is. Exactly one place (the HTTP
+// adapter) turns a Kind into a status code; everything else only sets it.
+type Kind int
+
+const (
+	KindInternal      Kind = iota // a bug or a broken dependency: 500
+	KindInvalid                   // the input is malformed: 400
+	KindUnauthorized              // no or wrong credentials: 401
+	KindForbidden                 // credentials fine, action not allowed: 403
+	KindNotFound                  // no such thing (or not yours): 404
+	KindConflict                  // it exists already / state does not allow it: 409
+	KindUnprocessable             // well-formed but breaks a rule (password policy): 422
+	KindRateLimited               // too many attempts: 429
+	KindUnavailable               // the store or a dependency is down: 503
+)
+
+// Error is the error value of the domain: a kind, a stable machine code and
+// a message safe to show to the caller. Err, when set, is the cause; it is
+// for logs and never reaches a client.
+type Error struct {
+	Kind    Kind
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf makes an *Error with a formatted message.
+func Errorf(kind Kind, code, format string, args ...any) *Error {
+	return &Error{Kind: kind, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Internal wraps an unexpected failure; the caller sees only a generic text.
+func Internal(err error) *Error {
+	return &Error{Kind: KindInternal, Code: "internal", Message: "internal error", Err: err}
+}
+
+// ErrorKind returns the kind of err, KindInternal for foreign errors.
+func ErrorKind(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindInternal
+}
+
+// ErrorCode returns the stable code of err, "internal" for foreign errors.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return "internal"
+}
+
+// ErrNotFound is what stores return when a row does not exist.
+var ErrNotFound = &Error{Kind: KindNotFound, Code: "not_found", Message: "not found"}
+
+// IsNotFound reports whether err means "no such row".
+func IsNotFound(err error) bool { return ErrorKind(err) == KindNotFound }
+
+// SendError is how a channel reports a failed send. The channel classifies
+// (Temporary or not); only the outbox worker decides to retry or give up.
+type SendError struct {
+	Temporary bool
+	// Code keeps the provider's own code: "21211" for Twilio, "550 5.1.1"
+	// for SMTP, "timeout", "connect" for the network.
+	Code string
+	// Detail is the provider's text, free of secrets.
+	Detail string
+}
+
+func (e *SendError) Error() string {
+	kind := "permanent"
+	if e.Temporary {
+		kind = "temporary"
+	}
+	return fmt.Sprintf("%s send failure %s: %s", kind, e.Code, e.Detail)
+}
+
+// AsSendError returns err as a *SendError; an unclassified error counts as
+// temporary, since a retry costs less than a lost password.
+func AsSendError(err error) *SendError {
+	var se *SendError
+	if errors.As(err, &se) {
+		return se
+	}
+	return &SendError{Temporary: true, Code: "unknown", Detail: err.Error()}
+}

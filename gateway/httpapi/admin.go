@@ -1,0 +1,335 @@
+package httpapi
+
+import (
+	"crypto/subtle"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+func (s *Server) routesAdmin() {
+	a := s.app.Group("/admin/api", s.adminAuth)
+	a.Post("/tenants", s.createTenant)
+	a.Patch("/settings", s.patchSettings)
+	a.Get("/settings", s.getSettings)
+	a.Post("/personnel", s.createPerson)
+	a.Get("/personnel", s.listPersonnel)
+	a.Get("/personnel/:id", s.getPerson)
+	a.Patch("/personnel/:id", s.patchPerson)
+	a.Delete("/personnel/:id", s.deletePerson)
+	a.Get("/resets", s.listResets)
+	a.Get("/resets/:id", s.getReset)
+}
+
+const actorKey = "actor"
+
+// adminAuth checks the bearer token in constant time. No token configured
+// means no admin API.
+func (s *Server) adminAuth(c *fiber.Ctx) error {
+	h := c.Get(fiber.HeaderAuthorization)
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if s.token == "" || !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1 {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="resetgw admin"`)
+		return gateway.Errorf(gateway.KindUnauthorized, "unauthorized", "a valid admin token is required")
+	}
+	c.Locals(actorKey, gateway.Actor{Kind: gateway.ActorAdmin, ID: "token", IP: c.IP()})
+	return c.Next()
+}
+
+func actor(c *fiber.Ctx) gateway.Actor {
+	a, _ := c.Locals(actorKey).(gateway.Actor)
+	return a
+}
+
+func pathID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, gateway.Errorf(gateway.KindNotFound, "not_found", "no such record")
+	}
+	return id, nil
+}
+
+func paging(c *fiber.Ctx) (limit, offset int) {
+	limit, _ = strconv.Atoi(c.Query("limit"))
+	offset, _ = strconv.Atoi(c.Query("offset"))
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	return limit, max(offset, 0)
+}
+
+// tenantJSON shows a tenant's settings; secrets only as "configured".
+func tenantJSON(t *gateway.Tenant) fiber.Map {
+	m := fiber.Map{
+		"id": t.ID, "slug": t.Slug, "name": t.Name, "allow_mobile_reset": t.AllowMobileReset,
+		"keep_original": t.KeepOriginal, "must_change": t.MustChange,
+		"reset_ttl_hours": t.ResetTTL.Hours(), "sms_countries": t.SMSCountries,
+		"min_password_length": t.MinPasswordLength,
+		"smtp":                fiber.Map{"configured": t.SMTP != nil},
+		"twilio":              fiber.Map{"configured": t.Twilio.Configured()},
+	}
+	if t.SMTP != nil {
+		m["smtp"] = fiber.Map{"configured": true, "from": t.SMTP.From}
+	}
+	if t.Twilio != nil {
+		m["twilio"] = fiber.Map{"configured": t.Twilio.Configured(), "account_sid": t.Twilio.AccountSID,
+			"from": t.Twilio.From, "messaging_service_sid": t.Twilio.MessagingServiceSID}
+	}
+	return m
+}
+
+type tenantBody struct {
+	Slug             string `json:"slug"`
+	Name             string `json:"name"`
+	AllowMobileReset *bool  `json:"allow_mobile_reset"`
+}
+
+func (s *Server) createTenant(c *fiber.Ctx) error {
+	var b tenantBody
+	if err := decodeJSON(c.Body(), &b); err != nil {
+		return err
+	}
+	t, err := s.svc.CreateTenant(c.UserContext(), actor(c), gateway.TenantInput{
+		Slug: b.Slug, Name: b.Name, AllowMobileReset: b.AllowMobileReset})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(tenantJSON(t))
+}
+
+type settingsBody struct {
+	Name              *string                 `json:"name"`
+	AllowMobileReset  *bool                   `json:"allow_mobile_reset"`
+	KeepOriginal      *bool                   `json:"keep_original"`
+	MustChange        *bool                   `json:"must_change"`
+	ResetTTLHours     *float64                `json:"reset_ttl_hours"`
+	SMSCountries      []string                `json:"sms_countries"`
+	MinPasswordLength *int                    `json:"min_password_length"`
+	SMTP              *gateway.SMTPProfile    `json:"smtp"`
+	Twilio            *gateway.TwilioSettings `json:"twilio"`
+}
+
+func (s *Server) patchSettings(c *fiber.Ctx) error {
+	var b settingsBody
+	if err := decodeJSON(c.Body(), &b); err != nil {
+		return err
+	}
+	p := gateway.SettingsPatch{Name: b.Name, AllowMobileReset: b.AllowMobileReset, KeepOriginal: b.KeepOriginal,
+		MustChange: b.MustChange, SMSCountries: b.SMSCountries, MinPasswordLength: b.MinPasswordLength,
+		SMTP: b.SMTP, Twilio: b.Twilio}
+	if b.ResetTTLHours != nil {
+		d := time.Duration(*b.ResetTTLHours * float64(time.Hour))
+		p.ResetTTL = &d
+	}
+	t, err := s.svc.UpdateSettings(c.UserContext(), actor(c), c.Query("tenant"), p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(tenantJSON(t))
+}
+
+func (s *Server) getSettings(c *fiber.Ctx) error {
+	t, err := s.svc.Tenant(c.UserContext(), c.Query("tenant"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(tenantJSON(t))
+}
+
+type phoneJSON struct {
+	Number   string `json:"number"`
+	Type     string `json:"type"`
+	Carrier  string `json:"carrier,omitempty"`
+	OptedOut bool   `json:"opted_out,omitempty"`
+}
+
+type personBody struct {
+	Tenant           string      `json:"tenant"`
+	Name             string      `json:"name"`
+	Email            string      `json:"email"`
+	Status           string      `json:"status"`
+	MobileAccess     *bool       `json:"mobile_access"`
+	AllowMobileReset *bool       `json:"allow_mobile_reset"`
+	Password         string      `json:"password"`
+	MustChange       bool        `json:"must_change"`
+	Locale           string      `json:"locale"`
+	Phones           []phoneJSON `json:"phones"`
+}
+
+func phoneInputs(in []phoneJSON) []gateway.PhoneInput {
+	out := make([]gateway.PhoneInput, 0, len(in))
+	for _, p := range in {
+		out = append(out, gateway.PhoneInput{Number: p.Number, Type: p.Type, Carrier: p.Carrier})
+	}
+	return out
+}
+
+func personJSON(p *gateway.Person) fiber.Map {
+	phones := make([]phoneJSON, 0, len(p.Phones))
+	for _, ph := range p.Phones {
+		phones = append(phones, phoneJSON{Number: ph.Number, Type: string(ph.Type), Carrier: ph.Carrier, OptedOut: ph.OptedOut})
+	}
+	return fiber.Map{
+		"id": p.ID, "tenant_id": p.TenantID, "name": p.Name, "email": p.Email, "status": p.Status,
+		"mobile_access": p.MobileAccess, "allow_mobile_reset": p.AllowMobileReset,
+		"must_change": p.MustChange, "locale": p.Locale, "has_password": p.PasswordHash != "",
+		"phones": phones, "created_at": p.CreatedAt, "updated_at": p.UpdatedAt,
+	}
+}
+
+func (s *Server) createPerson(c *fiber.Ctx) error {
+	var b personBody
+	if err := decodeJSON(c.Body(), &b); err != nil {
+		return err
+	}
+	p, err := s.svc.CreatePerson(c.UserContext(), actor(c), gateway.PersonInput{
+		Tenant: b.Tenant, Name: b.Name, Email: b.Email, Status: b.Status, MobileAccess: b.MobileAccess,
+		AllowMobileReset: b.AllowMobileReset, Password: b.Password, MustChange: b.MustChange,
+		Locale: b.Locale, Phones: phoneInputs(b.Phones),
+	})
+	if err != nil {
+		return err
+	}
+	m := personJSON(p)
+	return c.Status(fiber.StatusCreated).JSON(m)
+}
+
+func (s *Server) getPerson(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	p, err := s.svc.Person(c.UserContext(), actor(c), c.Query("tenant"), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(personJSON(p))
+}
+
+func (s *Server) listPersonnel(c *fiber.Ctx) error {
+	limit, offset := paging(c)
+	q := c.Query("q")
+	if q == "" {
+		q = c.Query("search")
+	}
+	ps, err := s.svc.ListPersonnel(c.UserContext(), actor(c), c.Query("tenant"), q, limit, offset)
+	if err != nil {
+		return err
+	}
+	out := make([]fiber.Map, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, personJSON(p))
+	}
+	return c.JSON(fiber.Map{"personnel": out})
+}
+
+type personPatchBody struct {
+	Name             *string      `json:"name"`
+	Email            *string      `json:"email"`
+	Status           *string      `json:"status"`
+	MobileAccess     *bool        `json:"mobile_access"`
+	AllowMobileReset *bool        `json:"allow_mobile_reset"`
+	Locale           *string      `json:"locale"`
+	Phones           *[]phoneJSON `json:"phones"`
+}
+
+func (s *Server) patchPerson(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var b personPatchBody
+	if err := decodeJSON(c.Body(), &b); err != nil {
+		return err
+	}
+	p := gateway.PersonPatch{Name: b.Name, Email: b.Email, Status: b.Status, MobileAccess: b.MobileAccess,
+		AllowMobileReset: b.AllowMobileReset, Locale: b.Locale}
+	if b.Phones != nil {
+		in := phoneInputs(*b.Phones)
+		p.Phones = &in
+	}
+	person, err := s.svc.UpdatePerson(c.UserContext(), actor(c), c.Query("tenant"), id, p)
+	if err != nil {
+		return err
+	}
+	return c.JSON(personJSON(person))
+}
+
+func (s *Server) deletePerson(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.DeletePerson(c.UserContext(), actor(c), c.Query("tenant"), id); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func resetJSON(r *gateway.ResetRequest) fiber.Map {
+	ds := make([]fiber.Map, 0, len(r.Deliveries))
+	for _, d := range r.Deliveries {
+		m := fiber.Map{"channel": d.Channel, "route": d.Route, "status": d.Status, "attempts": d.Attempts,
+			"to": maskRecipient(d.To)}
+		if d.ProviderID != "" {
+			m["provider_id"] = d.ProviderID
+		}
+		if d.ErrorCode != "" {
+			m["error"] = d.ErrorCode
+			m["error_detail"] = d.ErrorDetail
+		}
+		ds = append(ds, m)
+	}
+	m := fiber.Map{"request_id": r.ID, "state": r.State, "source": r.Source, "tenant_id": r.TenantID,
+		"person_id": r.PersonID, "created_at": r.CreatedAt, "updated_at": r.UpdatedAt,
+		"used": !r.UsedAt.IsZero(), "deliveries": ds}
+	if r.Reason != "" {
+		m["reason"] = r.Reason
+	}
+	if !r.ExpiresAt.IsZero() {
+		m["expires_at"] = r.ExpiresAt
+	}
+	return m
+}
+
+// maskRecipient keeps enough of an address to recognise it in a log view.
+func maskRecipient(to string) string {
+	if local, domain, ok := strings.Cut(to, "@"); ok && len(local) > 2 {
+		return local[:2] + strings.Repeat("*", len(local)-2) + "@" + domain
+	}
+	if len(to) > 4 {
+		return strings.Repeat("*", len(to)-4) + to[len(to)-4:]
+	}
+	return to
+}
+
+func (s *Server) getReset(c *fiber.Ctx) error {
+	r, err := s.svc.Reset(c.UserContext(), actor(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(resetJSON(r))
+}
+
+func (s *Server) listResets(c *fiber.Ctx) error {
+	limit, offset := paging(c)
+	state := gateway.ResetState(c.Query("state"))
+	switch state {
+	case "", gateway.StateReceived, gateway.StateRejected, gateway.StateDelivering, gateway.StateDelivered, gateway.StateRolledBack:
+	default:
+		return gateway.Errorf(gateway.KindInvalid, "state_invalid", "unknown state %q", state)
+	}
+	rs, err := s.svc.ListResets(c.UserContext(), actor(c), c.Query("tenant"), state, limit, offset)
+	if err != nil {
+		return err
+	}
+	out := make([]fiber.Map, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, resetJSON(r))
+	}
+	return c.JSON(fiber.Map{"resets": out})
+}

@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"errors"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+// status is the one mapping of domain error kinds to HTTP.
+var status = map[gateway.Kind]int{
+	gateway.KindInternal:      fiber.StatusInternalServerError,
+	gateway.KindInvalid:       fiber.StatusBadRequest,
+	gateway.KindUnauthorized:  fiber.StatusUnauthorized,
+	gateway.KindForbidden:     fiber.StatusForbidden,
+	gateway.KindNotFound:      fiber.StatusNotFound,
+	gateway.KindConflict:      fiber.StatusConflict,
+	gateway.KindUnprocessable: fiber.StatusUnprocessableEntity,
+	gateway.KindRateLimited:   fiber.StatusTooManyRequests,
+	gateway.KindUnavailable:   fiber.StatusServiceUnavailable,
+}
+
+// errorBody is the shape of every error answer.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// errorHandler answers every error of every handler: a domain error with
+// its code, a Fiber error (bad method, body too large) with its status,
+// anything else as an internal error whose cause goes to the log only.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var body errorBody
+	code := fiber.StatusInternalServerError
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &fe):
+		code = fe.Code
+		body.Error.Code, body.Error.Message = fiberCode(fe.Code), fe.Message
+	default:
+		var ge *gateway.Error
+		if !errors.As(err, &ge) {
+			ge = gateway.Internal(err)
+		}
+		code = status[ge.Kind]
+		body.Error.Code, body.Error.Message = ge.Code, ge.Message
+		if ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable {
+			s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		}
+	}
+	if code == fiber.StatusTooManyRequests {
+		c.Set(fiber.HeaderRetryAfter, "60")
+	}
+	return c.Status(code).JSON(body)
+}
+
+func fiberCode(status int) string {
+	switch status {
+	case fiber.StatusNotFound:
+		return "route_not_found"
+	case fiber.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case fiber.StatusRequestEntityTooLarge:
+		return "body_too_large"
+	case fiber.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case fiber.StatusRequestTimeout:
+		return "timeout"
+	}
+	if status >= 500 {
+		return "internal"
+	}
+	return "bad_request"
+}

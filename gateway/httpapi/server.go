@@ -1,0 +1,113 @@
+// Package httpapi is the gateway's HTTP face (Fiber): the public API the
+// crew app calls, the admin API, and the demo's dev inbox page. It maps
+// domain errors to HTTP in exactly one place (errors.go).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+// Inbox is the demo's dev inbox, shown at /dev/inbox when set.
+type Inbox interface {
+	Entries() []InboxEntry
+}
+
+// InboxEntry is one message caught by the dev inbox.
+type InboxEntry struct {
+	At      time.Time
+	Route   string
+	Channel string
+	To      string
+	Subject string
+	Text    string
+}
+
+// Config builds the HTTP app.
+type Config struct {
+	Service *gateway.Service
+	Logger  *slog.Logger
+	// AdminToken is the bearer token of /admin/api; empty answers 401 to
+	// every admin call.
+	AdminToken string
+	// Ready reports whether the store is open and migrated (for /healthz).
+	Ready func(ctx context.Context) error
+	// Inbox, when set, serves /dev/inbox (demo mode only).
+	Inbox Inbox
+	// ProxyHeader (e.g. X-Forwarded-For) is trusted for the client IP
+	// only from TrustedProxies; else every client would share the
+	// proxy's rate limit, or could forge its own IP.
+	ProxyHeader    string
+	TrustedProxies []string
+}
+
+// Server holds the Fiber app and what its handlers need.
+type Server struct {
+	app   *fiber.App
+	svc   *gateway.Service
+	log   *slog.Logger
+	token string
+	ready func(ctx context.Context) error
+	inbox Inbox
+}
+
+// New builds the app with every route.
+func New(cfg Config) *Server {
+	s := &Server{svc: cfg.Service, log: cfg.Logger, token: cfg.AdminToken, ready: cfg.Ready, inbox: cfg.Inbox}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.app = fiber.New(fiber.Config{
+		// Handlers copy nothing by hand: values outlive the request in
+		// the store and in goroutines (see NOTES.md).
+		Immutable:               true,
+		BodyLimit:               256 << 10,
+		ReadTimeout:             15 * time.Second,
+		WriteTimeout:            15 * time.Second,
+		IdleTimeout:             60 * time.Second,
+		DisableStartupMessage:   true,
+		ErrorHandler:            s.errorHandler,
+		ProxyHeader:             cfg.ProxyHeader,
+		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
+		TrustedProxies:          cfg.TrustedProxies,
+	})
+	s.app.Use(recover.New())
+	s.app.Use(securityHeaders)
+	s.app.Get("/healthz", s.healthz)
+	s.routesPublic()
+	s.routesAdmin()
+	if s.inbox != nil {
+		s.app.Get("/dev/inbox", s.devInbox)
+		s.app.Get("/dev/inbox.json", s.devInboxJSON)
+	}
+	s.app.Use(func(c *fiber.Ctx) error {
+		return gateway.Errorf(gateway.KindNotFound, "route_not_found", "no such endpoint")
+	})
+	return s
+}
+
+// App returns the Fiber app (for Listener and Test).
+func (s *Server) App() *fiber.App { return s.app }
+
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "no-referrer")
+	c.Set("X-Frame-Options", "DENY")
+	c.Set("Cache-Control", "no-store")
+	return c.Next()
+}
+
+func (s *Server) healthz(c *fiber.Ctx) error {
+	if s.ready != nil {
+		if err := s.ready(c.UserContext()); err != nil {
+			return gateway.Errorf(gateway.KindUnavailable, "not_ready", "the store is not ready")
+		}
+	}
+	return c.JSON(fiber.Map{"status": "ok"})
+}

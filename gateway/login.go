@@ -1,0 +1,215 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+)
+
+// LoginInput is a login attempt from the crew app.
+type LoginInput struct {
+	Tenant   string
+	Email    string
+	Password string
+	IP       string
+}
+
+// LoginResult is what a successful login tells the app.
+type LoginResult struct {
+	PersonID   int64
+	MustChange bool
+}
+
+var errBadLogin = Errorf(KindUnauthorized, "invalid_credentials", "email or password is wrong")
+
+// Login checks a password: the person's own, or the temporary one of a
+// delivered reset, which at its first use becomes the person's password
+// (re-hashed with argon2id). Unknown accounts cost the same argon2id work
+// as known ones, and failures are throttled per account and per IP.
+func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error) {
+	email, _ := NormalizeEmail(in.Email)
+	slug := strings.ToLower(strings.TrimSpace(in.Tenant))
+	if slug == "" {
+		slug = DefaultSlug
+	}
+	limits := []Limit{
+		{Scope: "login_account", Key: slug + "/" + email, Max: s.limits.LoginPerAccount, Window: s.limits.LoginWindow},
+		{Scope: "login_ip", Key: in.IP, Max: s.limits.LoginPerIP, Window: s.limits.LoginWindow},
+	}
+	now := s.clock()
+	if over, err := s.store.Over(ctx, now, limits); err != nil {
+		return nil, err
+	} else if over != nil {
+		return nil, Errorf(KindRateLimited, "too_many_attempts", "too many failed logins, try again later")
+	}
+	res, err := s.checkLogin(ctx, slug, email, in.Password)
+	if err != nil {
+		if ErrorKind(err) != KindUnauthorized {
+			return nil, err
+		}
+		if _, herr := s.store.Hit(ctx, now, limits); herr != nil {
+			return nil, herr
+		}
+		var tid, pid int64
+		if res != nil {
+			tid, pid = res.tenantID, res.PersonID
+		}
+		if eerr := s.event(ctx, s.store, Event{TenantID: tid, Type: "login_failed", Actor: ActorCrew,
+			PersonID: pid, IP: in.IP}); eerr != nil {
+			return nil, eerr
+		}
+		return nil, err
+	}
+	if err := s.store.ClearHits(ctx, limits[0]); err != nil {
+		return nil, err
+	}
+	if err := s.event(ctx, s.store, Event{TenantID: res.tenantID, Type: res.eventType, Actor: ActorCrew,
+		PersonID: res.PersonID, IP: in.IP, RequestID: res.requestID}); err != nil {
+		return nil, err
+	}
+	return &res.LoginResult, nil
+}
+
+type loginOutcome struct {
+	LoginResult
+	tenantID  int64
+	requestID string
+	eventType string
+}
+
+// checkLogin verifies without counting. On failure it may still return
+// the outcome, to name the person in the log.
+func (s *Service) checkLogin(ctx context.Context, slug, email, password string) (*loginOutcome, error) {
+	var p *Person
+	t, err := s.store.TenantBySlug(ctx, slug)
+	if err == nil && email != "" {
+		p, err = s.store.PersonByEmail(ctx, t.ID, email)
+	}
+	if err != nil && !IsNotFound(err) {
+		return nil, err
+	}
+	if p == nil || password == "" || len(password) > 1024 {
+		s.hasher.VerifyDummy(ctx, password)
+		return nil, errBadLogin
+	}
+	out := &loginOutcome{LoginResult: LoginResult{PersonID: p.ID}, tenantID: t.ID}
+	if p.Status != StatusActive || !p.MobileAccess {
+		s.hasher.VerifyDummy(ctx, password)
+		return out, errBadLogin
+	}
+
+	pending, err := s.pendingReset(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if pending != nil && s.keys.TempHashEqual(password, pending.TempHash) {
+		return s.promote(ctx, t, p, pending, password)
+	}
+	if p.PasswordHash == "" || (pending != nil && !t.KeepOriginal) {
+		s.hasher.VerifyDummy(ctx, password)
+		return out, errBadLogin
+	}
+	ok, err := s.hasher.Verify(ctx, password, p.PasswordHash)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	if !ok {
+		return out, errBadLogin
+	}
+	if s.hasher.NeedsRehash(p.PasswordHash) {
+		if h, err := s.hasher.Hash(ctx, password); err == nil {
+			p.PasswordHash, p.UpdatedAt = h, s.clock()
+			if err := s.store.SavePersonAuth(ctx, p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	out.MustChange, out.eventType = p.MustChange, "login_succeeded"
+	return out, nil
+}
+
+// pendingReset returns the person's delivered, unused, unexpired reset.
+func (s *Service) pendingReset(ctx context.Context, p *Person) (*ResetRequest, error) {
+	if p.PendingRequest == "" {
+		return nil, nil
+	}
+	r, err := s.store.Reset(ctx, p.PendingRequest)
+	if IsNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if r.State != StateDelivered || !r.UsedAt.IsZero() || !s.clock().Before(r.ExpiresAt) || len(r.TempHash) == 0 {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// promote makes a used temporary password the person's own.
+func (s *Service) promote(ctx context.Context, t *Tenant, p *Person, r *ResetRequest, password string) (*loginOutcome, error) {
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	now := s.clock()
+	err = s.store.WithTx(ctx, func(st Store) error {
+		cur, err := st.Reset(ctx, r.ID)
+		if err != nil {
+			return err
+		}
+		if !cur.UsedAt.IsZero() || cur.State != StateDelivered {
+			return errBadLogin // rolled back or used meanwhile
+		}
+		cur.UsedAt, cur.UpdatedAt, cur.TempHash = now, now, nil
+		if err := st.UpdateReset(ctx, cur); err != nil {
+			return err
+		}
+		p.PasswordHash, p.MustChange, p.PendingRequest, p.UpdatedAt = hash, t.MustChange, "", now
+		return st.SavePersonAuth(ctx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &loginOutcome{LoginResult: LoginResult{PersonID: p.ID, MustChange: t.MustChange},
+		tenantID: t.ID, requestID: r.ID, eventType: "reset_password_used"}, nil
+}
+
+// ChangeInput is a self-service password change.
+type ChangeInput struct {
+	Tenant      string
+	Email       string
+	OldPassword string
+	NewPassword string
+	IP          string
+}
+
+// ChangePassword sets a password the person chose, after checking the old
+// one (their own or a delivered temporary one).
+func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) error {
+	res, err := s.Login(ctx, LoginInput{Tenant: in.Tenant, Email: in.Email, Password: in.OldPassword, IP: in.IP})
+	if err != nil {
+		return err
+	}
+	t, err := s.Tenant(ctx, in.Tenant)
+	if err != nil {
+		return err
+	}
+	p, err := s.store.Person(ctx, t.ID, res.PersonID)
+	if err != nil {
+		return err
+	}
+	if err := CheckPassword(in.NewPassword, t.MinPasswordLength, p.Email, p.Name); err != nil {
+		return err
+	}
+	hash, err := s.hasher.Hash(ctx, in.NewPassword)
+	if err != nil {
+		return Internal(err)
+	}
+	return s.store.WithTx(ctx, func(st Store) error {
+		p.PasswordHash, p.MustChange, p.UpdatedAt = hash, false, s.clock()
+		if err := st.SavePersonAuth(ctx, p); err != nil {
+			return err
+		}
+		return s.event(ctx, st, Event{TenantID: t.ID, Type: "password_changed", Actor: ActorCrew,
+			PersonID: p.ID, IP: in.IP})
+	})
+}

@@ -1,0 +1,280 @@
+package gateway
+
+import "time"
+
+// Tenant is one customer system. Every row of the store belongs to one.
+type Tenant struct {
+	ID               int64
+	Slug             string
+	Name             string
+	AllowMobileReset bool
+	// KeepOriginal keeps the original password working until the new one is
+	// first used, so that a stranger who knows an email and a phone cannot
+	// lock anybody out (DESIGN.md rule 7, on by default).
+	KeepOriginal bool
+	// MustChange makes a delivered password one to change at first login.
+	MustChange bool
+	// ResetTTL is how long a delivered, never-used password stays valid.
+	ResetTTL time.Duration
+	// SMSCountries lists the ISO regions texts may go to (SMS pumping guard).
+	SMSCountries []string
+	// MinPasswordLength applies to passwords people choose; 12 by default.
+	MinPasswordLength int
+	// SMTP is the tenant's own mail profile; nil means the default profile.
+	SMTP *SMTPProfile
+	// Twilio is the tenant's own Twilio account; nil means the default one,
+	// if the operator configured it, else the carrier gateway.
+	Twilio    *TwilioSettings
+	CreatedAt time.Time
+}
+
+// DefaultSlug names the tenant that always exists.
+const DefaultSlug = "default"
+
+// SMTPProfile is where a tenant's mail goes out. URL may carry credentials:
+// it is a secret and is stored sealed.
+type SMTPProfile struct {
+	URL  string `json:"url"`
+	From string `json:"from"`
+}
+
+// TwilioSettings is a tenant's Twilio account. AuthToken is a secret.
+type TwilioSettings struct {
+	AccountSID          string `json:"account_sid"`
+	AuthToken           string `json:"auth_token"`
+	From                string `json:"from"`
+	MessagingServiceSID string `json:"messaging_service_sid,omitempty"`
+}
+
+// Configured reports whether the settings can send anything.
+func (t *TwilioSettings) Configured() bool {
+	return t != nil && t.AccountSID != "" && t.AuthToken != "" && (t.From != "" || t.MessagingServiceSID != "")
+}
+
+// PersonStatus is the state of a personnel record.
+type PersonStatus string
+
+const (
+	StatusActive   PersonStatus = "active"
+	StatusInactive PersonStatus = "inactive"
+)
+
+// Person is a personnel record: a crew member who may reset a password.
+type Person struct {
+	ID               int64
+	TenantID         int64
+	Name             string
+	Email            string // normalized: trimmed, lower case
+	Status           PersonStatus
+	MobileAccess     bool
+	AllowMobileReset bool
+	PasswordHash     string // argon2id PHC string; never leaves the store but for login
+	MustChange       bool
+	Locale           string
+	Phones           []Phone
+	// PendingRequest is the newest reset whose password is out (or going
+	// out) and not yet used; a newer reset replaces it.
+	PendingRequest string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// PhoneType is what kind of line a number is.
+type PhoneType string
+
+const (
+	PhoneSMS    PhoneType = "sms"
+	PhoneMobile PhoneType = "mobile"
+	PhoneHome   PhoneType = "home"
+	PhoneWork   PhoneType = "work"
+)
+
+// Texts reports whether a phone of this type takes SMS.
+func (t PhoneType) Texts() bool { return t == PhoneSMS || t == PhoneMobile }
+
+// Phone is a number on a personnel record, unique across all tenants.
+type Phone struct {
+	ID       int64
+	PersonID int64
+	TenantID int64
+	Number   string // E.164
+	Type     PhoneType
+	Carrier  string // carrier slug, "" when unknown
+	OptedOut bool   // texted STOP
+}
+
+// CarrierStatus is where a carrier's email-to-SMS gateway stands.
+type CarrierStatus string
+
+const (
+	CarrierActive     CarrierStatus = "active"
+	CarrierRetiring   CarrierStatus = "retiring"
+	CarrierRetired    CarrierStatus = "retired"
+	CarrierUnverified CarrierStatus = "unverified"
+)
+
+// Carrier is a mobile carrier with its email-to-SMS gateway.
+type Carrier struct {
+	Slug         string
+	Name         string
+	Country      string
+	SMSDomain    string
+	MMSDomain    string
+	NumberFormat string // national10
+	Status       CarrierStatus
+	RetiredOn    time.Time // zero when no date is known
+	Note         string
+}
+
+// UsableOn reports whether mail to the gateway may still be sent at t: a
+// retired gateway never, a retiring one until its date.
+func (c *Carrier) UsableOn(t time.Time) bool {
+	if c.SMSDomain == "" {
+		return false
+	}
+	switch c.Status {
+	case CarrierRetired:
+		return false
+	case CarrierRetiring:
+		return c.RetiredOn.IsZero() || t.Before(c.RetiredOn)
+	}
+	return true
+}
+
+// ResetState is where a reset request stands.
+type ResetState string
+
+const (
+	StateReceived   ResetState = "received"
+	StateRejected   ResetState = "rejected"
+	StateDelivering ResetState = "delivering"
+	StateDelivered  ResetState = "delivered"
+	StateRolledBack ResetState = "rolled_back"
+)
+
+// Source says where a reset request came from.
+type Source string
+
+const (
+	SourceAPI       Source = "api"
+	SourceSMS       Source = "sms"        // Twilio inbound webhook
+	SourceEmailText Source = "email_text" // text to the gateway's address
+	SourceAdmin     Source = "admin"
+)
+
+// ResetRequest is one "forgot password", from receipt to its outcome.
+type ResetRequest struct {
+	ID         string
+	TenantID   int64  // 0 until the tenant is known
+	TenantSlug string // as asked for, "" when none was named
+	Email      string
+	Phone      string // E.164 when it parsed, else as given
+	Source     Source
+	IP         string
+	State      ResetState
+	Reason     string
+	PersonID   int64
+	// TempHash is HMAC-SHA256(server key, password) of the temporary one.
+	TempHash   []byte
+	ExpiresAt  time.Time
+	UsedAt     time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+	Deliveries []*Delivery
+}
+
+// Channel is what a message reaches a person by.
+type Channel string
+
+const (
+	ChannelSMS   Channel = "sms"
+	ChannelEmail Channel = "email"
+)
+
+// Route is the path a message takes, and so the sender that takes it.
+type Route string
+
+const (
+	RouteTwilio  Route = "twilio"  // SMS through Twilio's API
+	RouteCarrier Route = "carrier" // SMS as mail to number@carrier-domain
+	RouteEmail   Route = "email"   // email over SMTP
+)
+
+// DeliveryStatus is where one outbox message stands.
+type DeliveryStatus string
+
+const (
+	DeliveryPending    DeliveryStatus = "pending"
+	DeliverySent       DeliveryStatus = "sent" // accepted by the provider
+	DeliveryDelivered  DeliveryStatus = "delivered"
+	DeliveryFailed     DeliveryStatus = "failed"
+	DeliveryFailedLate DeliveryStatus = "failed_late"
+	DeliveryCanceled   DeliveryStatus = "canceled"
+)
+
+// Accepted reports whether the provider took the message and has not
+// (yet) said it failed.
+func (s DeliveryStatus) Accepted() bool { return s == DeliverySent || s == DeliveryDelivered }
+
+// Final reports whether the outbox is done with the message.
+func (s DeliveryStatus) Final() bool { return s != DeliveryPending }
+
+// Delivery is one message in the outbox.
+type Delivery struct {
+	ID        int64
+	RequestID string
+	TenantID  int64
+	Channel   Channel
+	Route     Route
+	To        string
+	// Body is the sealed (AES-GCM) message; nil once delivery has ended.
+	Body          []byte
+	Locale        string
+	Status        DeliveryStatus
+	Attempts      int
+	NextAttemptAt time.Time
+	ProviderID    string
+	ErrorCode     string
+	ErrorDetail   string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Actor kinds for events.
+const (
+	ActorCrew   = "crew"
+	ActorAdmin  = "admin"
+	ActorSystem = "system"
+)
+
+// Event is one line of the append-only log. It never holds a password,
+// hash or token.
+type Event struct {
+	ID         int64
+	TenantID   int64
+	At         time.Time
+	Actor      string
+	ActorID    string
+	IP         string
+	Type       string
+	RequestID  string
+	PersonID   int64
+	Channel    string
+	ProviderID string
+	Code       string
+	Detail     string
+}
+
+// Message is what a sender gets from the outbox: already rendered, with the
+// tenant so a sender can pick that tenant's credentials.
+type Message struct {
+	DeliveryID int64
+	RequestID  string
+	Channel    Channel
+	Route      Route
+	To         string // E.164 for Twilio, a mail address otherwise
+	Subject    string
+	Text       string
+	HTML       string
+	Tenant     *Tenant
+}

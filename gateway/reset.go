@@ -1,0 +1,422 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+)
+
+// ResetInput is one "forgot password" as it arrives.
+type ResetInput struct {
+	Email  string
+	Phone  string
+	Tenant string // slug; "" finds it from the phone, else the default
+	IP     string
+	Source Source
+}
+
+// Rejection reasons, recorded on the request and in the log.
+const (
+	ReasonRateLimited    = "rate_limited"
+	ReasonUnknownTenant  = "unknown_tenant"
+	ReasonResetDisabled  = "tenant_reset_disabled"
+	ReasonNoMatch        = "no_match"
+	ReasonInactive       = "inactive"
+	ReasonNoMobileAccess = "no_mobile_access"
+	ReasonPersonDisabled = "person_reset_disabled"
+	ReasonAllFailed      = "all_channels_failed"
+	ReasonFailedLate     = "all_channels_failed_late"
+	ReasonSuperseded     = "superseded"
+)
+
+// RequestReset records a reset request and returns its id. It does the same
+// work whether or not the account exists, so that neither the answer nor
+// its timing tells; matching and sending happen later, in the worker. Only
+// malformed input is refused here.
+func (s *Service) RequestReset(ctx context.Context, in ResetInput) (string, error) {
+	r := &ResetRequest{
+		TenantSlug: strings.ToLower(strings.TrimSpace(in.Tenant)),
+		Source:     in.Source,
+		IP:         in.IP,
+		State:      StateReceived,
+	}
+	if r.Source == "" {
+		r.Source = SourceAPI
+	}
+	if len(r.TenantSlug) > 64 {
+		return "", Errorf(KindInvalid, "tenant_invalid", "tenant is too long")
+	}
+	var err error
+	if in.Email != "" || r.Source == SourceAPI {
+		if r.Email, err = NormalizeEmail(in.Email); err != nil {
+			return "", err
+		}
+	}
+	if strings.TrimSpace(in.Phone) != "" {
+		if r.Phone, _, err = ParsePhone(in.Phone, s.region); err != nil {
+			return "", err
+		}
+	} else if r.Source != SourceAPI {
+		return "", Errorf(KindInvalid, "phone_required", "a phone number is required")
+	}
+	if r.ID, err = s.newID("rr_"); err != nil {
+		return "", err
+	}
+	now := s.clock()
+	r.CreatedAt, r.UpdatedAt = now, now
+
+	limits := []Limit{
+		{Scope: "ip", Key: in.IP, Max: s.limits.PerIP, Window: s.limits.Window},
+		{Scope: "email", Key: r.Email, Max: s.limits.PerEmail, Window: s.limits.Window},
+		{Scope: "phone", Key: r.Phone, Max: s.limits.PerPhone, Window: s.limits.Window},
+	}
+	limits = slices.DeleteFunc(limits, func(l Limit) bool { return l.Key == "" })
+	err = s.store.WithTx(ctx, func(st Store) error {
+		over, err := st.Hit(ctx, now, limits)
+		if err != nil {
+			return err
+		}
+		if over != nil {
+			r.State, r.Reason = StateRejected, ReasonRateLimited
+		}
+		if err := st.CreateReset(ctx, r); err != nil {
+			return err
+		}
+		if err := s.event(ctx, st, Event{Type: "reset_requested", Actor: actorFor(r.Source), IP: r.IP,
+			RequestID: r.ID, Detail: string(r.Source)}); err != nil {
+			return err
+		}
+		if over != nil {
+			return s.event(ctx, st, Event{Type: "reset_rejected", RequestID: r.ID, IP: r.IP,
+				Code: ReasonRateLimited, Detail: "limit " + over.Scope})
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if r.State == StateReceived {
+		s.kick()
+	}
+	return r.ID, nil
+}
+
+func actorFor(src Source) string {
+	if src == SourceAdmin {
+		return ActorAdmin
+	}
+	return ActorCrew
+}
+
+// resolve takes a received request to rejected or delivering: it finds the
+// tenant and the person, applies the rules, makes the password and puts
+// the messages in the outbox, all in one transaction, so that a crash
+// leaves the request either untouched or fully queued.
+func (s *Service) resolve(ctx context.Context, id string) error {
+	return s.store.WithTx(ctx, func(st Store) error {
+		r, err := st.Reset(ctx, id)
+		if err != nil {
+			return err
+		}
+		if r.State != StateReceived {
+			return nil // another worker got there first
+		}
+		now := s.clock()
+		r.UpdatedAt = now
+		reject := func(reason, detail string) error {
+			r.State, r.Reason = StateRejected, reason
+			if err := st.UpdateReset(ctx, r); err != nil {
+				return err
+			}
+			return s.event(ctx, st, Event{TenantID: r.TenantID, Type: "reset_rejected", RequestID: r.ID,
+				PersonID: r.PersonID, IP: r.IP, Code: reason, Detail: detail})
+		}
+
+		// The tenant: named, else the phone's, else the default.
+		var phone *Phone
+		if r.Phone != "" {
+			if phone, err = st.PhoneByNumber(ctx, r.Phone); err != nil && !IsNotFound(err) {
+				return err
+			}
+		}
+		var t *Tenant
+		switch {
+		case r.TenantSlug != "":
+			t, err = st.TenantBySlug(ctx, r.TenantSlug)
+		case phone != nil:
+			t, err = st.TenantByID(ctx, phone.TenantID)
+		default:
+			t, err = st.TenantBySlug(ctx, DefaultSlug)
+		}
+		if IsNotFound(err) {
+			return reject(ReasonUnknownTenant, r.TenantSlug)
+		} else if err != nil {
+			return err
+		}
+		r.TenantID = t.ID
+		if phone != nil && phone.TenantID != t.ID {
+			phone = nil // another tenant's number says nothing here
+		}
+		over, err := st.Hit(ctx, now, []Limit{{Scope: "tenant", Key: t.Slug, Max: s.limits.PerTenant, Window: s.limits.Window}})
+		if err != nil {
+			return err
+		}
+		if over != nil {
+			return reject(ReasonRateLimited, "limit tenant")
+		}
+		if !t.AllowMobileReset {
+			return reject(ReasonResetDisabled, "")
+		}
+
+		// The person: by email from the app, by the sender's number for a text.
+		var p *Person
+		if r.Email != "" {
+			p, err = st.PersonByEmail(ctx, t.ID, r.Email)
+		} else if phone != nil {
+			p, err = st.Person(ctx, t.ID, phone.PersonID)
+		} else {
+			err = ErrNotFound
+		}
+		if IsNotFound(err) {
+			return reject(ReasonNoMatch, "")
+		} else if err != nil {
+			return err
+		}
+		r.PersonID = p.ID
+		switch {
+		case p.Status != StatusActive:
+			return reject(ReasonInactive, "")
+		case !p.MobileAccess:
+			return reject(ReasonNoMobileAccess, "")
+		case !p.AllowMobileReset:
+			return reject(ReasonPersonDisabled, "")
+		}
+
+		password, err := GeneratePassword(s.rand)
+		if err != nil {
+			return Internal(err)
+		}
+		r.State = StateDelivering
+		r.TempHash = s.keys.TempHash(password)
+		r.ExpiresAt = now.Add(t.ResetTTL)
+		if err := s.supersede(ctx, st, p, r.ID); err != nil {
+			return err
+		}
+		p.PendingRequest, p.UpdatedAt = r.ID, now
+		if err := st.SavePersonAuth(ctx, p); err != nil {
+			return err
+		}
+		if err := st.UpdateReset(ctx, r); err != nil {
+			return err
+		}
+		if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "reset_accepted", RequestID: r.ID,
+			PersonID: p.ID, IP: r.IP}); err != nil {
+			return err
+		}
+
+		data := MessageData{Name: p.Name, Company: t.Name, Password: password,
+			ExpiresIn: expiresIn(p.Locale, t.ResetTTL), MustChange: t.MustChange}
+		var out []*Delivery
+		if phone != nil && phone.PersonID == p.ID {
+			d, why, err := s.smsDelivery(ctx, st, t, p, phone, data)
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				out = append(out, d)
+			} else if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "sms_skipped", RequestID: r.ID,
+				PersonID: p.ID, Channel: string(ChannelSMS), Code: why}); err != nil {
+				return err
+			}
+		}
+		d, err := s.emailDelivery(t, p, "reset", data)
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+		for _, d := range out {
+			d.RequestID, d.TenantID, d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = r.ID, t.ID, now, now, now
+			if err := s.seal(d); err != nil {
+				return err
+			}
+			if err := st.CreateDelivery(ctx, d); err != nil {
+				return err
+			}
+			if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "delivery_queued", RequestID: r.ID,
+				PersonID: p.ID, Channel: string(d.Channel), Detail: string(d.Route)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// supersede retires the person's older pending reset: a newer reset
+// replaces it, and its unsent messages (an older password) are cancelled.
+func (s *Service) supersede(ctx context.Context, st Store, p *Person, newID string) error {
+	if p.PendingRequest == "" || p.PendingRequest == newID {
+		return nil
+	}
+	old, err := st.Reset(ctx, p.PendingRequest)
+	if IsNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if !old.UsedAt.IsZero() || (old.State != StateDelivering && old.State != StateDelivered) {
+		return nil
+	}
+	now := s.clock()
+	for _, d := range old.Deliveries {
+		if d.Status == DeliveryPending {
+			d.Status, d.Body, d.UpdatedAt, d.ErrorCode = DeliveryCanceled, nil, now, ReasonSuperseded
+			if err := st.UpdateDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+	}
+	old.Reason, old.ExpiresAt, old.UpdatedAt = ReasonSuperseded, now, now
+	if old.State == StateDelivering {
+		if settle(old) != StateDelivered {
+			old.State = StateRolledBack
+		} else {
+			old.State = StateDelivered
+		}
+	}
+	if err := st.UpdateReset(ctx, old); err != nil {
+		return err
+	}
+	return s.event(ctx, st, Event{TenantID: old.TenantID, Type: "reset_superseded", RequestID: old.ID,
+		PersonID: p.ID, Detail: "by " + newID})
+}
+
+// smsDelivery picks the number and route for the text, or says why none.
+// The number is the one given when it takes texts, else the person's
+// SMS-type phone.
+func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Person, given *Phone, data MessageData) (*Delivery, string, error) {
+	target := given
+	if !target.Type.Texts() {
+		target = nil
+		for i := range p.Phones {
+			if p.Phones[i].Type == PhoneSMS {
+				target = &p.Phones[i]
+				break
+			}
+		}
+	}
+	if target == nil {
+		return nil, "no_sms_phone", nil
+	}
+	optedOut, err := st.OptedOut(ctx, target.Number)
+	if err != nil {
+		return nil, "", err
+	}
+	if optedOut {
+		return nil, "opted_out", nil
+	}
+	if !slices.Contains(t.SMSCountries, PhoneRegion(target.Number)) {
+		return nil, "country_not_allowed", nil
+	}
+	d := &Delivery{Channel: ChannelSMS, Locale: p.Locale, Status: DeliveryPending}
+	switch {
+	case t.Twilio.Configured() || s.twilio:
+		d.Route, d.To = RouteTwilio, target.Number
+	default:
+		if target.Carrier == "" {
+			return nil, "no_carrier", nil
+		}
+		c, err := st.Carrier(ctx, target.Carrier)
+		if IsNotFound(err) {
+			return nil, "unknown_carrier", nil
+		} else if err != nil {
+			return nil, "", err
+		}
+		if !c.UsableOn(s.clock()) {
+			return nil, "carrier_gateway_retired", nil
+		}
+		addr, ok := CarrierAddress(c, target.Number)
+		if !ok {
+			return nil, "carrier_number_format", nil
+		}
+		d.Route, d.To = RouteCarrier, addr
+	}
+	text, err := s.renderer.SMS(p.Locale, "reset", data)
+	if err != nil {
+		return nil, "", Internal(err)
+	}
+	d.Body, _ = json.Marshal(sealedBody{Text: text})
+	return d, "", nil
+}
+
+// emailDelivery renders a named email to the person.
+func (s *Service) emailDelivery(t *Tenant, p *Person, name string, data MessageData) (*Delivery, error) {
+	subject, text, html, err := s.renderer.Email(p.Locale, name, data)
+	if err != nil {
+		return nil, Internal(err)
+	}
+	body, _ := json.Marshal(sealedBody{Subject: subject, Text: text, HTML: html})
+	return &Delivery{Channel: ChannelEmail, Route: RouteEmail, To: p.Email, Locale: p.Locale,
+		Status: DeliveryPending, Body: body, TenantID: t.ID}, nil
+}
+
+// sealedBody is what an outbox row holds, encrypted.
+type sealedBody struct {
+	Subject string `json:"s,omitempty"`
+	Text    string `json:"t"`
+	HTML    string `json:"h,omitempty"`
+}
+
+func deliveryAAD(d *Delivery) []byte {
+	return []byte(d.RequestID + "\x00" + string(d.Channel) + "\x00" + d.To)
+}
+
+// seal encrypts d.Body (plain JSON) in place.
+func (s *Service) seal(d *Delivery) error {
+	sealed, err := s.keys.SealOutbox(d.Body, deliveryAAD(d))
+	if err != nil {
+		return Internal(err)
+	}
+	d.Body = sealed
+	return nil
+}
+
+func (s *Service) open(d *Delivery) (*sealedBody, error) {
+	plain, err := s.keys.OpenOutbox(d.Body, deliveryAAD(d))
+	if err != nil {
+		return nil, err
+	}
+	var b sealedBody
+	if err := json.Unmarshal(plain, &b); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+// settle says what state a request's deliveries put it in: delivered once
+// any channel holds the message, rolled back once every channel has ended
+// without one, delivering while some are still trying.
+func settle(r *ResetRequest) ResetState {
+	pending := false
+	for _, d := range r.Deliveries {
+		if d.Status.Accepted() {
+			return StateDelivered
+		}
+		if d.Status == DeliveryPending {
+			pending = true
+		}
+	}
+	if pending {
+		return StateDelivering
+	}
+	return StateRolledBack
+}
+
+// CarrierAddress is the mail address of a number on a carrier's
+// email-to-SMS gateway: the 10-digit national number of a +1 number.
+func CarrierAddress(c *Carrier, e164 string) (string, bool) {
+	if c.SMSDomain == "" || !strings.HasPrefix(e164, "+1") || len(e164) != 12 {
+		return "", false
+	}
+	return e164[2:] + "@" + c.SMSDomain, true
+}

@@ -1,0 +1,31 @@
+package gateway
+
+import "context"
+
+// Sender carries a message by one route. It returns the provider's id for
+// the message when the provider accepted it; a failure is a *SendError
+// saying whether trying again could help. Senders never retry by
+// themselves: the outbox worker decides.
+type Sender interface {
+	Send(ctx context.Context, m *Message) (providerID string, err error)
+}
+
+// Renderer turns a named message into texts, in a locale (falling back to
+// English). Names: "reset" (the new password), "password_set" (an admin set
+// it), "help", "opted_out", "opted_in", "test" (Test Provider).
+type Renderer interface {
+	// SMS renders a text; every locale's text fits one GSM-7 segment.
+	SMS(locale, name string, data any) (string, error)
+	// Email renders subject, plain text and HTML.
+	Email(locale, name string, data any) (subject, text, html string, err error)
+}
+
+// MessageData is what message templates may show.
+type MessageData struct {
+	Name       string // the person's name
+	Company    string // the tenant's name
+	Password   string
+	Link       string
+	ExpiresIn  string // "24 hours"
+	MustChange bool
+}

@@ -1,0 +1,184 @@
+// Package gateway is the domain of resetgw: tenants, personnel, reset
+// requests and their outbox, the rules of the reset flow (DESIGN.md), and
+// the small interfaces it needs from the outside (Store, Sender, Renderer).
+// It imports no adapter: SQL, HTTP, SMTP and Twilio live in subpackages and
+// under carriers/, and cmd/resetgw wires them together.
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config builds a Service. Store, Renderer, Keys and Hasher are required.
+type Config struct {
+	Store    Store
+	Renderer Renderer
+	Keys     *Keys
+	Hasher   *Hasher
+	Clock    func() time.Time // time.Now by default
+	Rand     io.Reader        // crypto/rand by default
+	Logger   *slog.Logger
+	Limits   Limits
+	// DefaultTwilio says the operator configured a Twilio account that
+	// tenants without their own use; else their texts go by carrier
+	// gateway.
+	DefaultTwilio bool
+	// DefaultRegion is the region for numbers given without a country code.
+	DefaultRegion string
+	// Kick, when set, is called after a request was stored, to wake the
+	// outbox worker at once instead of at its next poll.
+	Kick func()
+}
+
+// Limits are the rate limits of the public endpoints. A zero count turns
+// that limit off.
+type Limits struct {
+	Window    time.Duration // reset request window, 1 hour by default
+	PerIP     int
+	PerEmail  int
+	PerPhone  int
+	PerTenant int
+
+	LoginWindow     time.Duration // 15 minutes by default
+	LoginPerAccount int           // failed logins per account
+	LoginPerIP      int           // failed logins per IP
+}
+
+// DefaultLimits are sane limits for a crew of hundreds behind one office IP.
+func DefaultLimits() Limits {
+	return Limits{
+		Window: time.Hour, PerIP: 30, PerEmail: 5, PerPhone: 5, PerTenant: 2000,
+		LoginWindow: 15 * time.Minute, LoginPerAccount: 10, LoginPerIP: 100,
+	}
+}
+
+// Service runs the reset flow and the operations on its data. It is safe
+// for concurrent use.
+type Service struct {
+	store    Store
+	renderer Renderer
+	keys     *Keys
+	hasher   *Hasher
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
+	limits   Limits
+	twilio   bool
+	region   string
+	kick     func()
+}
+
+// New checks cfg and makes a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Renderer == nil || cfg.Keys == nil || cfg.Hasher == nil {
+		return nil, Errorf(KindInternal, "config", "gateway: Store, Renderer, Keys and Hasher are required")
+	}
+	s := &Service{
+		store: cfg.Store, renderer: cfg.Renderer, keys: cfg.Keys, hasher: cfg.Hasher,
+		now: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, limits: cfg.Limits,
+		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.limits.Window <= 0 {
+		s.limits.Window = time.Hour
+	}
+	if s.limits.LoginWindow <= 0 {
+		s.limits.LoginWindow = 15 * time.Minute
+	}
+	if s.region == "" {
+		s.region = "US"
+	}
+	if s.kick == nil {
+		s.kick = func() {}
+	}
+	return s, nil
+}
+
+// Store returns the service's store, for adapters that only read.
+func (s *Service) Store() Store { return s.store }
+
+// SetKick sets the function that wakes the outbox worker.
+func (s *Service) SetKick(kick func()) { s.kick = kick }
+
+func (s *Service) clock() time.Time { return s.now().UTC() }
+
+var idEncoding = base32.NewEncoding("abcdefghijkmnpqrstuvwxyz23456789").WithPadding(base32.NoPadding)
+
+// newID makes an unguessable id: a public request id must not let anyone
+// walk through other people's requests.
+func (s *Service) newID(prefix string) (string, error) {
+	b := make([]byte, 15)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", Internal(err)
+	}
+	return prefix + idEncoding.EncodeToString(b), nil
+}
+
+// event appends an event, stamping time; a failed append fails the
+// surrounding transaction, because an action that cannot be logged must
+// not happen.
+func (s *Service) event(ctx context.Context, st Store, e Event) error {
+	if e.At.IsZero() {
+		e.At = s.clock()
+	}
+	if e.Actor == "" {
+		e.Actor = ActorSystem
+	}
+	return st.AppendEvent(ctx, &e)
+}
+
+// tenant finds a tenant by slug; "" is the default tenant.
+func (s *Service) tenant(ctx context.Context, st Store, slug string) (*Tenant, error) {
+	slug = strings.TrimSpace(strings.ToLower(slug))
+	if slug == "" {
+		slug = DefaultSlug
+	}
+	t, err := st.TenantBySlug(ctx, slug)
+	if IsNotFound(err) {
+		return nil, Errorf(KindNotFound, "tenant_not_found", "no tenant %q", slug)
+	}
+	return t, err
+}
+
+// Tenant returns a tenant by slug ("" is the default tenant).
+func (s *Service) Tenant(ctx context.Context, slug string) (*Tenant, error) {
+	return s.tenant(ctx, s.store, slug)
+}
+
+// expiresIn says a duration the way a crew member reads it.
+func expiresIn(locale string, d time.Duration) string {
+	es := strings.HasPrefix(strings.ToLower(locale), "es")
+	h := int(d.Round(time.Hour) / time.Hour)
+	switch {
+	case d < time.Hour:
+		m := int(d.Round(time.Minute) / time.Minute)
+		if es {
+			return strconv.Itoa(m) + " minutos"
+		}
+		return strconv.Itoa(m) + " minutes"
+	case h == 1:
+		if es {
+			return "1 hora"
+		}
+		return "1 hour"
+	}
+	if es {
+		return strconv.Itoa(h) + " horas"
+	}
+	return strconv.Itoa(h) + " hours"
+}

@@ -1,0 +1,214 @@
+// Package sqlite is the embedded store of the gateway: gateway.Store on
+// SQLite (mattn/go-sqlite3, WAL), with its schema as numbered migrations
+// embedded in the binary and run at Open.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Sealer encrypts the secrets kept in tenant rows (Twilio tokens, SMTP
+// credentials); *gateway.Keys is one.
+type Sealer interface {
+	SealSecret(plain, aad []byte) ([]byte, error)
+	OpenSecret(sealed, aad []byte) ([]byte, error)
+}
+
+// Config says where the database lives.
+type Config struct {
+	// Path is the database file; ":memory:" is refused because the worker
+	// and the API need one shared, durable database.
+	Path   string
+	Sealer Sealer
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Store implements gateway.Store.
+type Store struct {
+	db     *sql.DB
+	q      querier
+	inTx   bool
+	sealer Sealer
+}
+
+var _ gateway.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database and brings its schema up to
+// date.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Path == "" || strings.Contains(cfg.Path, ":memory:") {
+		return nil, errors.New("sqlite: a database file path is required")
+	}
+	if cfg.Sealer == nil {
+		return nil, errors.New("sqlite: a Sealer is required")
+	}
+	// _txlock=immediate takes the write lock at BEGIN: without it, read-then-
+	// write transactions fail at once with "database is locked" despite
+	// the busy timeout (see shared/NOTES.md).
+	dsn := "file:" + (&url.URL{Path: cfg.Path}).EscapedPath() +
+		"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_synchronous=NORMAL"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	db.SetMaxOpenConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, q: db, sealer: cfg.Sealer}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrations table: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var version int
+		if _, err := fmt.Sscanf(strings.TrimPrefix(name, "migrations/"), "%d_", &version); err != nil {
+			return fmt.Errorf("sqlite: migration %s: bad name", name)
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = s.WithTx(ctx, func(st gateway.Store) error {
+			tx := st.(*Store)
+			var n int
+			if err := tx.q.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil
+			}
+			if _, err := tx.q.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("sqlite: migration %s: %w", name, err)
+			}
+			_, err := tx.q.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WithTx implements gateway.Store.
+func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error {
+	if s.inTx {
+		return fn(s)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(err)
+	}
+	if err := fn(&Store{db: s.db, q: tx, inTx: true, sealer: s.sealer}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return wrap(tx.Commit())
+}
+
+// wrap turns driver errors into domain errors: a UNIQUE violation is a
+// conflict, a busy database is unavailable, the rest internal.
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ge *gateway.Error
+	if errors.As(err, &ge) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return gateway.ErrNotFound
+	}
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch {
+		case se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey:
+			return &gateway.Error{Kind: gateway.KindConflict, Code: "conflict", Message: "already exists", Err: err}
+		case se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked:
+			return &gateway.Error{Kind: gateway.KindUnavailable, Code: "store_busy", Message: "the store is busy, try again", Err: err}
+		}
+	}
+	return gateway.Internal(err)
+}
+
+// Times are kept as Unix nanoseconds; zero stays zero.
+func ts(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromTS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nullInt(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// escapeLike makes s a literal inside a LIKE pattern with ESCAPE '\'.
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}

@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// Store is everything the gateway keeps. Adapters (gateway/sqlite, later
+// gateway/postgres) implement it; the domain only sees this interface.
+// Methods that find nothing return an error for which IsNotFound is true.
+type Store interface {
+	// WithTx runs fn with a Store whose calls all belong to one
+	// transaction; fn's error rolls it back. Nested calls join the outer one.
+	WithTx(ctx context.Context, fn func(Store) error) error
+
+	CreateTenant(ctx context.Context, t *Tenant) error
+	UpdateTenant(ctx context.Context, t *Tenant) error
+	TenantBySlug(ctx context.Context, slug string) (*Tenant, error)
+	TenantByID(ctx context.Context, id int64) (*Tenant, error)
+	ListTenants(ctx context.Context) ([]*Tenant, error)
+	// TenantByTwilioNumber finds the tenant whose Twilio From is e164.
+	TenantByTwilioNumber(ctx context.Context, e164 string) (*Tenant, error)
+
+	// CreatePerson stores p and its phones; a taken email or number is a
+	// KindConflict error.
+	CreatePerson(ctx context.Context, p *Person) error
+	// UpdatePerson saves p's fields and replaces its phones.
+	UpdatePerson(ctx context.Context, p *Person) error
+	// SavePersonAuth saves only p's password hash, must-change flag,
+	// pending request and update time.
+	SavePersonAuth(ctx context.Context, p *Person) error
+	// DeletePerson and Person look in one tenant, or in all for tenantID 0.
+	DeletePerson(ctx context.Context, tenantID, id int64) error
+	Person(ctx context.Context, tenantID, id int64) (*Person, error)
+	PersonByEmail(ctx context.Context, tenantID int64, email string) (*Person, error)
+	ListPersonnel(ctx context.Context, f PersonFilter) ([]*Person, error)
+	// PhoneByNumber finds a number in any tenant.
+	PhoneByNumber(ctx context.Context, e164 string) (*Phone, error)
+	SetOptOut(ctx context.Context, e164 string, optedOut bool) error
+	OptedOut(ctx context.Context, e164 string) (bool, error)
+
+	UpsertCarrier(ctx context.Context, c *Carrier) error
+	Carrier(ctx context.Context, slug string) (*Carrier, error)
+	ListCarriers(ctx context.Context) ([]*Carrier, error)
+
+	CreateReset(ctx context.Context, r *ResetRequest) error
+	// UpdateReset saves r's state, reason, person, hash and times (not its
+	// deliveries).
+	UpdateReset(ctx context.Context, r *ResetRequest) error
+	// Reset returns a request with its deliveries.
+	Reset(ctx context.Context, id string) (*ResetRequest, error)
+	// ResetsInState lists up to limit requests in state, oldest first.
+	ResetsInState(ctx context.Context, state ResetState, limit int) ([]*ResetRequest, error)
+	ListResets(ctx context.Context, f ResetFilter) ([]*ResetRequest, error)
+
+	CreateDelivery(ctx context.Context, d *Delivery) error
+	// UpdateDelivery saves status, attempts, schedule, provider id, error
+	// and body (a nil body wipes it).
+	UpdateDelivery(ctx context.Context, d *Delivery) error
+	// ClaimDeliveries takes up to limit pending deliveries due at now and
+	// pushes their next attempt to leaseUntil, so that a crashed worker's
+	// claim runs out and another instance (or a restart) picks them up.
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*Delivery, error)
+	DeliveryByProviderID(ctx context.Context, providerID string) (*Delivery, error)
+	Delivery(ctx context.Context, id int64) (*Delivery, error)
+
+	AppendEvent(ctx context.Context, e *Event) error
+	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+
+	// Hit counts one attempt against each limit in the window holding now
+	// and returns the first limit that is now over, or nil.
+	Hit(ctx context.Context, now time.Time, limits []Limit) (*Limit, error)
+	// Over returns the first limit already over without counting, or nil.
+	Over(ctx context.Context, now time.Time, limits []Limit) (*Limit, error)
+	// ClearHits forgets the counts of a limit's key (a successful login).
+	ClearHits(ctx context.Context, l Limit) error
+	// PruneHits drops counters of windows that started before t.
+	PruneHits(ctx context.Context, before time.Time) error
+}
+
+// Limit is one rate limit: at most Max hits of Key per Window.
+type Limit struct {
+	Scope  string // ip, email, phone, tenant, login_account, login_ip
+	Key    string
+	Max    int
+	Window time.Duration
+}
+
+// PersonFilter narrows ListPersonnel. TenantID 0 means all tenants.
+type PersonFilter struct {
+	TenantID int64
+	Query    string // matches name, email or phone
+	Limit    int
+	Offset   int
+}
+
+// ResetFilter narrows ListResets. TenantID 0 means all tenants.
+type ResetFilter struct {
+	TenantID int64
+	State    ResetState
+	Limit    int
+	Offset   int
+}
+
+// EventFilter narrows ListEvents. Zero fields do not filter.
+type EventFilter struct {
+	TenantID  int64
+	Types     []string
+	PersonID  int64
+	RequestID string
+	Actor     string
+	Since     time.Time
+	Until     time.Time
+	AfterID   int64 // for paging through any size
+	Limit     int
+}
