@@ -3,62 +3,21 @@ package gateway_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/resetgw/resetgw/carriers/registry"
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/gatewaytest"
 	"github.com/resetgw/resetgw/gateway/sqlite"
 )
 
-// fakeRenderer puts the password where a test can read it exactly.
-type fakeRenderer struct{}
+// sender adds to gatewaytest.Sender what these tests read.
+type sender struct{ gatewaytest.Sender }
 
-func (fakeRenderer) SMS(locale, name string, data any) (string, error) {
-	d := data.(gateway.MessageData)
-	return fmt.Sprintf("[%s/%s] PW=%s", locale, name, d.Password), nil
-}
-
-func (fakeRenderer) Email(locale, name string, data any) (string, string, string, error) {
-	d := data.(gateway.MessageData)
-	return "Subject " + name, fmt.Sprintf("[%s/%s] PW=%s", locale, name, d.Password), "<p>" + d.Password + "</p>", nil
-}
-
-// sender records messages and fails them as the test says. The channels
-// themselves are tested against real SMTP and Twilio-shaped servers in
-// their own packages and end to end in cmd/resetgw.
-type sender struct {
-	mu   sync.Mutex
-	msgs []*gateway.Message
-	fail error
-}
-
-func (s *sender) Send(ctx context.Context, m *gateway.Message) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fail != nil {
-		return "", s.fail
-	}
-	s.msgs = append(s.msgs, m)
-	return fmt.Sprintf("%s-%d", m.Route, len(s.msgs)), nil
-}
-
-func (s *sender) set(err error) {
-	s.mu.Lock()
-	s.fail = err
-	s.mu.Unlock()
-}
-
-func (s *sender) all() []*gateway.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]*gateway.Message(nil), s.msgs...)
-}
+func (s *sender) set(err error)           { s.Fail(err) }
+func (s *sender) all() []*gateway.Message { return s.Messages() }
 
 // password reads the password out of the newest message.
 func (s *sender) password(t *testing.T) string {
@@ -67,8 +26,8 @@ func (s *sender) password(t *testing.T) string {
 	if len(msgs) == 0 {
 		t.Fatal("no message was sent")
 	}
-	_, pw, ok := strings.Cut(msgs[len(msgs)-1].Text, "PW=")
-	if !ok || len(pw) != gateway.PasswordLength {
+	pw, ok := gatewaytest.Password(msgs[len(msgs)-1].Text)
+	if !ok {
 		t.Fatalf("no password in %q", msgs[len(msgs)-1].Text)
 	}
 	return pw
@@ -98,29 +57,12 @@ func newEnv(t *testing.T, twilio bool) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
 		twilio: &sender{}, carrier: &sender{}, email: &sender{}, logs: &bytes.Buffer{}}
-	keys, err := gateway.NewKeys(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.dbPath = filepath.Join(t.TempDir(), "gw.db")
-	e.store, err = sqlite.Open(e.ctx, sqlite.Config{Path: e.dbPath, Sealer: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.store.Close() })
-	cs, err := registry.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cs {
-		if err := e.store.UpsertCarrier(e.ctx, c); err != nil {
-			t.Fatal(err)
-		}
-	}
+	keys := gatewaytest.Keys(t)
+	e.store, e.dbPath = gatewaytest.Store(t, keys)
+	var err error
 	e.svc, err = gateway.New(gateway.Config{
-		Store: e.store, Renderer: fakeRenderer{}, Keys: keys,
-		Hasher: gateway.NewHasher(gateway.HasherConfig{Memory: 64, Time: 1}),
-		Clock:  e.clock, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Store: e.store, Renderer: gatewaytest.Renderer{}, Keys: keys, Hasher: gatewaytest.Hasher(),
+		Clock: e.clock, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Limits: gateway.DefaultLimits(), DefaultTwilio: twilio,
 	})
 	if err != nil {
