@@ -346,4 +346,3 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
-
