@@ -1,0 +1,101 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// config is everything serve reads from flags and the environment; a flag
+// wins over its variable.
+type config struct {
+	Listen        string
+	DB            string
+	AdminToken    string
+	SMTPURL       string
+	MailFrom      string
+	TwilioSID     string
+	TwilioToken   string
+	TwilioFrom    string
+	TwilioAPIURL  string
+	PublicURL     string
+	SecretKey     string
+	RateLimitIP   int
+	TemplatesDir  string
+	LogLevel      string
+	Demo          bool
+	DefaultRegion string
+	ProxyHeader   string
+	Trusted       string
+	SendTimeout   time.Duration
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &config{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Listen, "listen", env("RESETGW_LISTEN", "127.0.0.1:8080"), "HTTP listen address (RESETGW_LISTEN)")
+	fs.StringVar(&c.DB, "db", env("RESETGW_DB", "resetgw.db"), "SQLite database file (RESETGW_DB)")
+	fs.StringVar(&c.AdminToken, "admin-token", env("RESETGW_ADMIN_TOKEN", ""), "bearer token for /admin/api (RESETGW_ADMIN_TOKEN)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("RESETGW_SMTP_URL", ""), "default SMTP profile, smtp://[user:pass@]host:port or smtps:// (RESETGW_SMTP_URL)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("RESETGW_MAIL_FROM", "resetgw@localhost"), "From address of the default profile (RESETGW_MAIL_FROM)")
+	fs.StringVar(&c.TwilioSID, "twilio-account-sid", env("RESETGW_TWILIO_ACCOUNT_SID", ""), "default Twilio account SID (RESETGW_TWILIO_ACCOUNT_SID)")
+	fs.StringVar(&c.TwilioToken, "twilio-auth-token", env("RESETGW_TWILIO_AUTH_TOKEN", ""), "default Twilio auth token (RESETGW_TWILIO_AUTH_TOKEN)")
+	fs.StringVar(&c.TwilioFrom, "twilio-from", env("RESETGW_TWILIO_FROM", ""), "default Twilio From number or MG... Messaging Service SID (RESETGW_TWILIO_FROM)")
+	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", env("RESETGW_TWILIO_API_URL", ""), "Twilio API base URL, for a regional edge, proxy or test server (RESETGW_TWILIO_API_URL)")
+	fs.StringVar(&c.PublicURL, "public-url", env("RESETGW_PUBLIC_URL", ""), "URL the gateway is reached at from outside (RESETGW_PUBLIC_URL)")
+	fs.StringVar(&c.SecretKey, "secret-key", env("RESETGW_SECRET_KEY", ""), "server key, 64 hex chars; default: a key file beside the database (RESETGW_SECRET_KEY)")
+	rate := fs.String("rate-limit-ip", env("RESETGW_RATE_LIMIT_IP", "30"), "reset requests per IP per hour, 0 = off (RESETGW_RATE_LIMIT_IP)")
+	fs.StringVar(&c.TemplatesDir, "templates", env("RESETGW_TEMPLATES_DIR", ""), "folder whose templates override the embedded ones (RESETGW_TEMPLATES_DIR)")
+	fs.StringVar(&c.LogLevel, "log-level", env("RESETGW_LOG_LEVEL", "info"), "debug, info, warn or error (RESETGW_LOG_LEVEL)")
+	fs.BoolVar(&c.Demo, "demo", false, "seed a demo tenant and deliver into the dev inbox unless SMTP/Twilio are set")
+	fs.StringVar(&c.DefaultRegion, "default-region", env("RESETGW_DEFAULT_REGION", "US"), "region of numbers given without +country code (RESETGW_DEFAULT_REGION)")
+	fs.StringVar(&c.ProxyHeader, "proxy-header", env("RESETGW_PROXY_HEADER", ""), "header holding the client IP behind a proxy, e.g. X-Forwarded-For (RESETGW_PROXY_HEADER)")
+	fs.StringVar(&c.Trusted, "trusted-proxies", env("RESETGW_TRUSTED_PROXIES", ""), "comma-separated proxy IPs/CIDRs allowed to set the proxy header (RESETGW_TRUSTED_PROXIES)")
+	timeout := fs.String("send-timeout", env("RESETGW_SEND_TIMEOUT", "30s"), "bound on one send to a provider; a crashed send is retried after it (RESETGW_SEND_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(*rate))
+	if err != nil || n < 0 {
+		return nil, errors.New("RESETGW_RATE_LIMIT_IP must be a whole number ≥ 0")
+	}
+	c.RateLimitIP = n
+	if c.SendTimeout, err = time.ParseDuration(*timeout); err != nil || c.SendTimeout < time.Second {
+		return nil, errors.New("RESETGW_SEND_TIMEOUT must be a duration of at least 1s, like 30s")
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.Listen
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if (c.TwilioSID == "") != (c.TwilioToken == "") {
+		return nil, errors.New("RESETGW_TWILIO_ACCOUNT_SID and RESETGW_TWILIO_AUTH_TOKEN go together")
+	}
+	if c.TwilioSID != "" && c.TwilioFrom == "" {
+		return nil, errors.New("RESETGW_TWILIO_FROM is required with a Twilio account")
+	}
+	return c, nil
+}
+
+func (c *config) proxies() []string {
+	var out []string
+	for _, p := range strings.Split(c.Trusted, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

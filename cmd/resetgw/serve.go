@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/resetgw/resetgw/carriers/devinbox"
+	"github.com/resetgw/resetgw/carriers/registry"
+	carriersmtp "github.com/resetgw/resetgw/carriers/smtp"
+	carriertwilio "github.com/resetgw/resetgw/carriers/twilio"
+	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/httpapi"
+	"github.com/resetgw/resetgw/gateway/sqlite"
+	"github.com/resetgw/resetgw/templates"
+)
+
+// serve wires the store, the service, the worker and the HTTP API, and
+// runs them until ctx ends; then it stops taking requests, lets the sends
+// in flight finish, and closes the store. Queued work stays in the store.
+func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
+	log := newLogger(stderr, cfg.LogLevel)
+	master, err := loadSecret(cfg)
+	if err != nil {
+		return err
+	}
+	keys, err := gateway.NewKeys(master)
+	if err != nil {
+		return err
+	}
+	store, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DB, Sealer: keys})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := seedCarriers(ctx, store); err != nil {
+		return err
+	}
+	renderer, err := templates.New(templates.Config{Dir: cfg.TemplatesDir})
+	if err != nil {
+		return err
+	}
+	limits := gateway.DefaultLimits()
+	limits.PerIP = cfg.RateLimitIP
+	defaultTwilio := &gateway.TwilioSettings{AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken}
+	if strings.HasPrefix(cfg.TwilioFrom, "MG") {
+		defaultTwilio.MessagingServiceSID = cfg.TwilioFrom
+	} else {
+		defaultTwilio.From = cfg.TwilioFrom
+	}
+	svc, err := gateway.New(gateway.Config{
+		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: limits,
+		Hasher:        gateway.NewHasher(gateway.HasherConfig{MaxConcurrent: runtime.NumCPU()}),
+		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion,
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := svc.EnsureTenant(ctx, gateway.DefaultSlug, "Default"); err != nil {
+		return err
+	}
+
+	senders := map[gateway.Route]gateway.Sender{}
+	var inbox *devinbox.Inbox
+	if cfg.SMTPURL != "" {
+		smtpSender := carriersmtp.New(carriersmtp.Config{
+			Default: gateway.SMTPProfile{URL: cfg.SMTPURL, From: cfg.MailFrom}, Timeout: cfg.SendTimeout,
+		})
+		senders[gateway.RouteEmail], senders[gateway.RouteCarrier] = smtpSender, smtpSender
+	} else {
+		if !cfg.Demo {
+			log.Warn("RESETGW_SMTP_URL is not set: email and carrier texts go nowhere; use --demo for the dev inbox")
+		}
+	}
+	if cfg.Demo && cfg.SMTPURL == "" {
+		inbox = devinbox.New(devinbox.Config{})
+		senders[gateway.RouteEmail], senders[gateway.RouteCarrier] = inbox, inbox
+	}
+	senders[gateway.RouteTwilio] = carriertwilio.New(carriertwilio.Config{
+		Default: defaultTwilio, APIURL: cfg.TwilioAPIURL, Timeout: cfg.SendTimeout,
+	})
+
+	// A claim lasts a little longer than a send may: a process killed
+	// mid-send has its message retried soon after, and no sooner.
+	worker := gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: senders,
+		SendTimeout: cfg.SendTimeout, Lease: cfg.SendTimeout + 15*time.Second})
+	var seeded *demoSeed
+	if cfg.Demo {
+		if cfg.AdminToken == "" {
+			cfg.AdminToken = randomToken()
+		}
+		if seeded, err = seedDemo(ctx, svc); err != nil {
+			return err
+		}
+	}
+	httpCfg := httpapi.Config{
+		Service: svc, Logger: log, AdminToken: cfg.AdminToken, Ready: store.Ping,
+		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.proxies(),
+	}
+	if inbox != nil {
+		httpCfg.Inbox = inboxView{inbox}
+	}
+	api := httpapi.New(httpCfg)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	printBanner(stdout, cfg, base, seeded, inbox != nil)
+
+	workerDone := make(chan error, 1)
+	go func() { workerDone <- worker.Run(context.WithoutCancel(ctx)) }()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- api.App().Listener(ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err = <-httpDone:
+		err = fmt.Errorf("http server stopped: %w", err)
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if herr := api.App().ShutdownWithContext(shutdownCtx); herr != nil && err == nil {
+		err = herr
+	}
+	if werr := worker.Shutdown(shutdownCtx); werr != nil && err == nil {
+		err = werr
+	}
+	if werr := <-workerDone; werr != nil && !errors.Is(werr, gateway.ErrWorkerClosed) && err == nil {
+		err = werr
+	}
+	return err
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// loadSecret takes RESETGW_SECRET_KEY, else the key file beside the
+// database, created (mode 0600) on first start.
+func loadSecret(cfg *config) ([]byte, error) {
+	if cfg.SecretKey != "" {
+		return gateway.ParseSecret(cfg.SecretKey)
+	}
+	path := cfg.DB + ".key"
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("creating key file: %w", err)
+		}
+		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+		return key, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("reading key file: %w", err)
+	}
+	return gateway.ParseSecret(strings.TrimSpace(string(b)))
+}
+
+// seedCarriers adds the carriers the store does not know yet; edits an
+// admin made to known ones stay.
+func seedCarriers(ctx context.Context, store gateway.Store) error {
+	cs, err := registry.Default()
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if _, err := store.Carrier(ctx, c.Slug); gateway.IsNotFound(err) {
+			if err := store.UpsertCarrier(ctx, c); err != nil {
+				return err
+			}
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomToken() string {
+	b := make([]byte, 18)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
