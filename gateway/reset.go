@@ -335,8 +335,8 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 		if !c.UsableOn(s.clock()) {
 			return nil, "carrier_gateway_retired", nil
 		}
-		addr, ok := CarrierAddress(c, target.Number)
-		if !ok {
+		addr, err := c.Address(target.Number, false)
+		if err != nil {
 			return nil, "carrier_number_format", nil
 		}
 		d.Route, d.To = RouteCarrier, addr
@@ -410,13 +410,4 @@ func settle(r *ResetRequest) ResetState {
 		return StateDelivering
 	}
 	return StateRolledBack
-}
-
-// CarrierAddress is the mail address of a number on a carrier's
-// email-to-SMS gateway: the 10-digit national number of a +1 number.
-func CarrierAddress(c *Carrier, e164 string) (string, bool) {
-	if c.SMSDomain == "" || !strings.HasPrefix(e164, "+1") || len(e164) != 12 {
-		return "", false
-	}
-	return e164[2:] + "@" + c.SMSDomain, true
 }

@@ -1,0 +1,645 @@
+package smtp_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+	gosmtp "github.com/emersion/go-smtp"
+
+	"github.com/resetgw/resetgw/carriers/smtp"
+	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
+	"github.com/resetgw/resetgw/gateway"
+)
+
+const (
+	fromAddr = "Reset Desk <reset@movers.example>"
+	to       = "crew@movers.example"
+	// body carries what a real message carries: a password.
+	body     = "Your new password: Tq7hWz3kPa. It works once you log in."
+	password = "s3cretSMTPpass"
+)
+
+var fixedNow = time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func newSender(srv *smtptest.Server) *smtp.Sender {
+	cfg := smtp.Config{
+		Default:  gateway.SMTPProfile{URL: srv.URL(), From: fromAddr},
+		Hostname: "gw.movers.example",
+		Timeout:  5 * time.Second,
+		Clock:    func() time.Time { return fixedNow },
+	}
+	cfg.TLSConfig = srv.ClientTLS()
+	return smtp.New(cfg)
+}
+
+func emailMsg() *gateway.Message {
+	return &gateway.Message{
+		DeliveryID: 42,
+		RequestID:  "req-1",
+		Channel:    gateway.ChannelEmail,
+		Route:      gateway.RouteEmail,
+		To:         to,
+		Subject:    "Tu contraseña nueva – Ñandú Mudanzas",
+		Text:       body + "\nSaludos\n",
+		HTML:       "<p>" + body + "</p><p>Saludos — ñ</p>",
+	}
+}
+
+type part struct {
+	typ, charset, body string
+}
+
+// readMail parses a received message back with go-message.
+func readMail(t *testing.T, data []byte) (mail.Header, []part) {
+	t.Helper()
+	r, err := mail.CreateReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("parse mail: %v\n%s", err, data)
+	}
+	var parts []part
+	for {
+		p, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("next part: %v", err)
+		}
+		h, ok := p.Header.(*mail.InlineHeader)
+		if !ok {
+			t.Fatalf("part header %T, want inline", p.Header)
+		}
+		typ, params, _ := h.ContentType()
+		b, err := io.ReadAll(p.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, part{typ, params["charset"], normalize(string(b))})
+	}
+	return r.Header, parts
+}
+
+// normalize undoes what the trip through SMTP does to a text: CRLF line
+// ends, and a final line end when the text had none.
+func normalize(s string) string {
+	return strings.TrimRight(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+}
+
+func TestSendEmail(t *testing.T) {
+	tests := []struct {
+		name string
+		opts smtptest.Options
+		tls  bool
+	}{
+		{"plain", smtptest.Options{}, false},
+		{"plain with auth on loopback", smtptest.Options{Username: "relay", Password: password}, false},
+		{"starttls and auth", smtptest.Options{TLS: true, Username: "relay", Password: password}, true},
+		{"starttls without auth", smtptest.Options{TLS: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.Start(t, tt.opts)
+			s := newSender(srv)
+			m := emailMsg()
+			id, err := s.Send(testCtx(t), m)
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			msgs, err := srv.Wait(testCtx(t), 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := msgs[0]
+			if got.From != "reset@movers.example" || len(got.To) != 1 || got.To[0] != to {
+				t.Errorf("envelope = %q -> %q", got.From, got.To)
+			}
+			if got.TLS != tt.tls {
+				t.Errorf("TLS = %v, want %v", got.TLS, tt.tls)
+			}
+			if got.AuthUser != tt.opts.Username {
+				t.Errorf("AuthUser = %q, want %q", got.AuthUser, tt.opts.Username)
+			}
+
+			h, parts := readMail(t, got.Data)
+			if mid, _ := h.MessageID(); mid != id || id == "" {
+				t.Errorf("Message-ID = %q, Send returned %q", mid, id)
+			}
+			if !strings.HasSuffix(id, "@movers.example") {
+				t.Errorf("Message-ID %q is not under the sender's domain", id)
+			}
+			if subj, err := h.Subject(); err != nil || subj != m.Subject {
+				t.Errorf("Subject = %q, %v; want %q", subj, err, m.Subject)
+			}
+			if raw := h.Get("Subject"); !strings.HasPrefix(raw, "=?") {
+				t.Errorf("raw Subject %q is not encoded", raw)
+			}
+			if d, err := h.Date(); err != nil || !d.Equal(fixedNow) {
+				t.Errorf("Date = %v, %v", d, err)
+			}
+			if v := h.Get("X-Resetgw-Delivery"); v != "42" {
+				t.Errorf("X-Resetgw-Delivery = %q", v)
+			}
+			if from, _ := h.AddressList("From"); len(from) != 1 || from[0].Address != "reset@movers.example" || from[0].Name != "Reset Desk" {
+				t.Errorf("From = %v", from)
+			}
+			if rcpt, _ := h.AddressList("To"); len(rcpt) != 1 || rcpt[0].Address != to {
+				t.Errorf("To = %v", rcpt)
+			}
+			if typ, _, _ := h.ContentType(); typ != "multipart/alternative" {
+				t.Errorf("Content-Type = %q", typ)
+			}
+			want := []part{{"text/plain", "utf-8", normalize(m.Text)}, {"text/html", "utf-8", normalize(m.HTML)}}
+			if len(parts) != len(want) {
+				t.Fatalf("parts = %+v", parts)
+			}
+			for i := range want {
+				if parts[i] != want[i] {
+					t.Errorf("part %d = %+v, want %+v", i, parts[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestSendEmailWithoutHTML(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	m := emailMsg()
+	m.HTML = ""
+	if _, err := newSender(srv).Send(testCtx(t), m); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := srv.Wait(testCtx(t), 1)
+	h, parts := readMail(t, msgs[0].Data)
+	if typ, _, _ := h.ContentType(); typ != "text/plain" || len(parts) != 1 || parts[0].body != normalize(m.Text) {
+		t.Fatalf("type %q parts %+v", typ, parts)
+	}
+}
+
+func TestSendCarrierRoute(t *testing.T) {
+	tests := []struct {
+		name, text, subject, cte string
+	}{
+		{"ascii", "Acme: your new password is Tq7hWz3kPa", "", "7bit"},
+		{"spanish", "Acme: tu contraseña nueva es Tq7hWz3kPa", "", "8bit"},
+		{"with subject", "Acme: your new password is Tq7hWz3kPa", "Reset", "7bit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := smtptest.Start(t, smtptest.Options{})
+			m := &gateway.Message{
+				DeliveryID: 7, Channel: gateway.ChannelSMS, Route: gateway.RouteCarrier,
+				To: "2015550123@vtext.com", Subject: tt.subject, Text: tt.text,
+				HTML: "<p>must not be sent</p>",
+			}
+			id, err := newSender(srv).Send(testCtx(t), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs, _ := srv.Wait(testCtx(t), 1)
+			got := msgs[0]
+			if got.To[0] != "2015550123@vtext.com" {
+				t.Errorf("rcpt = %v", got.To)
+			}
+			h, parts := readMail(t, got.Data)
+			typ, params, _ := h.ContentType()
+			if typ != "text/plain" || params["charset"] != "utf-8" {
+				t.Errorf("Content-Type = %q %v", typ, params)
+			}
+			if cte := h.Get("Content-Transfer-Encoding"); cte != tt.cte {
+				t.Errorf("Content-Transfer-Encoding = %q, want %q", cte, tt.cte)
+			}
+			if len(parts) != 1 || parts[0].body != tt.text {
+				t.Errorf("parts = %+v", parts)
+			}
+			if bytes.Contains(got.Data, []byte("must not be sent")) {
+				t.Error("HTML went to a carrier gateway")
+			}
+			if subj, _ := h.Subject(); subj != tt.subject || (tt.subject == "" && h.Has("Subject")) {
+				t.Errorf("Subject = %q (present %v), want %q", subj, h.Has("Subject"), tt.subject)
+			}
+			if mid, _ := h.MessageID(); mid != id {
+				t.Errorf("Message-ID = %q, want %q", mid, id)
+			}
+		})
+	}
+}
+
+func TestProfileChoice(t *testing.T) {
+	def := smtptest.Start(t, smtptest.Options{})
+	own := smtptest.Start(t, smtptest.Options{})
+	s := newSender(def)
+	tests := []struct {
+		name   string
+		tenant *gateway.Tenant
+		want   *smtptest.Server
+		from   string
+	}{
+		{"no tenant", nil, def, "reset@movers.example"},
+		{"tenant without profile", &gateway.Tenant{Slug: "a"}, def, "reset@movers.example"},
+		{"tenant with empty URL", &gateway.Tenant{Slug: "b", SMTP: &gateway.SMTPProfile{From: "x@y.example"}}, def, "reset@movers.example"},
+		{"tenant profile", &gateway.Tenant{Slug: "c", SMTP: &gateway.SMTPProfile{URL: own.URL(), From: "hvac@own.example"}}, own, "hvac@own.example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			def.Reset()
+			own.Reset()
+			m := emailMsg()
+			m.Tenant = tt.tenant
+			if _, err := s.Send(testCtx(t), m); err != nil {
+				t.Fatal(err)
+			}
+			msgs, _ := tt.want.Wait(testCtx(t), 1)
+			if msgs[0].From != tt.from {
+				t.Errorf("envelope from = %q, want %q", msgs[0].From, tt.from)
+			}
+			if n := len(def.Messages()) + len(own.Messages()); n != 1 {
+				t.Errorf("%d messages in all, want 1", n)
+			}
+		})
+	}
+}
+
+func TestEnvelopeFrom(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{})
+	s := smtp.New(smtp.Config{
+		Default: gateway.SMTPProfile{URL: srv.URL(), From: fromAddr},
+		EnvelopeFrom: func(m *gateway.Message) string {
+			return fmt.Sprintf("bounce+%d@movers.example", m.DeliveryID)
+		},
+	})
+	if _, err := s.Send(testCtx(t), emailMsg()); err != nil {
+		t.Fatal(err)
+	}
+	msgs, _ := srv.Wait(testCtx(t), 1)
+	if msgs[0].From != "bounce+42@movers.example" {
+		t.Fatalf("envelope from = %q", msgs[0].From)
+	}
+	h, _ := readMail(t, msgs[0].Data)
+	if from, _ := h.AddressList("From"); from[0].Address != "reset@movers.example" {
+		t.Fatalf("header From = %v", from)
+	}
+}
+
+// closedAddr is a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// silentServer accepts connections and never says a word, as a firewall
+// black hole or a wedged server does.
+func silentServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
+}
+
+func TestSendFailures(t *testing.T) {
+	type setup struct {
+		srv     *smtptest.Server
+		profile gateway.SMTPProfile
+		cfg     smtp.Config
+		m       *gateway.Message
+	}
+	tests := []struct {
+		name      string
+		opts      smtptest.Options
+		prepare   func(t *testing.T, s *setup)
+		temporary bool
+		code      string
+	}{
+		{
+			name: "550 unknown mailbox",
+			prepare: func(t *testing.T, s *setup) {
+				s.srv.Reject(to, &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
+			},
+			code: "550 5.1.1",
+		},
+		{
+			name: "421 at RCPT",
+			prepare: func(t *testing.T, s *setup) {
+				s.srv.Reject(to, &gosmtp.SMTPError{Code: 421, EnhancedCode: gosmtp.EnhancedCode{4, 3, 2}, Message: "Try again later"})
+			},
+			temporary: true, code: "421 4.3.2",
+		},
+		{
+			name:      "server down",
+			prepare:   func(t *testing.T, s *setup) { s.srv.SetDown(true) },
+			temporary: true, code: "421 4.3.2",
+		},
+		{
+			name: "nothing listening",
+			prepare: func(t *testing.T, s *setup) {
+				s.cfg.Default.URL = "smtp://" + closedAddr(t)
+			},
+			temporary: true, code: "connect",
+		},
+		{
+			name: "wrong password",
+			opts: smtptest.Options{TLS: true, Username: "relay", Password: "right" + password},
+			prepare: func(t *testing.T, s *setup) {
+				s.cfg.Default.URL = "smtp://relay:" + password + "@" + s.srv.Addr()
+			},
+			code: "535 5.7.8",
+		},
+		{
+			name: "credentials but server has no AUTH",
+			prepare: func(t *testing.T, s *setup) {
+				s.cfg.Default.URL = "smtp://relay:" + password + "@" + s.srv.Addr()
+			},
+			code: "auth_unsupported",
+		},
+		{
+			name: "untrusted certificate on STARTTLS",
+			opts: smtptest.Options{TLS: true},
+			prepare: func(t *testing.T, s *setup) {
+				s.cfg.TLSConfig = &tls.Config{RootCAs: nil, ServerName: "127.0.0.1"}
+			},
+			temporary: true, code: "tls",
+		},
+		{
+			name: "smtps to a plain server",
+			prepare: func(t *testing.T, s *setup) {
+				s.cfg.Default.URL = "smtps://" + s.srv.Addr()
+			},
+			temporary: true, code: "tls",
+		},
+		{
+			name:    "no profile",
+			prepare: func(t *testing.T, s *setup) { s.cfg.Default = gateway.SMTPProfile{} },
+			code:    "smtp_not_configured",
+		},
+		{
+			name:    "bad URL",
+			prepare: func(t *testing.T, s *setup) { s.cfg.Default.URL = "smtp://relay:" + password + "@host:99999" },
+			code:    "smtp_config",
+		},
+		{
+			name:    "no From",
+			prepare: func(t *testing.T, s *setup) { s.cfg.Default.From = "" },
+			code:    "smtp_config",
+		},
+		{
+			name:    "bad recipient",
+			prepare: func(t *testing.T, s *setup) { s.m.To = "not an address" },
+			code:    "invalid_address",
+		},
+		{
+			name:    "route twilio",
+			prepare: func(t *testing.T, s *setup) { s.m.Route = gateway.RouteTwilio },
+			code:    "unsupported_route",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := &setup{srv: smtptest.Start(t, tt.opts), m: emailMsg()}
+			st.cfg = smtp.Config{
+				Default: gateway.SMTPProfile{URL: st.srv.URL(), From: fromAddr},
+				Timeout: 5 * time.Second,
+			}
+			st.cfg.TLSConfig = st.srv.ClientTLS()
+			tt.prepare(t, st)
+			_, err := smtp.New(st.cfg).Send(testCtx(t), st.m)
+			var se *gateway.SendError
+			if !errors.As(err, &se) {
+				t.Fatalf("err = %v (%T), want *gateway.SendError", err, err)
+			}
+			if se.Temporary != tt.temporary || se.Code != tt.code {
+				t.Errorf("got %+v, want temporary=%v code=%q", se, tt.temporary, tt.code)
+			}
+			assertClean(t, err)
+			if n := len(st.srv.Messages()); n != 0 {
+				t.Errorf("server kept %d messages", n)
+			}
+		})
+	}
+}
+
+// assertClean checks that an error says nothing secret.
+func assertClean(t *testing.T, err error) {
+	t.Helper()
+	for _, secret := range []string{password, "Tq7hWz3kPa", body} {
+		if strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v", err), secret) {
+			t.Errorf("error %q reveals %q", err, secret)
+		}
+	}
+}
+
+func TestTimeoutAndCancel(t *testing.T) {
+	addr := silentServer(t)
+	tests := []struct {
+		name   string
+		cancel bool // cancel the context instead of relying on Timeout
+		code   string
+	}{
+		{"command timeout", false, "timeout"},
+		{"context canceled", true, "canceled"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := smtp.Config{Default: gateway.SMTPProfile{URL: "smtp://" + addr, From: fromAddr}, Timeout: 200 * time.Millisecond}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tt.cancel {
+				cfg.Timeout = time.Minute
+				time.AfterFunc(100*time.Millisecond, cancel)
+			}
+			start := time.Now()
+			_, err := smtp.New(cfg).Send(ctx, emailMsg())
+			if took := time.Since(start); took > 5*time.Second {
+				t.Errorf("Send took %v", took)
+			}
+			se := gateway.AsSendError(err)
+			if err == nil || !se.Temporary || se.Code != tt.code {
+				t.Fatalf("err = %v, want temporary %s", err, tt.code)
+			}
+		})
+	}
+}
+
+// starttlsThenSilent offers STARTTLS on the first connection and says
+// nothing at all on the next ones: the second connection is opened by
+// go-smtp's NewClientStartTLS, which runs before its timeouts can be set.
+func starttlsThenSilent(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			if i > 0 {
+				continue // silent
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tc := textproto.NewConn(c)
+				tc.PrintfLine("220 probe ESMTP")
+				for {
+					line, err := tc.ReadLine()
+					if err != nil {
+						return
+					}
+					switch strings.Fields(strings.ToUpper(line + " x"))[0] {
+					case "EHLO":
+						tc.PrintfLine("250-probe")
+						tc.PrintfLine("250 STARTTLS")
+					case "QUIT":
+						tc.PrintfLine("221 bye")
+						c.Close()
+						return
+					default:
+						tc.PrintfLine("502 no")
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func TestSilentAfterSTARTTLSOffer(t *testing.T) {
+	addr := starttlsThenSilent(t)
+	s := smtp.New(smtp.Config{Default: gateway.SMTPProfile{URL: "smtp://" + addr, From: fromAddr}, Timeout: 300 * time.Millisecond})
+	start := time.Now()
+	_, err := s.Send(context.Background(), emailMsg())
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("Send took %v: the Timeout did not bound the STARTTLS connection", took)
+	}
+	if se := gateway.AsSendError(err); err == nil || !se.Temporary || se.Code != "timeout" {
+		t.Fatalf("err = %v, want temporary timeout", err)
+	}
+}
+
+func TestTestProvider(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{TLS: true, Username: "relay", Password: password})
+	s := smtp.New(smtp.Config{TLSConfig: srv.ClientTLS()})
+	profile := &gateway.SMTPProfile{URL: srv.URL(), From: fromAddr}
+
+	reply, err := s.Test(testCtx(t), profile, "2015550123@vtext.com", "", "resetgw test message")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(reply, "250 ") || !strings.Contains(reply, "queued") {
+		t.Errorf("reply = %q, want the server's 250 answer", reply)
+	}
+	msgs, _ := srv.Wait(testCtx(t), 1)
+	h, parts := readMail(t, msgs[0].Data)
+	if typ, _, _ := h.ContentType(); typ != "text/plain" || parts[0].body != "resetgw test message" {
+		t.Errorf("type %q parts %+v", typ, parts)
+	}
+
+	srv.Reject("gone@movers.example", &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "User unknown"})
+	_, err = s.Test(testCtx(t), profile, "gone@movers.example", "Test", "hello")
+	se := gateway.AsSendError(err)
+	if err == nil || se.Temporary || se.Code != "550 5.1.1" || se.Detail != "User unknown" {
+		t.Errorf("err = %#v", se)
+	}
+
+	// nil profile means the default one, which is empty here.
+	if _, err := s.Test(testCtx(t), nil, to, "", "x"); gateway.AsSendError(err).Code != "smtp_not_configured" {
+		t.Errorf("nil profile: err = %v", err)
+	}
+}
+
+func TestConcurrentSends(t *testing.T) {
+	srv := smtptest.Start(t, smtptest.Options{TLS: true})
+	s := newSender(srv)
+	const n = 8
+	ids := make(chan string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m := emailMsg()
+			m.DeliveryID = int64(i + 1)
+			id, err := s.Send(testCtx(t), m)
+			if err != nil {
+				t.Error(err)
+			}
+			ids <- id
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if seen[id] {
+			t.Errorf("Message-ID %q used twice", id)
+		}
+		seen[id] = true
+	}
+	if _, err := srv.Wait(testCtx(t), n); err != nil {
+		t.Fatal(err)
+	}
+}

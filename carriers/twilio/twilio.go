@@ -1,0 +1,306 @@
+// Package twilio sends texts through Twilio's Messages API (Route
+// "twilio"), with each tenant's own account when it has one.
+//
+// It imports only twilio-go's client and rest/api/v2010 packages: the
+// root package pulls in every Twilio API and costs over a minute of
+// compile time for nothing.
+package twilio
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/twilio/twilio-go/client"
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+// DefaultTimeout bounds one API call when Config.Timeout is zero; it is
+// twilio-go's own default.
+const DefaultTimeout = 10 * time.Second
+
+// maxDetail caps the provider text kept in a SendError.
+const maxDetail = 300
+
+// Config sets up a Sender.
+type Config struct {
+	// Default is the operator's account, used when the tenant has none
+	// (nil or not Configured). Nil: such tenants cannot use Twilio.
+	Default *gateway.TwilioSettings
+	// APIURL replaces https://api.twilio.com (RESETGW_TWILIO_API_URL): a
+	// proxy, or a local test server such as http://127.0.0.1:1234. Empty
+	// means the real API.
+	APIURL string
+	// StatusCallback is the full URL Twilio posts delivery updates to;
+	// empty asks for none.
+	StatusCallback string
+	// Timeout bounds one API call; DefaultTimeout when zero.
+	Timeout time.Duration
+	// HTTPClient supplies the transport (proxies, TLS roots); its Timeout
+	// is used when Timeout is zero. Nil: a transport of the Sender's own.
+	HTTPClient *http.Client
+}
+
+// Sender sends texts through Twilio. It is safe for concurrent use and
+// implements gateway.Sender.
+type Sender struct {
+	cfg       Config
+	base      *url.URL // nil: the real API
+	configErr error    // a bad APIURL, reported by every send
+	transport http.RoundTripper
+	timeout   time.Duration
+}
+
+var _ gateway.Sender = (*Sender)(nil)
+
+// New returns a Sender for cfg. A malformed APIURL does not fail here (the
+// constructor has no error); every send then fails permanently saying so.
+func New(cfg Config) *Sender {
+	s := &Sender{cfg: cfg, timeout: cfg.Timeout}
+	if cfg.APIURL != "" {
+		u, err := url.Parse(cfg.APIURL)
+		switch {
+		case err != nil:
+			s.configErr = errors.New("the Twilio API URL does not parse")
+		case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "":
+			s.configErr = errors.New("the Twilio API URL must be http(s)://host[:port][/path]")
+		default:
+			s.base = u
+		}
+	}
+	if cfg.HTTPClient != nil {
+		s.transport = cfg.HTTPClient.Transport
+		if s.timeout == 0 {
+			s.timeout = cfg.HTTPClient.Timeout
+		}
+	}
+	if s.transport == nil {
+		// A transport of our own: a pool that only Twilio calls use.
+		s.transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	return s
+}
+
+// Send texts m.Text to m.To (E.164) with the tenant's Twilio account, or the
+// default one, and returns the message SID. Failures are
+// *gateway.SendError whose texts never hold the auth token or the body.
+func (s *Sender) Send(ctx context.Context, m *gateway.Message) (string, error) {
+	if m == nil {
+		return "", &gateway.SendError{Code: "invalid_message", Detail: "no message"}
+	}
+	if m.Route != gateway.RouteTwilio {
+		return "", &gateway.SendError{Code: "unsupported_route", Detail: "the Twilio sender does not carry route " + strconv.Quote(string(m.Route))}
+	}
+	var settings *gateway.TwilioSettings
+	if m.Tenant != nil && m.Tenant.Twilio.Configured() {
+		settings = m.Tenant.Twilio
+	} else {
+		settings = s.cfg.Default
+	}
+	return s.create(ctx, settings, m.To, m.Text, s.cfg.StatusCallback)
+}
+
+// Test sends body to `to` with settings (the default account when nil) for
+// the admin's "Test Provider", and returns the SID Twilio gave it. No status
+// callback is asked for: no delivery waits for its outcome.
+func (s *Sender) Test(ctx context.Context, settings *gateway.TwilioSettings, to, body string) (string, error) {
+	if settings == nil {
+		settings = s.cfg.Default
+	}
+	return s.create(ctx, settings, to, body, "")
+}
+
+func (s *Sender) create(ctx context.Context, settings *gateway.TwilioSettings, to, body, callback string) (string, error) {
+	if s.configErr != nil {
+		return "", &gateway.SendError{Code: "twilio_config", Detail: s.configErr.Error()}
+	}
+	// Checked here and never left to twilio-go: with empty credentials it
+	// quietly uses TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN from the
+	// environment, which would send a tenant's texts on another account.
+	if !settings.Configured() {
+		return "", &gateway.SendError{Code: "twilio_not_configured", Detail: "no Twilio account SID, auth token and sender (From or Messaging Service) are set"}
+	}
+
+	params := &openapi.CreateMessageParams{}
+	params.SetTo(to)
+	params.SetBody(body)
+	if settings.MessagingServiceSID != "" {
+		// The service picks the number (and handles opt-outs and
+		// geographic matching); From narrows it to one when also set.
+		params.SetMessagingServiceSid(settings.MessagingServiceSID)
+	}
+	if settings.From != "" {
+		params.SetFrom(settings.From)
+	}
+	if callback != "" {
+		params.SetStatusCallback(callback)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	api := openapi.NewApiServiceWithClient(s.restClient(ctx, settings))
+
+	// twilio-go takes no context. The call runs aside so that the caller
+	// is answered when ctx ends; the transport carries ctx too, so the
+	// request itself is aborted and the goroutine does not linger.
+	type result struct {
+		msg *openapi.ApiV2010Message
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		msg, err := api.CreateMessage(params)
+		done <- result{msg, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		r.err = ctx.Err()
+	}
+	if r.err != nil {
+		return "", s.classify(ctx, r.err, settings.AuthToken, body)
+	}
+	if r.msg == nil || r.msg.Sid == nil || *r.msg.Sid == "" {
+		return "", &gateway.SendError{Temporary: true, Code: "twilio_unavailable", Detail: "Twilio answered without a message SID"}
+	}
+	return *r.msg.Sid, nil
+}
+
+// restClient builds a client for one account and one call. Its credentials
+// are always explicit (see create), and its transport sends the request to
+// APIURL and under ctx.
+func (s *Sender) restClient(ctx context.Context, settings *gateway.TwilioSettings) *client.Client {
+	c := &client.Client{
+		Credentials: client.NewCredentials(settings.AccountSID, settings.AuthToken),
+		HTTPClient: &http.Client{
+			Transport: &rewriter{base: s.base, next: s.transport, ctx: ctx},
+			Timeout:   s.timeout,
+			// As twilio-go's own default: a redirect is an answer, not a
+			// place to resend the credentials to.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		},
+	}
+	c.SetAccountSid(settings.AccountSID)
+	return c
+}
+
+// rewriter points twilio-go's requests (fixed to https://api.twilio.com)
+// at the configured base URL, and ties them to the caller's context, since
+// twilio-go builds them with context.Background().
+type rewriter struct {
+	base *url.URL
+	next http.RoundTripper
+	ctx  context.Context
+}
+
+func (rw *rewriter) RoundTrip(req *http.Request) (*http.Response, error) {
+	out := req.Clone(rw.ctx)
+	if rw.base != nil {
+		out.URL.Scheme = rw.base.Scheme
+		out.URL.Host = rw.base.Host
+		out.URL.Path = strings.TrimSuffix(rw.base.Path, "/") + req.URL.Path
+		out.URL.RawPath = ""
+		out.Host = ""
+	}
+	return rw.next.RoundTrip(out)
+}
+
+// classify turns a failed call into a SendError. Twilio's own errors
+// carry the status to judge by: 429 and 5xx pass, other 4xx (bad number,
+// unsubscribed, wrong credentials) do not. Anything else (an HTML 503 from
+// a proxy, a reset connection, a timeout) is temporary: a retry costs
+// less than a lost password.
+func (s *Sender) classify(ctx context.Context, err error, token, body string) *gateway.SendError {
+	var (
+		restErr *client.TwilioRestError
+		v1Err   *client.RestErrorV1
+		se      *gateway.SendError
+	)
+	switch {
+	case errors.As(err, &restErr):
+		se = apiError(restErr.Status, restErr.Code, restErr.Message)
+	case errors.As(err, &v1Err):
+		se = apiError(v1Err.HttpStatusCode, v1Err.Code, v1Err.Message)
+	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		se = &gateway.SendError{Temporary: true, Code: "twilio_unavailable", Detail: "no answer from Twilio in time"}
+	case ctx.Err() != nil:
+		se = &gateway.SendError{Temporary: true, Code: "canceled", Detail: "the send was canceled"}
+	default:
+		se = &gateway.SendError{Temporary: true, Code: "twilio_unavailable", Detail: clip(describe(err))}
+	}
+	se.Detail = redact(se.Detail, token, body)
+	return se
+}
+
+func apiError(status, code int, message string) *gateway.SendError {
+	c := strconv.Itoa(code)
+	if code == 0 {
+		c = "http_" + strconv.Itoa(status)
+	}
+	return &gateway.SendError{
+		Temporary: status == http.StatusTooManyRequests || status >= 500 || status == 0,
+		Code:      c,
+		Detail:    clip(message),
+	}
+}
+
+// describe says what went wrong without the request URL and the library's
+// wrapping, which tell an operator nothing.
+func describe(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if ue.Timeout() {
+			return "no answer from Twilio in time"
+		}
+		return "cannot reach Twilio: " + ue.Err.Error()
+	}
+	if strings.Contains(err.Error(), "error decoding the response for an HTTP error code") {
+		// An error status without Twilio's JSON: a proxy or an outage page.
+		msg := err.Error()
+		if i := strings.Index(msg, "code: "); i >= 0 {
+			msg = msg[i+len("code: "):]
+			if j := strings.IndexByte(msg, ':'); j >= 0 {
+				msg = msg[:j]
+			}
+			return "Twilio answered HTTP " + msg + " without a Twilio error"
+		}
+		return "Twilio answered an error without a Twilio error body"
+	}
+	return err.Error()
+}
+
+// redact removes the auth token and the message body from a text. The API
+// has no reason to repeat either, but a body holds a password, and this
+// makes sure no provider text can carry one into a log.
+func redact(s, token, body string) string {
+	if token != "" {
+		s = strings.ReplaceAll(s, token, "[redacted]")
+	}
+	if len(body) >= 6 {
+		s = strings.ReplaceAll(s, body, "[redacted]")
+	}
+	return s
+}
+
+func clip(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxDetail {
+		cut := maxDetail
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
