@@ -230,26 +230,50 @@ func (s *Service) resolve(ctx context.Context, id string) error {
 				return err
 			}
 		}
-		d, err := s.emailDelivery(t, p, "reset", data)
+		d, err := s.emailDelivery(p, "reset", data)
 		if err != nil {
 			return err
 		}
 		out = append(out, d)
 		for _, d := range out {
-			d.RequestID, d.TenantID, d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = r.ID, t.ID, now, now, now
-			if err := s.seal(d); err != nil {
-				return err
-			}
-			if err := st.CreateDelivery(ctx, d); err != nil {
-				return err
-			}
-			if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "delivery_queued", RequestID: r.ID,
-				PersonID: p.ID, Channel: string(d.Channel), Detail: string(d.Route)}); err != nil {
+			d.RequestID = r.ID
+			if err := s.enqueue(ctx, st, t.ID, p.ID, d); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// enqueue seals a message and puts it in the outbox, due now. A message
+// without a RequestID (a notification, a reply to a text, a test) is
+// delivered the same way but settles no reset.
+func (s *Service) enqueue(ctx context.Context, st Store, tenantID, personID int64, d *Delivery) error {
+	now := s.clock()
+	d.TenantID, d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = tenantID, now, now, now
+	if d.Status == "" {
+		d.Status = DeliveryPending
+	}
+	if err := s.seal(d); err != nil {
+		return err
+	}
+	if err := st.CreateDelivery(ctx, d); err != nil {
+		return err
+	}
+	return s.event(ctx, st, Event{TenantID: tenantID, Type: "delivery_queued", RequestID: d.RequestID,
+		PersonID: personID, Channel: string(d.Channel), Detail: string(d.Route)})
+}
+
+// textBody and mailBody are the plain JSON an outbox row holds before
+// enqueue seals it.
+func textBody(text string) []byte {
+	b, _ := json.Marshal(sealedBody{Text: text})
+	return b
+}
+
+func mailBody(subject, text, html string) []byte {
+	b, _ := json.Marshal(sealedBody{Subject: subject, Text: text, HTML: html})
+	return b
 }
 
 // supersede retires the person's older pending reset: a newer reset
@@ -345,19 +369,18 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 	if err != nil {
 		return nil, "", Internal(err)
 	}
-	d.Body, _ = json.Marshal(sealedBody{Text: text})
+	d.Body = textBody(text)
 	return d, "", nil
 }
 
 // emailDelivery renders a named email to the person.
-func (s *Service) emailDelivery(t *Tenant, p *Person, name string, data MessageData) (*Delivery, error) {
+func (s *Service) emailDelivery(p *Person, name string, data MessageData) (*Delivery, error) {
 	subject, text, html, err := s.renderer.Email(p.Locale, name, data)
 	if err != nil {
 		return nil, Internal(err)
 	}
-	body, _ := json.Marshal(sealedBody{Subject: subject, Text: text, HTML: html})
 	return &Delivery{Channel: ChannelEmail, Route: RouteEmail, To: p.Email, Locale: p.Locale,
-		Status: DeliveryPending, Body: body, TenantID: t.ID}, nil
+		Status: DeliveryPending, Body: mailBody(subject, text, html)}, nil
 }
 
 // sealedBody is what an outbox row holds, encrypted.
