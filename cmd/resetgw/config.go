@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/resetgw/resetgw/gateway"
 )
 
 // config is everything serve reads from flags and the environment; a flag
@@ -24,7 +26,7 @@ type config struct {
 	TwilioAPIURL  string
 	PublicURL     string
 	SecretKey     string
-	RateLimitIP   int
+	Limits        gateway.Limits
 	TemplatesDir  string
 	LogLevel      string
 	Demo          bool
@@ -55,7 +57,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", env("RESETGW_TWILIO_API_URL", ""), "Twilio API base URL, for a regional edge, proxy or test server (RESETGW_TWILIO_API_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", env("RESETGW_PUBLIC_URL", ""), "URL the gateway is reached at from outside (RESETGW_PUBLIC_URL)")
 	fs.StringVar(&c.SecretKey, "secret-key", env("RESETGW_SECRET_KEY", ""), "server key, 64 hex chars; default: a key file beside the database (RESETGW_SECRET_KEY)")
-	rate := fs.String("rate-limit-ip", env("RESETGW_RATE_LIMIT_IP", "30"), "reset requests per IP per hour, 0 = off (RESETGW_RATE_LIMIT_IP)")
+	def := gateway.DefaultLimits()
+	rate := fs.String("rate-limit-ip", env("RESETGW_RATE_LIMIT_IP", strconv.Itoa(def.PerIP)), "reset requests per IP per hour, 0 = off (RESETGW_RATE_LIMIT_IP)")
+	rateEmail := fs.String("rate-limit-email", env("RESETGW_RATE_LIMIT_EMAIL", strconv.Itoa(def.PerEmail)), "reset requests per email per hour, 0 = off (RESETGW_RATE_LIMIT_EMAIL)")
+	ratePhone := fs.String("rate-limit-phone", env("RESETGW_RATE_LIMIT_PHONE", strconv.Itoa(def.PerPhone)), "reset requests per phone per hour, 0 = off (RESETGW_RATE_LIMIT_PHONE)")
+	rateTenant := fs.String("rate-limit-tenant", env("RESETGW_RATE_LIMIT_TENANT", strconv.Itoa(def.PerTenant)), "resets per tenant per hour, 0 = off (RESETGW_RATE_LIMIT_TENANT)")
 	fs.StringVar(&c.TemplatesDir, "templates", env("RESETGW_TEMPLATES_DIR", ""), "folder whose templates override the embedded ones (RESETGW_TEMPLATES_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", env("RESETGW_LOG_LEVEL", "info"), "debug, info, warn or error (RESETGW_LOG_LEVEL)")
 	fs.BoolVar(&c.Demo, "demo", false, "seed a demo tenant and deliver into the dev inbox unless SMTP/Twilio are set")
@@ -69,11 +75,24 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(*rate))
-	if err != nil || n < 0 {
-		return nil, errors.New("RESETGW_RATE_LIMIT_IP must be a whole number ≥ 0")
+	c.Limits = def
+	for _, l := range []struct {
+		name string
+		in   *string
+		out  *int
+	}{
+		{"RESETGW_RATE_LIMIT_IP", rate, &c.Limits.PerIP},
+		{"RESETGW_RATE_LIMIT_EMAIL", rateEmail, &c.Limits.PerEmail},
+		{"RESETGW_RATE_LIMIT_PHONE", ratePhone, &c.Limits.PerPhone},
+		{"RESETGW_RATE_LIMIT_TENANT", rateTenant, &c.Limits.PerTenant},
+	} {
+		n, err := strconv.Atoi(strings.TrimSpace(*l.in))
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("%s must be a whole number ≥ 0", l.name)
+		}
+		*l.out = n
 	}
-	c.RateLimitIP = n
+	var err error
 	if c.SendTimeout, err = time.ParseDuration(*timeout); err != nil || c.SendTimeout < time.Second {
 		return nil, errors.New("RESETGW_SEND_TIMEOUT must be a duration of at least 1s, like 30s")
 	}

@@ -41,7 +41,7 @@ const (
 // every template puts it.
 var passwordLine = regexp.MustCompile(`(?m)^\s*([A-HJ-NP-Za-km-z2-9!#$?]{10})\s*$`)
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -52,7 +52,7 @@ func freeAddr(t *testing.T) string {
 }
 
 type gw struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 }
 

@@ -49,8 +49,6 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	limits := gateway.DefaultLimits()
-	limits.PerIP = cfg.RateLimitIP
 	defaultTwilio := &gateway.TwilioSettings{AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken}
 	if strings.HasPrefix(cfg.TwilioFrom, "MG") {
 		defaultTwilio.MessagingServiceSID = cfg.TwilioFrom
@@ -58,7 +56,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		defaultTwilio.From = cfg.TwilioFrom
 	}
 	svc, err := gateway.New(gateway.Config{
-		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: limits,
+		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: cfg.Limits,
 		Hasher:        gateway.NewHasher(gateway.HasherConfig{MaxConcurrent: runtime.NumCPU()}),
 		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion,
 	})
