@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -114,135 +115,163 @@ func actorFor(src Source) string {
 // the messages in the outbox, all in one transaction, so that a crash
 // leaves the request either untouched or fully queued.
 func (s *Service) resolve(ctx context.Context, id string) error {
-	return s.store.WithTx(ctx, func(st Store) error {
-		r, err := st.Reset(ctx, id)
-		if err != nil {
-			return err
-		}
-		if r.State != StateReceived {
-			return nil // another worker got there first
-		}
-		now := s.clock()
-		r.UpdatedAt = now
-		reject := func(reason, detail string) error {
-			r.State, r.Reason = StateRejected, reason
-			if err := st.UpdateReset(ctx, r); err != nil {
-				return err
-			}
-			return s.event(ctx, st, Event{TenantID: r.TenantID, Type: "reset_rejected", RequestID: r.ID,
-				PersonID: r.PersonID, IP: r.IP, Code: reason, Detail: detail})
-		}
+	return s.store.WithTx(ctx, func(st Store) error { return s.resolveIn(ctx, st, id) })
+}
 
-		// The tenant: named, else the phone's, else the default.
-		var phone *Phone
-		if r.Phone != "" {
-			if phone, err = st.PhoneByNumber(ctx, r.Phone); err != nil && !IsNotFound(err) {
-				return err
-			}
-		}
-		var t *Tenant
-		switch {
-		case r.TenantSlug != "":
-			t, err = st.TenantBySlug(ctx, r.TenantSlug)
-		case phone != nil:
-			t, err = st.TenantByID(ctx, phone.TenantID)
-		default:
-			t, err = st.TenantBySlug(ctx, DefaultSlug)
-		}
-		if IsNotFound(err) {
-			return reject(ReasonUnknownTenant, r.TenantSlug)
-		} else if err != nil {
-			return err
-		}
-		r.TenantID = t.ID
-		if phone != nil && phone.TenantID != t.ID {
-			phone = nil // another tenant's number says nothing here
-		}
-		over, err := st.Hit(ctx, now, []Limit{{Scope: "tenant", Key: t.Slug, Max: s.limits.PerTenant, Window: s.limits.Window}})
-		if err != nil {
-			return err
-		}
-		if over != nil {
-			return reject(ReasonRateLimited, "limit tenant")
-		}
-		if !t.AllowMobileReset {
-			return reject(ReasonResetDisabled, "")
-		}
-
-		// The person: by email from the app, by the sender's number for a text.
-		var p *Person
-		if r.Email != "" {
-			p, err = st.PersonByEmail(ctx, t.ID, r.Email)
-		} else if phone != nil {
-			p, err = st.Person(ctx, t.ID, phone.PersonID)
-		} else {
-			err = ErrNotFound
-		}
-		if IsNotFound(err) {
-			return reject(ReasonNoMatch, "")
-		} else if err != nil {
-			return err
-		}
-		r.PersonID = p.ID
-		switch {
-		case p.Status != StatusActive:
-			return reject(ReasonInactive, "")
-		case !p.MobileAccess:
-			return reject(ReasonNoMobileAccess, "")
-		case !p.AllowMobileReset:
-			return reject(ReasonPersonDisabled, "")
-		}
-
-		password, err := GeneratePassword(s.rand)
-		if err != nil {
-			return Internal(err)
-		}
-		r.State = StateDelivering
-		r.TempHash = s.keys.TempHash(password)
-		r.ExpiresAt = now.Add(t.ResetTTL)
-		if err := s.supersede(ctx, st, p, r.ID); err != nil {
-			return err
-		}
-		p.PendingRequest, p.UpdatedAt = r.ID, now
-		if err := st.SavePersonAuth(ctx, p); err != nil {
-			return err
-		}
-		if err := st.UpdateReset(ctx, r); err != nil {
-			return err
-		}
-		if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "reset_accepted", RequestID: r.ID,
-			PersonID: p.ID, IP: r.IP}); err != nil {
-			return err
-		}
-
-		data := MessageData{Name: p.Name, Company: t.Name, Password: password,
-			ExpiresIn: expiresIn(p.Locale, t.ResetTTL), MustChange: t.MustChange}
-		var out []*Delivery
-		if phone != nil && phone.PersonID == p.ID {
-			d, why, err := s.smsDelivery(ctx, st, t, p, phone, data)
-			if err != nil {
-				return err
-			}
-			if d != nil {
-				out = append(out, d)
-			} else if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "sms_skipped", RequestID: r.ID,
-				PersonID: p.ID, Channel: string(ChannelSMS), Code: why}); err != nil {
-				return err
-			}
-		}
-		d, err := s.emailDelivery(p, "reset", data)
-		if err != nil {
-			return err
-		}
-		out = append(out, d)
-		for _, d := range out {
-			d.RequestID = r.ID
-			if err := s.enqueue(ctx, st, t.ID, p.ID, d); err != nil {
+// resolveAll resolves a batch in one transaction: one commit (one fsync)
+// for many requests is what lets the worker keep up with a burst. When the
+// batch fails, each request is tried alone so that one bad request cannot
+// hold up the others.
+func (s *Service) resolveAll(ctx context.Context, ids []string) error {
+	err := s.store.WithTx(ctx, func(st Store) error {
+		for _, id := range ids {
+			if err := s.resolveIn(ctx, st, id); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	if err == nil || len(ids) == 1 {
+		return err
+	}
+	var first error
+	for _, id := range ids {
+		if err := s.resolve(ctx, id); err != nil {
+			s.log.Error("resolving reset failed", "request_id", id, "err", err)
+			first = cmp.Or(first, err)
+		}
+	}
+	return first
+}
+
+func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
+	r, err := st.Reset(ctx, id)
+	if err != nil {
+		return err
+	}
+	if r.State != StateReceived {
+		return nil // another worker got there first
+	}
+	now := s.clock()
+	r.UpdatedAt = now
+	reject := func(reason, detail string) error {
+		r.State, r.Reason = StateRejected, reason
+		if err := st.UpdateReset(ctx, r); err != nil {
+			return err
+		}
+		return s.event(ctx, st, Event{TenantID: r.TenantID, Type: "reset_rejected", RequestID: r.ID,
+			PersonID: r.PersonID, IP: r.IP, Code: reason, Detail: detail})
+	}
+
+	// The tenant: named, else the phone's, else the default.
+	var phone *Phone
+	if r.Phone != "" {
+		if phone, err = st.PhoneByNumber(ctx, r.Phone); err != nil && !IsNotFound(err) {
+			return err
+		}
+	}
+	var t *Tenant
+	switch {
+	case r.TenantSlug != "":
+		t, err = st.TenantBySlug(ctx, r.TenantSlug)
+	case phone != nil:
+		t, err = st.TenantByID(ctx, phone.TenantID)
+	default:
+		t, err = st.TenantBySlug(ctx, DefaultSlug)
+	}
+	if IsNotFound(err) {
+		return reject(ReasonUnknownTenant, r.TenantSlug)
+	} else if err != nil {
+		return err
+	}
+	r.TenantID = t.ID
+	if phone != nil && phone.TenantID != t.ID {
+		phone = nil // another tenant's number says nothing here
+	}
+	over, err := st.Hit(ctx, now, []Limit{{Scope: "tenant", Key: t.Slug, Max: s.limits.PerTenant, Window: s.limits.Window}})
+	if err != nil {
+		return err
+	}
+	if over != nil {
+		return reject(ReasonRateLimited, "limit tenant")
+	}
+	if !t.AllowMobileReset {
+		return reject(ReasonResetDisabled, "")
+	}
+
+	// The person: by email from the app, by the sender's number for a text.
+	var p *Person
+	if r.Email != "" {
+		p, err = st.PersonByEmail(ctx, t.ID, r.Email)
+	} else if phone != nil {
+		p, err = st.Person(ctx, t.ID, phone.PersonID)
+	} else {
+		err = ErrNotFound
+	}
+	if IsNotFound(err) {
+		return reject(ReasonNoMatch, "")
+	} else if err != nil {
+		return err
+	}
+	r.PersonID = p.ID
+	switch {
+	case p.Status != StatusActive:
+		return reject(ReasonInactive, "")
+	case !p.MobileAccess:
+		return reject(ReasonNoMobileAccess, "")
+	case !p.AllowMobileReset:
+		return reject(ReasonPersonDisabled, "")
+	}
+
+	password, err := GeneratePassword(s.rand)
+	if err != nil {
+		return Internal(err)
+	}
+	r.State = StateDelivering
+	r.TempHash = s.keys.TempHash(password)
+	r.ExpiresAt = now.Add(t.ResetTTL)
+	if err := s.supersede(ctx, st, p, r.ID); err != nil {
+		return err
+	}
+	p.PendingRequest, p.UpdatedAt = r.ID, now
+	if err := st.SavePersonAuth(ctx, p); err != nil {
+		return err
+	}
+	if err := st.UpdateReset(ctx, r); err != nil {
+		return err
+	}
+	if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "reset_accepted", RequestID: r.ID,
+		PersonID: p.ID, IP: r.IP}); err != nil {
+		return err
+	}
+
+	data := MessageData{Name: p.Name, Company: t.Name, Password: password,
+		ExpiresIn: expiresIn(p.Locale, t.ResetTTL), MustChange: t.MustChange}
+	var out []*Delivery
+	if phone != nil && phone.PersonID == p.ID {
+		d, why, err := s.smsDelivery(ctx, st, t, p, phone, data)
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			out = append(out, d)
+		} else if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "sms_skipped", RequestID: r.ID,
+			PersonID: p.ID, Channel: string(ChannelSMS), Code: why}); err != nil {
+			return err
+		}
+	}
+	d, err := s.emailDelivery(p, "reset", data)
+	if err != nil {
+		return err
+	}
+	out = append(out, d)
+	for _, d := range out {
+		d.RequestID = r.ID
+		if err := s.enqueue(ctx, st, t.ID, p.ID, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // enqueue seals a message and puts it in the outbox, due now. A message

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -168,9 +169,12 @@ func (w *Worker) Pass(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for _, r := range received {
-		if err := w.s.resolve(ctx, r.ID); err != nil {
-			w.s.log.Error("resolving reset failed", "request_id", r.ID, "err", err)
+	if len(received) > 0 {
+		ids := make([]string, len(received))
+		for i, r := range received {
+			ids[i] = r.ID
+		}
+		if err := w.s.resolveAll(ctx, ids); err != nil {
 			return false, err
 		}
 	}
@@ -183,26 +187,34 @@ func (w *Worker) Pass(ctx context.Context) (bool, error) {
 	// timeout bounds them.
 	sendCtx := context.WithoutCancel(ctx)
 	sem := make(chan struct{}, w.cfg.Concurrency)
+	results := make([]sendResult, len(ds))
 	var wg sync.WaitGroup
-	for _, d := range ds {
+	for i, d := range ds {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			w.deliver(sendCtx, d)
+			id, err := w.send(sendCtx, d)
+			results[i] = sendResult{d: d, providerID: id, err: err, retryAt: w.retryAt(d)}
 		}()
 	}
 	wg.Wait()
+	if len(results) > 0 {
+		// If recording fails, the lease runs out and the messages are sent
+		// again: at least once, never lost.
+		if err := w.s.finishAll(sendCtx, results); err != nil {
+			w.s.log.Error("recording delivery outcomes failed", "err", err)
+		}
+	}
 	return len(received) > 0 || len(ds) > 0, nil
 }
 
-// deliver sends one message and records the outcome.
-func (w *Worker) deliver(ctx context.Context, d *Delivery) {
-	providerID, sendErr := w.send(ctx, d)
-	if err := w.s.finish(ctx, d, providerID, sendErr, w.retryAt(d)); err != nil {
-		// The lease runs out and the message is tried again: at least once.
-		w.s.log.Error("recording delivery outcome failed", "delivery_id", d.ID, "err", err)
-	}
+// sendResult is one send's outcome, waiting to be recorded.
+type sendResult struct {
+	d          *Delivery
+	providerID string
+	err        error
+	retryAt    time.Time
 }
 
 func (w *Worker) send(ctx context.Context, d *Delivery) (string, error) {
@@ -249,50 +261,75 @@ func (w *Worker) retryAt(d *Delivery) time.Time {
 // finish records a send's outcome and what it means for the request, in
 // one transaction.
 func (s *Service) finish(ctx context.Context, d *Delivery, providerID string, sendErr error, retryAt time.Time) error {
-	return s.store.WithTx(ctx, func(st Store) error {
-		cur, err := st.Delivery(ctx, d.ID)
-		if err != nil {
-			return err
-		}
-		if cur.Status != DeliveryPending {
-			return nil // cancelled (superseded) while we were sending
-		}
-		now := s.clock()
-		cur.Attempts++
-		cur.UpdatedAt = now
-		ev := Event{TenantID: cur.TenantID, RequestID: cur.RequestID, Channel: string(cur.Channel)}
-		if sendErr == nil {
-			cur.Status, cur.ProviderID, cur.Body = DeliverySent, providerID, nil
-			cur.ErrorCode, cur.ErrorDetail = "", ""
-			ev.Type, ev.ProviderID, ev.Detail = "delivery_sent", providerID, string(cur.Route)
-		} else {
-			se := AsSendError(sendErr)
-			cur.ErrorCode, cur.ErrorDetail = se.Code, truncate(se.Detail, 500)
-			ev.Code, ev.Detail = se.Code, string(cur.Route)+": "+truncate(se.Detail, 200)
-			if se.Temporary && !retryAt.IsZero() {
-				cur.NextAttemptAt = retryAt
-				ev.Type = "delivery_retry"
-			} else {
-				cur.Status, cur.Body = DeliveryFailed, nil
-				ev.Type = "delivery_failed"
+	return s.store.WithTx(ctx, func(st Store) error { return s.finishIn(ctx, st, d, providerID, sendErr, retryAt) })
+}
+
+// finishAll records a pass's outcomes in one transaction (one commit), or,
+// if that fails, one by one.
+func (s *Service) finishAll(ctx context.Context, rs []sendResult) error {
+	err := s.store.WithTx(ctx, func(st Store) error {
+		for _, r := range rs {
+			if err := s.finishIn(ctx, st, r.d, r.providerID, r.err, r.retryAt); err != nil {
+				return err
 			}
-			s.log.Warn("delivery failed", "delivery_id", cur.ID, "request_id", cur.RequestID,
-				"route", cur.Route, "code", se.Code, "temporary", se.Temporary, "attempt", cur.Attempts)
 		}
-		if err := st.UpdateDelivery(ctx, cur); err != nil {
-			return err
-		}
-		if r, err := st.Reset(ctx, cur.RequestID); err == nil {
-			ev.PersonID = r.PersonID
-		}
-		if err := s.event(ctx, st, ev); err != nil {
-			return err
-		}
-		if cur.RequestID == "" || !cur.Status.Final() {
-			return nil
-		}
-		return s.settleRequest(ctx, st, cur.RequestID, ReasonAllFailed)
+		return nil
 	})
+	if err == nil || len(rs) == 1 {
+		return err
+	}
+	var first error
+	for _, r := range rs {
+		if err := s.finish(ctx, r.d, r.providerID, r.err, r.retryAt); err != nil {
+			first = cmp.Or(first, err)
+		}
+	}
+	return first
+}
+
+func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time) error {
+	cur, err := st.Delivery(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	if cur.Status != DeliveryPending {
+		return nil // cancelled (superseded) while we were sending
+	}
+	now := s.clock()
+	cur.Attempts++
+	cur.UpdatedAt = now
+	ev := Event{TenantID: cur.TenantID, RequestID: cur.RequestID, Channel: string(cur.Channel)}
+	if sendErr == nil {
+		cur.Status, cur.ProviderID, cur.Body = DeliverySent, providerID, nil
+		cur.ErrorCode, cur.ErrorDetail = "", ""
+		ev.Type, ev.ProviderID, ev.Detail = "delivery_sent", providerID, string(cur.Route)
+	} else {
+		se := AsSendError(sendErr)
+		cur.ErrorCode, cur.ErrorDetail = se.Code, truncate(se.Detail, 500)
+		ev.Code, ev.Detail = se.Code, string(cur.Route)+": "+truncate(se.Detail, 200)
+		if se.Temporary && !retryAt.IsZero() {
+			cur.NextAttemptAt = retryAt
+			ev.Type = "delivery_retry"
+		} else {
+			cur.Status, cur.Body = DeliveryFailed, nil
+			ev.Type = "delivery_failed"
+		}
+		s.log.Warn("delivery failed", "delivery_id", cur.ID, "request_id", cur.RequestID,
+			"route", cur.Route, "code", se.Code, "temporary", se.Temporary, "attempt", cur.Attempts)
+	}
+	if err := st.UpdateDelivery(ctx, cur); err != nil {
+		return err
+	}
+	if r, err := st.Reset(ctx, cur.RequestID); err == nil {
+		ev.PersonID = r.PersonID
+	}
+	if err := s.event(ctx, st, ev); err != nil {
+		return err
+	}
+	if cur.RequestID == "" || !cur.Status.Final() {
+		return nil
+	}
+	return s.settleRequest(ctx, st, cur.RequestID, ReasonAllFailed)
 }
 
 // settleRequest moves a request to the state its deliveries say. A
