@@ -320,16 +320,20 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 	if err := st.UpdateDelivery(ctx, cur); err != nil {
 		return err
 	}
-	if r, err := st.Reset(ctx, cur.RequestID); err == nil {
+	var r *ResetRequest
+	if cur.RequestID != "" {
+		if r, err = st.Reset(ctx, cur.RequestID); err != nil {
+			return err
+		}
 		ev.PersonID = r.PersonID
 	}
 	if err := s.event(ctx, st, ev); err != nil {
 		return err
 	}
-	if cur.RequestID == "" || !cur.Status.Final() {
+	if r == nil || !cur.Status.Final() {
 		return nil
 	}
-	return s.settleRequest(ctx, st, cur.RequestID, ReasonAllFailed)
+	return s.settleLoaded(ctx, st, r, ReasonAllFailed)
 }
 
 // settleRequest moves a request to the state its deliveries say. A
@@ -339,6 +343,12 @@ func (s *Service) settleRequest(ctx context.Context, st Store, id, rollbackReaso
 	if err != nil {
 		return err
 	}
+	return s.settleLoaded(ctx, st, r, rollbackReason)
+}
+
+// settleLoaded is settleRequest for a request read in this transaction,
+// after its deliveries were saved.
+func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, rollbackReason string) error {
 	if !r.UsedAt.IsZero() || (r.State != StateDelivering && r.State != StateDelivered) {
 		return nil
 	}

@@ -153,13 +153,16 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 		if err != nil {
 			return err
 		}
-		for _, d := range out {
-			if _, err := tx.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE id = ?`,
-				ts(leaseUntil), d.ID); err != nil {
-				return wrap(err)
-			}
+		if len(out) == 0 {
+			return nil
 		}
-		return nil
+		args := []any{ts(leaseUntil)}
+		for _, d := range out {
+			args = append(args, d.ID)
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(out)), ",")
+		_, err = tx.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE id IN (`+marks+`)`, args...)
+		return wrap(err)
 	})
 	return out, err
 }
