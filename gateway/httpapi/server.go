@@ -21,12 +21,12 @@ type Inbox interface {
 
 // InboxEntry is one message caught by the dev inbox.
 type InboxEntry struct {
-	At      time.Time
-	Route   string
-	Channel string
-	To      string
-	Subject string
-	Text    string
+	At      time.Time `json:"at"`
+	Route   string    `json:"route"`
+	Channel string    `json:"channel"`
+	To      string    `json:"to"`
+	Subject string    `json:"subject,omitempty"`
+	Text    string    `json:"text"`
 }
 
 // Config builds the HTTP app.
