@@ -3,6 +3,8 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Kind says what sort of failure an Error is. Exactly one place (the HTTP
@@ -101,4 +103,19 @@ func AsSendError(err error) *SendError {
 		return se
 	}
 	return &SendError{Temporary: true, Code: "unknown", Detail: err.Error()}
+}
+
+// Clip folds s onto one line and cuts it to at most n bytes on a rune
+// boundary, marking the cut: provider replies go into rows, events and
+// admin pages, where a multi-line or huge text does not belong.
+func Clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

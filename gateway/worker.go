@@ -387,9 +387,5 @@ func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, r
 	return s.event(ctx, st, ev)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
-}
+// truncate keeps provider text short for a row or an event.
+func truncate(s string, n int) string { return Clip(s, n) }

@@ -640,18 +640,8 @@ func isTLSError(err error) bool {
 		errors.As(err, &unknownCA) || errors.As(err, &hostErr) || errors.As(err, &invalid)
 }
 
-// clip keeps server text short and on one line.
-func clip(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > maxDetail {
-		cut := maxDetail
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut] + "…"
-	}
-	return s
-}
+// clip keeps provider text short and on one line.
+func clip(s string) string { return gateway.Clip(s, maxDetail) }
 
 // redact removes the profile's password, in clear and as it travels in
 // AUTH, from a failure's text. Nothing should put it there; this is the
