@@ -90,7 +90,9 @@ func startBenchGateway(b *testing.B, smtpURL string, tw *twiliotest.Server) gw {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, nil, io.Discard, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"serve"}, func(k string) string { return env[k] }, nil, io.Discard, io.Discard)
+	}()
 	b.Cleanup(func() { cancel(); <-done })
 	g := gw{t: b, base: "http://" + listen}
 	for range 200 {
