@@ -246,7 +246,8 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 	}
 
 	data := MessageData{Name: p.Name, Company: t.Name, Password: password,
-		ExpiresIn: expiresIn(p.Locale, t.ResetTTL), MustChange: t.MustChange}
+		ExpiresIn: expiresIn(p.Locale, t.ResetTTL), MustChange: t.MustChange,
+		KeepOriginal: t.KeepOriginal}
 	var out []*Delivery
 	if phone != nil && phone.PersonID == p.ID {
 		d, why, err := s.smsDelivery(ctx, st, t, p, phone, data)

@@ -28,4 +28,7 @@ type MessageData struct {
 	Link       string
 	ExpiresIn  string // "24 hours"
 	MustChange bool
+	// KeepOriginal says the old password works until the new one is used,
+	// so "didn't ask? ignore this" is true advice.
+	KeepOriginal bool
 }

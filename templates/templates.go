@@ -277,7 +277,7 @@ func cleanSubject(s string) string {
 // template that fails here would fail on every real message.
 func (r *Renderer) check() error {
 	samples := []gateway.MessageData{
-		{Name: "Ana", Company: "Acme", Password: "Kp7wQx3mZr", ExpiresIn: "24 hours", MustChange: true},
+		{Name: "Ana", Company: "Acme", Password: "Kp7wQx3mZr", ExpiresIn: "24 hours", MustChange: true, KeepOriginal: true},
 		{Name: "Ana", Company: "Acme", Link: "https://reset.example.com/r/" + strings.Repeat("x", 43), ExpiresIn: "60 minutes"},
 	}
 	for _, loc := range r.Locales() {

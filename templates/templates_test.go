@@ -117,13 +117,14 @@ func TestSMSWorstCaseFitsOneSegment(t *testing.T) {
 	}
 	for _, loc := range r.Locales() {
 		for _, name := range smsNames(t, r, loc) {
-			for _, mustChange := range []bool{false, true} {
+			for _, flags := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 				data := gateway.MessageData{
-					Name:       "Maximiliano Hernández",
-					Company:    company,
-					Password:   worstPassword(),
-					ExpiresIn:  expiresIn(loc),
-					MustChange: mustChange,
+					Name:         "Maximiliano Hernández",
+					Company:      company,
+					Password:     worstPassword(),
+					ExpiresIn:    expiresIn(loc),
+					MustChange:   flags[0],
+					KeepOriginal: flags[1],
 				}
 				t.Run(loc+"/"+name, func(t *testing.T) {
 					s, err := r.SMS(loc, name, data)
@@ -187,7 +188,7 @@ func TestSMSFallback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			data := gateway.MessageData{Name: "Иван", Company: tt.company, Password: worstPassword(), ExpiresIn: "24 hours"}
+			data := gateway.MessageData{Name: "Иван", Company: tt.company, Password: worstPassword(), ExpiresIn: "24 hours", KeepOriginal: true}
 			s, err := r.SMS("en", "reset", data)
 			if err != nil {
 				t.Fatal(err)
@@ -250,7 +251,7 @@ func TestSMSCannotFit(t *testing.T) {
 		t.Errorf("the error shows the password: %v", err)
 	}
 	// Data the renderer does not know cannot be shortened.
-	_, err = r.SMS("en", "reset", map[string]any{"Company": strings.Repeat("A", 200), "Password": "x", "Link": "", "ExpiresIn": "1 hour"})
+	_, err = r.SMS("en", "reset", map[string]any{"Company": strings.Repeat("A", 200), "Password": "x", "Link": "", "ExpiresIn": "1 hour", "KeepOriginal": true})
 	if gateway.ErrorCode(err) != "sms_too_long" {
 		t.Fatalf("map data: err = %v, want sms_too_long", err)
 	}
@@ -558,7 +559,7 @@ func goldenData(loc string) map[string]gateway.MessageData {
 	if loc == "es" {
 		expires, link = "24 horas", "60 minutos"
 	}
-	base := gateway.MessageData{Name: "Ana López", Company: "Mudanzas Ñandú & Co", Password: "Kp7wQx3m?!", ExpiresIn: expires, MustChange: true}
+	base := gateway.MessageData{Name: "Ana López", Company: "Mudanzas Ñandú & Co", Password: "Kp7wQx3m?!", ExpiresIn: expires, MustChange: true, KeepOriginal: true}
 	reset := base
 	linkData := base
 	linkData.Password, linkData.MustChange, linkData.ExpiresIn = "", false, link

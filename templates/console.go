@@ -1,0 +1,110 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	htmltemplate "html/template"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+	"time"
+)
+
+// The admin console's pages: html/template files executed by name
+// ("overview.html"), sharing the blocks of layout.html, and one plain
+// stylesheet. No script: every page works as forms and links.
+//
+//go:embed console/*.html console/*.css
+var consoleFS embed.FS
+
+// Console renders the admin console. It is safe for concurrent use.
+type Console struct {
+	pages *htmltemplate.Template
+	css   []byte
+}
+
+// LoadConsole parses the console pages once. A file in dir/console/ with
+// the name of an embedded one ("person.html", "console.css") replaces it,
+// like the message templates (Config.Dir); dir "" uses only the embedded
+// files. A page that does not parse stops the start.
+func LoadConsole(dir string) (*Console, error) {
+	files := map[string][]byte{}
+	if err := readConsole(consoleFS, "console", files); err != nil {
+		return nil, err
+	}
+	if dir != "" {
+		over := path.Join(dir, "console")
+		if st, err := os.Stat(over); err == nil && st.IsDir() {
+			if err := readConsole(os.DirFS(over), ".", files); err != nil {
+				return nil, err
+			}
+		}
+	}
+	c := &Console{css: files["console.css"]}
+	c.pages = htmltemplate.New("console").Option("missingkey=error").Funcs(consoleFuncs)
+	for name, src := range files {
+		if !strings.HasSuffix(name, ".html") {
+			continue
+		}
+		if _, err := c.pages.New(name).Parse(string(src)); err != nil {
+			return nil, fmt.Errorf("templates: console/%s: %w", name, err)
+		}
+	}
+	if c.pages.Lookup("layout.html") == nil || c.css == nil {
+		return nil, fmt.Errorf("templates: console: layout.html and console.css are required")
+	}
+	return c, nil
+}
+
+func readConsole(fsys fs.FS, root string, into map[string][]byte) error {
+	entries, err := fs.ReadDir(fsys, root)
+	if err != nil {
+		return fmt.Errorf("templates: console: %w", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || !(strings.HasSuffix(e.Name(), ".html") || strings.HasSuffix(e.Name(), ".css")) {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, path.Join(root, e.Name()))
+		if err != nil {
+			return fmt.Errorf("templates: console: %w", err)
+		}
+		into[e.Name()] = b
+	}
+	return nil
+}
+
+// Render executes page ("overview.html") with data into w. It renders to
+// a buffer first, so a failing template never sends half a page.
+func (c *Console) Render(w io.Writer, page string, data any) error {
+	var buf bytes.Buffer
+	if err := c.pages.ExecuteTemplate(&buf, page, data); err != nil {
+		return fmt.Errorf("templates: console/%s: %w", page, err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// CSS returns the console's stylesheet.
+func (c *Console) CSS() []byte { return c.css }
+
+var consoleFuncs = htmltemplate.FuncMap{
+	// when shows a time in the server's zone, to the minute.
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.Local().Format("2006-01-02 15:04")
+	},
+	"day": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format(time.DateOnly)
+	},
+	"inc":   func(i int) int { return i + 1 },
+	"words": strings.Fields,
+}
