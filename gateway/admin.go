@@ -128,6 +128,9 @@ type SettingsPatch struct {
 	MinPasswordLength *int
 	SMTP              *SMTPProfile
 	Twilio            *TwilioSettings
+	// Keywords replaces the tenant's own inbound keywords (see
+	// NormalizeKeywords); an empty non-nil map goes back to the defaults.
+	Keywords Keywords
 }
 
 // UpdateSettings applies a settings patch to a tenant.
@@ -200,6 +203,14 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 				t.SMTP = &SMTPProfile{URL: p.SMTP.URL, From: p.SMTP.From}
 			}
 			changed = append(changed, "smtp")
+		}
+		if p.Keywords != nil {
+			k, err := NormalizeKeywords(p.Keywords)
+			if err != nil {
+				return err
+			}
+			t.Keywords = k
+			changed = append(changed, "keywords")
 		}
 		if p.Twilio != nil {
 			if p.Twilio.AccountSID == "" {

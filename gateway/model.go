@@ -24,7 +24,10 @@ type Tenant struct {
 	SMTP *SMTPProfile
 	// Twilio is the tenant's own Twilio account; nil means the default one,
 	// if the operator configured it, else the carrier gateway.
-	Twilio    *TwilioSettings
+	Twilio *TwilioSettings
+	// Keywords are the tenant's changes to DefaultKeywords for inbound
+	// texts (see Tenant.InboundKeywords); nil means the defaults.
+	Keywords  Keywords
 	CreatedAt time.Time
 }
 

@@ -35,6 +35,9 @@ type Config struct {
 	// Kick, when set, is called after a request was stored, to wake the
 	// outbox worker at once instead of at its next poll.
 	Kick func()
+	// Tester sends the admin's test messages (Test Provider, test email);
+	// nil answers every test with "no sender" (see SetTester).
+	Tester ProviderTester
 }
 
 // Limits are the rate limits of the public endpoints. A zero count turns
@@ -73,6 +76,7 @@ type Service struct {
 	twilio   bool
 	region   string
 	kick     func()
+	tester   ProviderTester
 }
 
 // New checks cfg and makes a Service.
@@ -83,7 +87,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, renderer: cfg.Renderer, keys: cfg.Keys, hasher: cfg.Hasher,
 		now: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, limits: cfg.Limits,
-		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick,
+		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick, tester: cfg.Tester,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -76,6 +76,24 @@ type Store interface {
 	ClearHits(ctx context.Context, l Limit) error
 	// PruneHits drops counters of windows that started before t.
 	PruneHits(ctx context.Context, before time.Time) error
+
+	// Console admins (admins.go). Emails are unique across tenants.
+	CreateAdmin(ctx context.Context, a *Admin) error
+	UpdateAdmin(ctx context.Context, a *Admin) error
+	AdminByEmail(ctx context.Context, email string) (*Admin, error)
+	AdminByID(ctx context.Context, id int64) (*Admin, error)
+	ListAdmins(ctx context.Context) ([]*Admin, error)
+	CreateAdminSession(ctx context.Context, s *AdminSession) error
+	AdminSession(ctx context.Context, hash []byte) (*AdminSession, error)
+	TouchAdminSession(ctx context.Context, hash []byte, seen time.Time) error
+	DeleteAdminSession(ctx context.Context, hash []byte) error
+	DeleteAdminSessions(ctx context.Context, adminID int64) error
+	PruneAdminSessions(ctx context.Context, now time.Time) error
+
+	// CountResets counts requests created since t by state (overview.go).
+	CountResets(ctx context.Context, tenantID int64, since time.Time) (map[ResetState]int, error)
+	// RouteStats sums the outcomes of deliveries updated since t, by route.
+	RouteStats(ctx context.Context, tenantID int64, since time.Time) ([]RouteStat, error)
 }
 
 // Limit is one rate limit: at most Max hits of Key per Window.
@@ -113,4 +131,7 @@ type EventFilter struct {
 	Until     time.Time
 	AfterID   int64 // for paging through any size
 	Limit     int
+	// Desc lists newest first (a log page); BeforeID pages it.
+	Desc     bool
+	BeforeID int64
 }

@@ -222,6 +222,11 @@ func (w *Worker) send(ctx context.Context, d *Delivery) (string, error) {
 	if !ok {
 		return "", &SendError{Code: "no_route", Detail: "no sender for route " + string(d.Route)}
 	}
+	if out, err := w.s.optedOutDelivery(ctx, d); err != nil {
+		return "", &SendError{Temporary: true, Code: "store", Detail: "opt-out status unavailable"}
+	} else if out {
+		return "", &SendError{Code: "opted_out", Detail: "the number texted STOP"}
+	}
 	body, err := w.s.open(d)
 	if err != nil {
 		return "", &SendError{Code: "outbox_unreadable", Detail: "the message cannot be decrypted"}

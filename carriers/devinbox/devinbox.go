@@ -4,12 +4,14 @@
 // no Twilio account.
 //
 // The messages hold passwords in clear: it is for demos and development
-// only, and keeps just the newest few.
+// only, and keeps just the newest few. Addresses under .invalid are
+// refused, as a real mail server would, to demonstrate a failed delivery.
 package devinbox
 
 import (
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -75,6 +77,11 @@ func (in *Inbox) Send(ctx context.Context, m *gateway.Message) (string, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return "", &gateway.SendError{Temporary: true, Code: "canceled", Detail: "the send was canceled"}
+	}
+	// .invalid is reserved never to exist (RFC 2606): refusing it as a
+	// mail server would lets a demo show a failed delivery.
+	if strings.HasSuffix(strings.ToLower(m.To), ".invalid") {
+		return "", &gateway.SendError{Code: "550 5.1.2", Detail: "domain does not exist (the dev inbox refuses .invalid addresses)"}
 	}
 	e := Entry{
 		At:         in.clock(),

@@ -2,6 +2,7 @@ package devinbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -128,5 +129,14 @@ func TestConcurrent(t *testing.T) {
 			t.Fatalf("duplicate id %s", e.ID)
 		}
 		seen[e.ID] = true
+	}
+}
+
+func TestRefusesInvalidDomain(t *testing.T) {
+	in := New(Config{})
+	_, err := in.Send(context.Background(), &gateway.Message{Route: gateway.RouteEmail, To: "dana@demo.INVALID"})
+	var se *gateway.SendError
+	if !errors.As(err, &se) || se.Temporary || se.Code != "550 5.1.2" || len(in.List()) != 0 {
+		t.Fatalf("got %v, kept %d", err, len(in.List()))
 	}
 }

@@ -34,6 +34,10 @@ type config struct {
 	ProxyHeader   string
 	Trusted       string
 	SendTimeout   time.Duration
+	// The SMTP listener (inbound texts and bounces); off without an
+	// address to listen on.
+	SMTPListen, ResetAddress, BounceAddress string
+	SMTPTLSCert, SMTPTLSKey                 string
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
@@ -69,6 +73,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.ProxyHeader, "proxy-header", env("RESETGW_PROXY_HEADER", ""), "header holding the client IP behind a proxy, e.g. X-Forwarded-For (RESETGW_PROXY_HEADER)")
 	fs.StringVar(&c.Trusted, "trusted-proxies", env("RESETGW_TRUSTED_PROXIES", ""), "comma-separated proxy IPs/CIDRs allowed to set the proxy header (RESETGW_TRUSTED_PROXIES)")
 	timeout := fs.String("send-timeout", env("RESETGW_SEND_TIMEOUT", "30s"), "bound on one send to a provider; a crashed send is retried after it (RESETGW_SEND_TIMEOUT)")
+	fs.StringVar(&c.SMTPListen, "smtp-listen", env("RESETGW_SMTP_LISTEN", ""), "address of the SMTP listener for texts by mail and bounces, e.g. :25; empty = none (RESETGW_SMTP_LISTEN)")
+	fs.StringVar(&c.ResetAddress, "reset-address", env("RESETGW_RESET_ADDRESS", ""), "address phones text RESET/HELP/STOP/START to through their carrier (RESETGW_RESET_ADDRESS)")
+	fs.StringVar(&c.BounceAddress, "bounce-address", env("RESETGW_BOUNCE_ADDRESS", ""), "envelope sender of outgoing mail, VERP-tagged per delivery, where bounces come back (RESETGW_BOUNCE_ADDRESS)")
+	fs.StringVar(&c.SMTPTLSCert, "smtp-tls-cert", env("RESETGW_SMTP_TLS_CERT", ""), "PEM certificate file for STARTTLS on the SMTP listener (RESETGW_SMTP_TLS_CERT)")
+	fs.StringVar(&c.SMTPTLSKey, "smtp-tls-key", env("RESETGW_SMTP_TLS_KEY", ""), "PEM key file for STARTTLS on the SMTP listener (RESETGW_SMTP_TLS_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -106,6 +115,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	if c.TwilioSID != "" && c.TwilioFrom == "" {
 		return nil, errors.New("RESETGW_TWILIO_FROM is required with a Twilio account")
 	}
+	if err := c.checkInbound(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -117,4 +129,26 @@ func (c *config) proxies() []string {
 		}
 	}
 	return out
+}
+
+// checkInbound checks the SMTP listener's settings: it needs an address
+// to take mail for, and a certificate comes with its key.
+func (c *config) checkInbound() error {
+	for _, a := range []struct{ name, v string }{
+		{"RESETGW_RESET_ADDRESS", c.ResetAddress}, {"RESETGW_BOUNCE_ADDRESS", c.BounceAddress},
+	} {
+		if a.v == "" {
+			continue
+		}
+		if e, err := gateway.NormalizeEmail(a.v); err != nil || e != strings.ToLower(a.v) || strings.Contains(a.v, "+") {
+			return fmt.Errorf("%s must be a plain address like reset@example.com", a.name)
+		}
+	}
+	if (c.SMTPTLSCert == "") != (c.SMTPTLSKey == "") {
+		return errors.New("RESETGW_SMTP_TLS_CERT and RESETGW_SMTP_TLS_KEY go together")
+	}
+	if c.SMTPListen != "" && c.ResetAddress == "" && c.BounceAddress == "" {
+		return errors.New("RESETGW_SMTP_LISTEN needs RESETGW_RESET_ADDRESS, RESETGW_BOUNCE_ADDRESS or both")
+	}
+	return nil
 }

@@ -16,20 +16,29 @@ type demoSeed struct {
 	Email    string
 	Phone    string
 	Password string
+	// The console admin of the demo tenant, and a crew member whose mail
+	// the dev inbox refuses (.invalid), to show a failed delivery.
+	AdminEmail    string
+	AdminPassword string
+	Bounce        string
 }
 
-const demoPassword = "moving-day-ladder-42"
+const (
+	demoPassword      = "moving-day-ladder-42"
+	demoAdminPassword = "demo-dispatch-desk-42"
+)
 
 // seedDemo creates the demo tenant and its crew once; a restart keeps
 // whatever changed since.
 func seedDemo(ctx context.Context, svc *gateway.Service) (*demoSeed, error) {
-	seed := &demoSeed{Tenant: "demo", Email: "maria@demo.example", Phone: "+12015550123", Password: demoPassword}
+	seed := &demoSeed{Tenant: "demo", Email: "maria@demo.example", Phone: "+12015550123", Password: demoPassword,
+		AdminEmail: "office@demo.example", AdminPassword: demoAdminPassword, Bounce: "dana@demo.invalid"}
+	op := gateway.Actor{Kind: gateway.ActorSystem, ID: "demo-seed"}
 	if _, err := svc.Tenant(ctx, seed.Tenant); err == nil {
-		return seed, nil
+		return seed, seedDemoAdmin(ctx, svc, op, seed)
 	} else if !gateway.IsNotFound(err) {
 		return nil, err
 	}
-	op := gateway.Actor{Kind: gateway.ActorSystem, ID: "demo-seed"}
 	if _, err := svc.CreateTenant(ctx, op, gateway.TenantInput{Slug: seed.Tenant, Name: "Demo Movers"}); err != nil {
 		return nil, err
 	}
@@ -42,6 +51,8 @@ func seedDemo(ctx context.Context, svc *gateway.Service) (*demoSeed, error) {
 			Phones: []gateway.PhoneInput{{Number: "+12015550125", Type: "sms", Carrier: "att"}}},
 		{Name: "Terry Former", Email: "terry@demo.example", Status: "inactive", MobileAccess: &no,
 			Phones: []gateway.PhoneInput{{Number: "+12015550126", Type: "sms", Carrier: "verizon"}}},
+		{Name: "Dana Reyes", Email: seed.Bounce,
+			Phones: []gateway.PhoneInput{{Number: "+12015550127", Type: "sms", Carrier: "att"}}},
 	}
 	for _, p := range crew {
 		p.Tenant, p.Password = seed.Tenant, demoPassword
@@ -49,7 +60,16 @@ func seedDemo(ctx context.Context, svc *gateway.Service) (*demoSeed, error) {
 			return nil, fmt.Errorf("seeding %s: %w", p.Email, err)
 		}
 	}
-	return seed, nil
+	return seed, seedDemoAdmin(ctx, svc, op, seed)
+}
+
+// seedDemoAdmin makes the demo tenant's console admin unless it exists.
+func seedDemoAdmin(ctx context.Context, svc *gateway.Service, op gateway.Actor, seed *demoSeed) error {
+	_, err := svc.CreateAdmin(ctx, op, gateway.AdminInput{Email: seed.AdminEmail, Password: seed.AdminPassword, Tenant: seed.Tenant})
+	if gateway.ErrorCode(err) == "admin_exists" {
+		return nil
+	}
+	return err
 }
 
 func printBanner(w io.Writer, cfg *config, base string, seed *demoSeed, inbox bool) {
@@ -59,6 +79,7 @@ func printBanner(w io.Writer, cfg *config, base string, seed *demoSeed, inbox bo
 	if cfg.AdminToken != "" {
 		fmt.Fprintf(w, "  admin API: %s/admin/api (Authorization: Bearer <RESETGW_ADMIN_TOKEN>)\n", base)
 	}
+	fmt.Fprintf(w, "  console:   %s/admin\n", base)
 	if inbox {
 		fmt.Fprintf(w, "  dev inbox: %s/dev/inbox\n", base)
 	}
@@ -66,6 +87,7 @@ func printBanner(w io.Writer, cfg *config, base string, seed *demoSeed, inbox bo
 		return
 	}
 	fmt.Fprintf(w, "\nDemo tenant %q is seeded (crew password %q).\n", seed.Tenant, seed.Password)
+	fmt.Fprintf(w, "Admin console: %s/admin, sign in as %s with %q.\n", base, seed.AdminEmail, seed.AdminPassword)
 	if cfg.AdminToken != "" {
 		fmt.Fprintf(w, "Admin token for this run: %s\n", cfg.AdminToken)
 	}

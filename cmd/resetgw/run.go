@@ -18,6 +18,7 @@ Usage:
   resetgw serve --demo      the same, with a seeded demo tenant and a dev inbox
   resetgw healthcheck       exit 0 when the local gateway answers /healthz (for Docker)
   resetgw version
+  resetgw admin create --email E [--tenant SLUG]   a console admin (/admin); "resetgw help" lists every admin command
 
 Run "resetgw serve -h" for the flags; each has an environment variable.
 `
@@ -44,7 +45,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, adminUsage)
 		return nil
+	}
+	if adminCommands[args[0]] {
+		return runAdmin(ctx, args, getenv, stdin, stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown subcommand %q", args[0])

@@ -49,6 +49,10 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	console, err := templates.LoadConsole(cfg.TemplatesDir)
+	if err != nil {
+		return err
+	}
 	defaultTwilio := &gateway.TwilioSettings{AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken}
 	if strings.HasPrefix(cfg.TwilioFrom, "MG") {
 		defaultTwilio.MessagingServiceSID = cfg.TwilioFrom
@@ -72,6 +76,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if cfg.SMTPURL != "" {
 		smtpSender := carriersmtp.New(carriersmtp.Config{
 			Default: gateway.SMTPProfile{URL: cfg.SMTPURL, From: cfg.MailFrom}, Timeout: cfg.SendTimeout,
+			EnvelopeFrom: verpSender(cfg, keys),
 		})
 		senders[gateway.RouteEmail], senders[gateway.RouteCarrier] = smtpSender, smtpSender
 	} else {
@@ -85,7 +90,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	}
 	senders[gateway.RouteTwilio] = carriertwilio.New(carriertwilio.Config{
 		Default: defaultTwilio, APIURL: cfg.TwilioAPIURL, Timeout: cfg.SendTimeout,
+		StatusCallback: cfg.PublicURL + httpapi.TwilioStatusPath,
 	})
+	svc.SetTester(newProviderTester(cfg, inbox))
 
 	// A claim lasts a little longer than a send may: a process killed
 	// mid-send has its message retried soon after, and no sooner.
@@ -102,7 +109,8 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	}
 	httpCfg := httpapi.Config{
 		Service: svc, Logger: log, AdminToken: cfg.AdminToken, Ready: store.Ping,
-		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.proxies(),
+		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.proxies(), Console: console,
+		PublicURL: cfg.PublicURL, DefaultTwilio: defaultTwilio,
 	}
 	if inbox != nil {
 		httpCfg.Inbox = inboxView{inbox}
@@ -111,6 +119,11 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
+		return err
+	}
+	mx, err := startInbound(cfg, svc, keys, log)
+	if err != nil {
+		ln.Close()
 		return err
 	}
 	base := "http://" + ln.Addr().String()
@@ -125,12 +138,17 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 	case err = <-httpDone:
 		err = fmt.Errorf("http server stopped: %w", err)
+	case err = <-mx.stopped():
+		err = fmt.Errorf("SMTP listener stopped: %w", err)
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if herr := api.App().ShutdownWithContext(shutdownCtx); herr != nil && err == nil {
 		err = herr
+	}
+	if merr := mx.shutdown(shutdownCtx); merr != nil && err == nil {
+		err = merr
 	}
 	if werr := worker.Shutdown(shutdownCtx); werr != nil && err == nil {
 		err = werr

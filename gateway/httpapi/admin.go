@@ -23,6 +23,7 @@ func (s *Server) routesAdmin() {
 	a.Delete("/personnel/:id", s.deletePerson)
 	a.Get("/resets", s.listResets)
 	a.Get("/resets/:id", s.getReset)
+	s.routesAdminTools(a)
 }
 
 const actorKey = "actor"
@@ -69,6 +70,7 @@ func tenantJSON(t *gateway.Tenant) fiber.Map {
 		"keep_original": t.KeepOriginal, "must_change": t.MustChange,
 		"reset_ttl_hours": t.ResetTTL.Hours(), "sms_countries": t.SMSCountries,
 		"min_password_length": t.MinPasswordLength,
+		"keywords":            t.Keywords,
 		"smtp":                fiber.Map{"configured": t.SMTP != nil},
 		"twilio":              fiber.Map{"configured": t.Twilio.Configured()},
 	}
@@ -111,6 +113,9 @@ type settingsBody struct {
 	MinPasswordLength *int                    `json:"min_password_length"`
 	SMTP              *gateway.SMTPProfile    `json:"smtp"`
 	Twilio            *gateway.TwilioSettings `json:"twilio"`
+	// Keywords are the tenant's own inbound-text words, {"OLVIDE":
+	// "reset", "PASSWORD": ""}; {} goes back to the defaults.
+	Keywords gateway.Keywords `json:"keywords"`
 }
 
 func (s *Server) patchSettings(c *fiber.Ctx) error {
@@ -120,7 +125,7 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	}
 	p := gateway.SettingsPatch{Name: b.Name, AllowMobileReset: b.AllowMobileReset, KeepOriginal: b.KeepOriginal,
 		MustChange: b.MustChange, SMSCountries: b.SMSCountries, MinPasswordLength: b.MinPasswordLength,
-		SMTP: b.SMTP, Twilio: b.Twilio}
+		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords}
 	if b.ResetTTLHours != nil {
 		d := time.Duration(*b.ResetTTLHours * float64(time.Hour))
 		p.ResetTTL = &d

@@ -6,12 +6,14 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/templates"
 )
 
 // Inbox is the demo's dev inbox, shown at /dev/inbox when set.
@@ -45,6 +47,15 @@ type Config struct {
 	// proxy's rate limit, or could forge its own IP.
 	ProxyHeader    string
 	TrustedProxies []string
+	// Console renders the admin console at /admin; nil serves the
+	// embedded pages.
+	Console *templates.Console
+	// PublicURL is RESETGW_PUBLIC_URL: Twilio signs its webhooks over
+	// this URL plus the path, not over what the proxy in front forwards.
+	PublicURL string
+	// DefaultTwilio is the operator's Twilio account (RESETGW_TWILIO_*),
+	// whose number and auth token serve tenants without their own.
+	DefaultTwilio *gateway.TwilioSettings
 }
 
 // Server holds the Fiber app and what its handlers need.
@@ -55,11 +66,13 @@ type Server struct {
 	token string
 	ready func(ctx context.Context) error
 	inbox Inbox
+	tw    twilioHooks
 }
 
 // New builds the app with every route.
 func New(cfg Config) *Server {
-	s := &Server{svc: cfg.Service, log: cfg.Logger, token: cfg.AdminToken, ready: cfg.Ready, inbox: cfg.Inbox}
+	s := &Server{svc: cfg.Service, log: cfg.Logger, token: cfg.AdminToken, ready: cfg.Ready, inbox: cfg.Inbox,
+		tw: twilioHooks{publicURL: strings.TrimRight(cfg.PublicURL, "/"), def: cfg.DefaultTwilio}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -81,7 +94,9 @@ func New(cfg Config) *Server {
 	s.app.Use(securityHeaders)
 	s.app.Get("/healthz", s.healthz)
 	s.routesPublic()
+	s.routesTwilio()
 	s.routesAdmin()
+	s.routesConsole(cfg.Console)
 	if s.inbox != nil {
 		s.app.Get("/dev/inbox", s.devInbox)
 		s.app.Get("/dev/inbox.json", s.devInboxJSON)

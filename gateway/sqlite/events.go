@@ -20,7 +20,7 @@ func (s *Store) AppendEvent(ctx context.Context, e *gateway.Event) error {
 	return wrap(err)
 }
 
-// ListEvents implements gateway.Store, oldest first.
+// ListEvents implements gateway.Store, oldest first unless f.Desc.
 func (s *Store) ListEvents(ctx context.Context, f gateway.EventFilter) ([]*gateway.Event, error) {
 	var where []string
 	var args []any
@@ -57,6 +57,9 @@ func (s *Store) ListEvents(ctx context.Context, f gateway.EventFilter) ([]*gatew
 	if f.AfterID != 0 {
 		add("id > ?", f.AfterID)
 	}
+	if f.BeforeID != 0 {
+		add("id < ?", f.BeforeID)
+	}
 	q := `SELECT id, tenant_id, at, actor, actor_id, ip, type, request_id, person_id, channel, provider_id,
 		code, detail FROM events`
 	if len(where) > 0 {
@@ -66,7 +69,11 @@ func (s *Store) ListEvents(ctx context.Context, f gateway.EventFilter) ([]*gatew
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
 	}
-	q += " ORDER BY id LIMIT ?"
+	order := " ORDER BY id"
+	if f.Desc {
+		order += " DESC"
+	}
+	q += order + " LIMIT ?"
 	args = append(args, limit)
 	rows, err := s.q.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 )
 
 const tenantCols = `id, slug, name, allow_mobile_reset, keep_original, must_change,
-	reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed, created_at`
+	reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed, created_at, keywords`
 
 // CreateTenant implements gateway.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
@@ -21,10 +21,10 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 	}
 	res, err := s.q.ExecContext(ctx, `INSERT INTO tenants (slug, name, allow_mobile_reset, keep_original,
 		must_change, reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed,
-		twilio_from, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		twilio_from, created_at, keywords) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		t.Slug, t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
-		smtp, twilio, from, ts(t.CreatedAt))
+		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords))
 	if err != nil {
 		return wrap(err)
 	}
@@ -40,10 +40,10 @@ func (s *Store) UpdateTenant(ctx context.Context, t *gateway.Tenant) error {
 	}
 	res, err := s.q.ExecContext(ctx, `UPDATE tenants SET name=?, allow_mobile_reset=?, keep_original=?,
 		must_change=?, reset_ttl_seconds=?, sms_countries=?, min_password_length=?, smtp_sealed=?,
-		twilio_sealed=?, twilio_from=? WHERE id=?`,
+		twilio_sealed=?, twilio_from=?, keywords=? WHERE id=?`,
 		t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
-		smtp, twilio, from, t.ID)
+		smtp, twilio, from, keywordsJSON(t.Keywords), t.ID)
 	return mustAffect(res, err)
 }
 
@@ -89,9 +89,10 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 		ttl, created      int64
 		countries         string
 		smtp, twilio      []byte
+		keywords          string
 	)
 	err := row.Scan(&t.ID, &t.Slug, &t.Name, &allow, &keep, &must, &ttl, &countries,
-		&t.MinPasswordLength, &smtp, &twilio, &created)
+		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -101,6 +102,11 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 		t.SMSCountries = strings.Split(countries, ",")
 	}
 	t.CreatedAt = fromTS(created)
+	if keywords != "" {
+		if err := json.Unmarshal([]byte(keywords), &t.Keywords); err != nil {
+			return nil, gateway.Internal(err)
+		}
+	}
 	aad := []byte(t.Slug)
 	if smtp != nil {
 		t.SMTP = new(gateway.SMTPProfile)
@@ -172,4 +178,14 @@ func mustAffect(res sql.Result, err error) error {
 		return gateway.ErrNotFound
 	}
 	return nil
+}
+
+// keywordsJSON keeps a tenant's own keywords as a JSON object, and none
+// as the empty string.
+func keywordsJSON(k gateway.Keywords) string {
+	if len(k) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(k) // a map of strings always marshals
+	return string(b)
 }

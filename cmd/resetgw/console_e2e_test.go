@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/emersion/go-smtp"
+
+	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
+)
+
+// TestConsoleInChromium walks the README's console flow in a real headless
+// Chromium against the demo gateway on loopback, mail going to a real
+// go-smtp server: create an admin with the CLI, sign in, import crew from a
+// CSV (first with a bad row, nothing imported; then fixed), test a carrier
+// (accepted, then refused), find a failed delivery and set that person's
+// password by hand, export the log. Each page is kept as a screenshot.
+func TestConsoleInChromium(t *testing.T) {
+	chromium := chromiumPath()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
+		}
+		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM): apt-get install chromium to run the console test")
+	}
+	shots := artifactsDir(t)
+
+	mailSrv := smtptest.Start(t, smtptest.Options{})
+	listen := freeAddr(t)
+	dir := t.TempDir()
+	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(dir, "gw.db"),
+		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
+		"RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	g := gw{t: t, base: "http://" + listen}
+	g.waitHealthy()
+
+	// The README: "resetgw admin create --email ... --tenant demo".
+	const admin, adminPass = "lead@demo.example", "dispatch-harbor-2026"
+	var out, errOut syncBuf
+	if err := run(ctx, []string{"admin", "create", "--email", admin, "--tenant", "demo"}, env,
+		strings.NewReader(adminPass+"\n"), &out, &errOut); err != nil {
+		t.Fatalf("admin create: %v\n%s", err, errOut.String())
+	}
+
+	// A crew member asks for a reset that cannot be delivered: the text
+	// would go through AT&T's retired gateway (skipped) and the mail
+	// server refuses the address.
+	mailSrv.Reject("dana@demo.invalid", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
+	code, m := g.call("POST", "/v1/password-resets", map[string]any{"email": "dana@demo.invalid", "phone": "+12015550127", "tenant": "demo"})
+	if code != 202 {
+		t.Fatalf("reset: %d %v", code, m)
+	}
+	g.waitState(m["request_id"].(string), "rolled_back")
+
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	// One bound for the whole walk: the allocator dies with it.
+	bctx, tcancel := context.WithTimeout(bctx, 3*time.Minute)
+	defer tcancel()
+
+	started := false
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		// The first call starts the browser and must not carry a short
+		// timeout (it would end the browser); later steps get 30 s each.
+		sctx := bctx
+		if started {
+			var cancel context.CancelFunc
+			sctx, cancel = context.WithTimeout(bctx, 30*time.Second)
+			defer cancel()
+		}
+		started = true
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			shot(t, bctx, shots, "FAILED-"+name)
+			t.Fatalf("%s: %v\nserver log:\n%s", name, err, stderr.String())
+		}
+		shot(t, bctx, shots, name)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	base := g.base
+
+	step("01-login", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(base+"/admin"),
+		chromedp.WaitVisible(chromedp.ID("login-form")))
+	step("02-overview",
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), admin),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPass),
+		chromedp.Click(chromedp.ID("sign-in")),
+		chromedp.WaitVisible(chromedp.ID("stat-rolled-back")))
+	if got := text("#stat-rolled-back"); got != "1" {
+		t.Fatalf("overview: %s rolled back", got)
+	}
+
+	bad := writeFile(t, dir, "crew-bad.csv", "name,email,phone,carrier,status,locale\n"+
+		"Luis Ortega,luis@demo.example,(201) 555-0140,verizon,active,es\n"+
+		"Kim Park,kim@demo.example,555-2671,Verizon Wireless,active,en\n")
+	step("03-import-errors", chromedp.Navigate(base+"/admin/personnel"), chromedp.Click(chromedp.ID("import-link")),
+		chromedp.WaitVisible(chromedp.ID("upload-form")),
+		chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{bad}),
+		chromedp.Click(chromedp.ID("preview")),
+		chromedp.WaitVisible(chromedp.ID("import-rows")))
+	if got := text("#import-rows"); !strings.Contains(got, "not a valid phone number") {
+		t.Fatalf("import errors: %s", got)
+	}
+	good := writeFile(t, dir, "crew.csv", "name,email,phone,carrier,status,locale\n"+
+		"Luis Ortega,luis@demo.example,(201) 555-0140,verizon,active,es\n"+
+		"Kim Park,kim@demo.example,201-555-0141,Verizon Wireless,active,en\n")
+	step("04-import-preview", chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{good}),
+		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))
+	step("05-import-done", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
+	if got := text("#import-summary"); !strings.Contains(got, "Created 2") {
+		t.Fatalf("import: %s", got)
+	}
+
+	step("06-carrier-test-accepted", chromedp.Navigate(base+"/admin/carriers"),
+		chromedp.Click(chromedp.CSS(`#carriers a[href="/admin/carriers/verizon"]`)),
+		chromedp.WaitVisible(chromedp.ID("test-form")),
+		chromedp.SendKeys(chromedp.ID("test-phone"), "(201) 555-0123"),
+		chromedp.SendKeys(chromedp.ID("test-message"), "Test from dispatch"),
+		chromedp.Click(chromedp.ID("send-test")),
+		chromedp.WaitVisible(chromedp.ID("test-result")))
+	if got := text("#test-result"); !strings.Contains(got, "Accepted") || !strings.Contains(got, "2015550123@vtext.com") ||
+		!strings.Contains(got, "250") {
+		t.Fatalf("carrier test: %s", got)
+	}
+	mailSrv.Reject("2015550199@vtext.com", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Recipient address rejected"})
+	step("07-carrier-test-refused", chromedp.SetValue(chromedp.ID("test-phone"), "(201) 555-0199"),
+		chromedp.Click(chromedp.ID("send-test")),
+		chromedp.WaitVisible(chromedp.CSS(".result.refused")))
+	if got := text("#test-result"); !strings.Contains(got, "550 5.1.1") || !strings.Contains(got, "Recipient address rejected") {
+		t.Fatalf("refused test: %s", got)
+	}
+
+	step("08-failed-deliveries", chromedp.Navigate(base+"/admin/failed"), chromedp.WaitVisible(chromedp.ID("failed")))
+	if got := text("#failed"); !strings.Contains(got, "Dana Reyes") || !strings.Contains(got, "550 5.1.1") {
+		t.Fatalf("failed deliveries: %s", got)
+	}
+	const chosen = "harbor-crane-lantern-5"
+	step("09-password-set", chromedp.Click(chromedp.CSS(`#failed a[href$="#password"]`)),
+		chromedp.WaitVisible(chromedp.ID("password-form")),
+		chromedp.SendKeys(chromedp.ID("new-password"), chosen),
+		chromedp.Click(chromedp.ID("must-change")),
+		chromedp.Click(chromedp.ID("set-password")),
+		chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if got := text("p.notice"); !strings.Contains(got, "Password set") {
+		t.Fatalf("set password: %s", got)
+	}
+	code, m = g.call("POST", "/v1/login", map[string]any{"email": "dana@demo.invalid", "password": chosen, "tenant": "demo"})
+	if code != 200 || m["must_change"] != true {
+		t.Fatalf("login with the password set by hand: %d %v", code, m)
+	}
+
+	step("10-route-health", chromedp.Navigate(base+"/admin/routes"), chromedp.WaitVisible(chromedp.ID("people-at-risk")))
+	step("11-settings", chromedp.Navigate(base+"/admin/settings"), chromedp.WaitVisible(chromedp.ID("allow-mobile-reset")))
+
+	downloads := t.TempDir()
+	dctx, dcancel := context.WithTimeout(bctx, 30*time.Second)
+	defer dcancel()
+	progress := chromedp.BrowserEvents(dctx, browser.DownloadProgress)
+	step("12-log-security", chromedp.Navigate(base+"/admin/log?preset=security"), chromedp.WaitVisible(chromedp.ID("events")),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			yes := true
+			_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &yes})
+			return err
+		}),
+		chromedp.Click(chromedp.ID("export-csv")))
+	var file string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = filepath.Join(downloads, ev.GUID)
+			break
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("the CSV download was canceled")
+		}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(recs) < 2 || recs[0][1] != "at" {
+		t.Fatalf("exported CSV: %v %v", err, recs)
+	}
+	byType := map[string]string{}
+	for _, r := range recs[1:] {
+		byType[r[6]] = r[4]
+		for _, cell := range r {
+			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
+				t.Fatalf("formula-like cell %q", cell)
+			}
+		}
+	}
+	if byType["password_set"] != admin || byType["admin_login"] != admin || byType["personnel_imported"] != admin {
+		t.Fatalf("security log by type → actor: %v", byType)
+	}
+	if err := os.WriteFile(filepath.Join(shots, "events.csv"), mustRead(t, file), 0o644); err == nil {
+		t.Logf("exported log: %s", filepath.Join(shots, "events.csv"))
+	}
+
+	step("13-overview-phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		chromedp.Navigate(base+"/admin/overview"), chromedp.WaitVisible(chromedp.ID("stat-requests")))
+
+	logs := stdout.String() + stderr.String() + out.String() + errOut.String()
+	for _, secret := range []string{chosen, adminPass} {
+		if strings.Contains(logs, secret) {
+			t.Fatalf("a password reached the output: %.4q…", secret)
+		}
+	}
+}
+
+func chromiumPath() string {
+	for _, p := range []string{os.Getenv("RESETGW_CHROMIUM"), "/usr/bin/chromium", "chromium", "chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if path, err := exec.LookPath(p); err == nil {
+			return path
+		}
+	}
+	return ""
+}
+
+// artifactsDir is $RESETGW_ARTIFACTS, else artifacts/console at the
+// repository root (ignored by git); CI keeps it.
+func artifactsDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("RESETGW_ARTIFACTS")
+	if dir == "" {
+		root, err := filepath.Abs("../..")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir = filepath.Join(root, "artifacts", "console")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func shot(t *testing.T, ctx context.Context, dir, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	t.Logf("screenshot: %s", path)
+}
+
+func writeFile(t *testing.T, dir, name, body string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -1,0 +1,306 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/templates"
+)
+
+// The admin console: server-rendered pages at /admin for office admins on
+// a tablet or a phone. Every action calls the same Service method as the
+// admin API and the CLI; this file only turns forms into calls and
+// results into pages.
+
+const (
+	sessionCookie = "resetgw_session"
+	loginCookie   = "resetgw_login"
+	consoleKey    = "console"
+	// consoleCSP allows no script at all: the console is forms and links.
+	consoleCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; " +
+		"frame-ancestors 'none'; base-uri 'none'"
+)
+
+// consoleUI holds what the console's handlers need.
+type consoleUI struct {
+	s     *Server
+	svc   *gateway.Service
+	pages *templates.Console
+}
+
+func (s *Server) routesConsole(pages *templates.Console) {
+	if pages == nil {
+		var err error
+		if pages, err = templates.LoadConsole(""); err != nil {
+			s.log.Error("admin console disabled: embedded pages do not parse", "err", err)
+			return
+		}
+	}
+	u := &consoleUI{s: s, svc: s.svc, pages: pages}
+	a := s.app
+	a.Get("/admin", func(c *fiber.Ctx) error { return c.Redirect("/admin/overview", fiber.StatusSeeOther) })
+	a.Get("/admin/console.css", u.css)
+	a.Get("/admin/login", u.loginPage)
+	a.Post("/admin/login", u.login)
+	a.Post("/admin/logout", u.auth, u.logout)
+	a.Get("/admin/overview", u.auth, u.overview)
+	u.routesPersonnel()
+	u.routesCarriers()
+	u.routesSettings()
+	u.routesLog()
+}
+
+// page is what every console page gets: the frame, then D for the page.
+type page struct {
+	Title    string
+	Nav      string
+	Admin    string
+	Operator bool
+	// Tenant is the tenant the page is about: the admin's own, or the one
+	// an operator picked ("" for all tenants).
+	Tenant  string
+	Tenants []tenantChoice
+	CSRF    string
+	Notice  string
+	Error   string
+	Status  int
+	D       any
+}
+
+// Link adds the page's tenant to a console path, so an operator's choice
+// follows them from page to page.
+func (p page) Link(path string) string {
+	if !p.Operator || p.Tenant == "" {
+		return path
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + "tenant=" + url.QueryEscape(p.Tenant)
+}
+
+func session(c *fiber.Ctx) *gateway.ConsoleSession {
+	cs, _ := c.Locals(consoleKey).(*gateway.ConsoleSession)
+	return cs
+}
+
+// tenantParam is the tenant a request names: an operator may pick any
+// (query or form field "tenant"); a tenant admin is always in their own.
+func tenantParam(c *fiber.Ctx) string {
+	cs := session(c)
+	if cs == nil || cs.Actor.TenantID != 0 {
+		return ""
+	}
+	if t := c.FormValue("tenant"); t != "" {
+		return t
+	}
+	return c.Query("tenant")
+}
+
+func (u *consoleUI) page(c *fiber.Ctx, nav, title string, d any) page {
+	cs := session(c)
+	p := page{Title: title, Nav: nav, D: d, Notice: noticeText(c.Query("done"))}
+	if cs == nil {
+		return p
+	}
+	p.Admin, p.Operator, p.CSRF = cs.Email, cs.Actor.TenantID == 0, cs.CSRF
+	p.Tenant = cs.Tenant
+	if p.Operator {
+		p.Tenant = tenantParam(c)
+		// The tenant switcher; a failure only hides it.
+		ts, _ := u.svc.Tenants(c.UserContext(), cs.Actor)
+		for _, t := range ts {
+			p.Tenants = append(p.Tenants, tenantChoice{Slug: t.Slug, Name: t.Name})
+		}
+	}
+	return p
+}
+
+// tenantChoice is a tenant as a page may show it: never the *Tenant,
+// whose settings hold secrets a template must not be able to print.
+type tenantChoice struct {
+	Slug string
+	Name string
+}
+
+// noticeText is the confirmation shown after a redirect; only known
+// keys, so a link cannot make the page say anything.
+func noticeText(key string) string {
+	return map[string]string{
+		"saved":       "Saved.",
+		"deactivated": "Deactivated: reset and login are off for this person.",
+		"retried":     "A new reset is on its way.",
+		"retired":     "The gateway is marked as retiring or retired.",
+		"created":     "Created.",
+	}[key]
+}
+
+func (u *consoleUI) render(c *fiber.Ctx, name string, p page) error {
+	var buf bytes.Buffer
+	if err := u.pages.Render(&buf, name, p); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentSecurityPolicy, consoleCSP)
+	c.Type("html", "utf-8")
+	if p.Status != 0 {
+		c.Status(p.Status)
+	}
+	return c.Send(buf.Bytes())
+}
+
+// fail shows an error as a console page, with the status the one mapping
+// in errors.go gives its kind.
+func (u *consoleUI) fail(c *fiber.Ctx, err error) error {
+	var ge *gateway.Error
+	if !errors.As(err, &ge) {
+		ge = gateway.Internal(err)
+	}
+	code := status[ge.Kind]
+	if ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable {
+		u.s.log.Error("console request failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	p := u.page(c, "", "Error", nil)
+	p.Status, p.Error = code, ge.Message
+	return u.render(c, "error.html", p)
+}
+
+// formError re-renders a form with the error of a refused input, and
+// shows any other error as an error page.
+func (u *consoleUI) formError(c *fiber.Ctx, err error, name string, p page) error {
+	switch gateway.ErrorKind(err) {
+	case gateway.KindInvalid, gateway.KindUnprocessable, gateway.KindConflict, gateway.KindForbidden:
+		p.Status, p.Error = status[gateway.ErrorKind(err)], errMessage(err)
+		return u.render(c, name, p)
+	}
+	return u.fail(c, err)
+}
+
+func errMessage(err error) string {
+	var ge *gateway.Error
+	if errors.As(err, &ge) {
+		return ge.Message
+	}
+	return "internal error"
+}
+
+// done redirects after a successful form (post, redirect, get), keeping
+// the tenant an operator works in.
+func (u *consoleUI) done(c *fiber.Ctx, path, notice string) error {
+	p := page{Operator: true, Tenant: tenantParam(c)}
+	path = p.Link(path)
+	if notice != "" {
+		if strings.Contains(path, "?") {
+			path += "&done=" + notice
+		} else {
+			path += "?done=" + notice
+		}
+	}
+	return c.Redirect(path, fiber.StatusSeeOther)
+}
+
+// cookie sets a console cookie: HttpOnly, SameSite=Strict, only on
+// /admin, and Secure when the request came over TLS.
+func cookie(c *fiber.Ctx, name, value string, expires time.Time) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/admin", Expires: expires, HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https"})
+}
+
+// auth lets a signed-in admin through, and checks the CSRF token of every
+// POST against their session. A missing or ended session sends a page
+// request to the login form.
+func (u *consoleUI) auth(c *fiber.Ctx) error {
+	cs, err := u.svc.AdminSession(c.UserContext(), c.Cookies(sessionCookie))
+	if err != nil {
+		if gateway.ErrorKind(err) == gateway.KindUnauthorized && c.Method() == fiber.MethodGet {
+			return c.Redirect("/admin/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+		return u.fail(c, err)
+	}
+	cs.Actor.IP = c.IP()
+	c.Locals(consoleKey, cs)
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead &&
+		!u.svc.CheckCSRF(cs.Token, c.FormValue("_csrf")) {
+		return u.fail(c, gateway.Errorf(gateway.KindForbidden, "csrf_invalid",
+			"this form has expired or did not come from the console: reload the page and try again"))
+	}
+	return c.Next()
+}
+
+func (u *consoleUI) css(c *fiber.Ctx) error {
+	c.Type("css", "utf-8")
+	c.Set(fiber.HeaderCacheControl, "max-age=300")
+	return c.Send(u.pages.CSS())
+}
+
+type loginData struct {
+	Email string
+	Next  string
+	Token string
+}
+
+func (u *consoleUI) loginPage(c *fiber.Ctx) error {
+	return u.showLogin(c, "", 0)
+}
+
+func (u *consoleUI) showLogin(c *fiber.Ctx, msg string, code int) error {
+	nonce, token, err := u.svc.LoginNonce()
+	if err != nil {
+		return u.fail(c, err)
+	}
+	cookie(c, loginCookie, nonce, time.Time{})
+	p := u.page(c, "", "Sign in", loginData{Email: c.FormValue("email"), Next: safeNext(c.Query("next", c.FormValue("next"))), Token: token})
+	p.Error, p.Status = msg, code
+	return u.render(c, "login.html", p)
+}
+
+func (u *consoleUI) login(c *fiber.Ctx) error {
+	if !u.svc.CheckLoginNonce(c.Cookies(loginCookie), c.FormValue("_csrf")) {
+		return u.showLogin(c, "The sign-in form expired. Please try again.", fiber.StatusForbidden)
+	}
+	cs, err := u.svc.AdminLogin(c.UserContext(), gateway.AdminLoginInput{
+		Email: c.FormValue("email"), Password: c.FormValue("password"), IP: c.IP()})
+	if err != nil {
+		switch gateway.ErrorKind(err) {
+		case gateway.KindUnauthorized, gateway.KindRateLimited:
+			return u.showLogin(c, errMessage(err), status[gateway.ErrorKind(err)])
+		}
+		return u.fail(c, err)
+	}
+	cookie(c, loginCookie, "", time.Unix(1, 0))
+	cookie(c, sessionCookie, cs.Token, time.Time{}) // a browser session; the server ends it too
+	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
+}
+
+// safeNext keeps a post-login redirect inside the console, so the login
+// form cannot be used to send someone elsewhere.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/admin/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") ||
+		strings.HasPrefix(next, "/admin/login") {
+		return "/admin/overview"
+	}
+	return next
+}
+
+func (u *consoleUI) logout(c *fiber.Ctx) error {
+	if err := u.svc.AdminLogout(c.UserContext(), session(c), c.IP()); err != nil {
+		return u.fail(c, err)
+	}
+	cookie(c, sessionCookie, "", time.Unix(1, 0))
+	return c.Redirect("/admin/login", fiber.StatusSeeOther)
+}
+
+func (u *consoleUI) overview(c *fiber.Ctx) error {
+	cs := session(c)
+	o, err := u.svc.Overview(c.UserContext(), cs.Actor, tenantParam(c), time.Local)
+	if err != nil {
+		return u.fail(c, err)
+	}
+	return u.render(c, "overview.html", u.page(c, "overview", "Overview", o))
+}

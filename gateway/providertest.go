@@ -1,0 +1,204 @@
+package gateway
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// ProviderTester sends the admin's test messages synchronously and returns
+// what the provider answered, so that "Test Provider" shows the mail
+// server's or Twilio's own words. A refusal is a *SendError with the
+// provider's code and text. cmd/resetgw implements it with the SMTP and
+// Twilio senders (and the dev inbox in demo mode).
+type ProviderTester interface {
+	// TestSMTP mails text to `to` through profile (nil: the default
+	// profile) and returns the server's reply to the message.
+	TestSMTP(ctx context.Context, profile *SMTPProfile, to, subject, text string) (reply string, err error)
+	// TestTwilio texts body to `to` (E.164) with settings (nil: the
+	// operator's default account) and returns the message SID.
+	TestTwilio(ctx context.Context, settings *TwilioSettings, to, body string) (sid string, err error)
+}
+
+// SetTester sets the tester of Test Provider and "send test email"; call
+// it before the service is used.
+func (s *Service) SetTester(t ProviderTester) { s.tester = t }
+
+// testTimeout bounds one test: the admin is waiting in front of the page.
+const testTimeout = 30 * time.Second
+
+// ProviderTestInput is a Test Provider form: a phone and an optional
+// message (the "test" template when empty), sent with the tenant's SMTP
+// profile or Twilio account.
+type ProviderTestInput struct {
+	Tenant  string
+	Phone   string
+	Message string
+}
+
+// ProviderTestResult is what the provider answered. A refusal is a
+// result (OK false) rather than an error: it is the answer the admin
+// asked for.
+type ProviderTestResult struct {
+	OK bool `json:"ok"`
+	// Detail is the provider's answer: the SMTP reply, the Twilio SID, or
+	// the refusal's code and text.
+	Detail string `json:"detail"`
+	Code   string `json:"code,omitempty"`
+	// Route and To say where the test went (number@domain for a carrier).
+	Route Route  `json:"route,omitempty"`
+	To    string `json:"to,omitempty"`
+	SID   string `json:"sid,omitempty"`
+}
+
+// TestProvider sends a test text through a carrier's email-to-SMS gateway
+// (with the tenant's SMTP profile) or, for slug "twilio", through Twilio
+// (with the tenant's account, else the operator's). A retired gateway is
+// refused without sending. Every test is logged with its answer.
+func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in ProviderTestInput) (*ProviderTestResult, error) {
+	t, err := s.scope(ctx, a, in.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	slug = strings.ToLower(strings.TrimSpace(slug))
+	var c *Carrier
+	if slug != TwilioSlug {
+		if c, err = s.Carrier(ctx, a, slug); err != nil {
+			return nil, err
+		}
+	}
+	e164, _, err := ParsePhone(in.Phone, s.region)
+	if err != nil {
+		return nil, err
+	}
+	text, err := s.testText(t, in.Message)
+	if err != nil {
+		return nil, err
+	}
+	res := &ProviderTestResult{To: e164}
+	ctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	switch {
+	case c == nil:
+		res.Route = RouteTwilio
+		settings := t.Twilio
+		if !settings.Configured() {
+			settings = nil // the operator's account, if any
+		}
+		if s.tester == nil {
+			res.Code, res.Detail = "no_tester", "this gateway has no sender for tests"
+		} else if sid, err := s.tester.TestTwilio(ctx, settings, e164, text); err != nil {
+			res.refused(err)
+		} else {
+			res.OK, res.SID, res.Detail = true, sid, "accepted by Twilio, message SID "+sid
+		}
+	case !c.UsableOn(s.clock()):
+		res.Route, res.Code = RouteCarrier, "carrier_gateway_retired"
+		res.Detail = "not sent: " + c.Name + " has shut down its email-to-SMS gateway"
+		if !c.RetiredOn.IsZero() {
+			res.Detail += " (since " + c.RetiredOn.Format(time.DateOnly) + ")"
+		}
+		res.Detail += "; set up Twilio for texts to this carrier's phones"
+	default:
+		res.Route = RouteCarrier
+		if res.To, err = c.Address(e164, false); err != nil {
+			return nil, Errorf(KindInvalid, "carrier_number_format", "%s", strings.TrimPrefix(err.Error(), "carriers: "))
+		}
+		if s.tester == nil {
+			res.Code, res.Detail = "no_tester", "this gateway has no mail sender for tests"
+		} else if reply, err := s.tester.TestSMTP(ctx, t.SMTP, res.To, "", text); err != nil {
+			res.refused(err)
+		} else {
+			res.OK, res.Detail = true, "accepted: "+reply
+		}
+	}
+	typ, name := "carrier_tested", slug
+	if c == nil {
+		typ = "twilio_tested"
+	}
+	ev := Event{TenantID: t.ID, Type: typ, Channel: string(ChannelSMS), ProviderID: res.SID,
+		Code: res.code(), Detail: truncate(name+" to "+maskAddress(res.To)+": "+res.Detail, 300)}
+	if err := s.adminEvent(ctx, s.store, a, ev); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// TestEmail mails the "test" email to `to` through the tenant's SMTP
+// profile (or the default one) and says what the server answered.
+func (s *Service) TestEmail(ctx context.Context, a Actor, tenant, to string) (*ProviderTestResult, error) {
+	t, err := s.scope(ctx, a, tenant)
+	if err != nil {
+		return nil, err
+	}
+	addr, err := NormalizeEmail(to)
+	if err != nil {
+		return nil, err
+	}
+	subject, text, _, err := s.renderer.Email("", "test", MessageData{Company: t.Name})
+	if err != nil {
+		return nil, Internal(err)
+	}
+	res := &ProviderTestResult{Route: RouteEmail, To: addr}
+	ctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	if s.tester == nil {
+		res.Code, res.Detail = "no_tester", "this gateway has no mail sender for tests"
+	} else if reply, err := s.tester.TestSMTP(ctx, t.SMTP, addr, subject, text); err != nil {
+		res.refused(err)
+	} else {
+		res.OK, res.Detail = true, "accepted: "+reply
+	}
+	ev := Event{TenantID: t.ID, Type: "email_tested", Channel: string(ChannelEmail), Code: res.code(),
+		Detail: truncate(maskAddress(addr)+": "+res.Detail, 300)}
+	if err := s.adminEvent(ctx, s.store, a, ev); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (r *ProviderTestResult) refused(err error) {
+	se := AsSendError(err)
+	r.Code = se.Code
+	r.Detail = "refused: " + strings.TrimSpace(se.Code+" "+se.Detail)
+}
+
+func (r *ProviderTestResult) code() string {
+	if r.OK {
+		return "accepted"
+	}
+	return r.Code
+}
+
+// testText is the admin's message, or the "test" template. A custom text
+// must fit one GSM-7 segment, as every text the gateway sends does.
+func (s *Service) testText(t *Tenant, msg string) (string, error) {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		text, err := s.renderer.SMS("", "test", MessageData{Company: t.Name})
+		if err != nil {
+			return "", Internal(err)
+		}
+		return text, nil
+	}
+	if n := GSM7Len(msg); n < 0 || n > SMSSegment {
+		return "", Errorf(KindInvalid, "message_invalid", "the message must fit one text: at most %d plain (GSM-7) characters", SMSSegment)
+	}
+	return msg, nil
+}
+
+// maskAddress keeps enough of a number or address to recognise it in the
+// log without spelling it out.
+func maskAddress(to string) string {
+	local, domain, isMail := strings.Cut(to, "@")
+	if !isMail {
+		local, domain = to, ""
+	}
+	if n := len(local); n > 4 {
+		local = strings.Repeat("*", n-4) + local[n-4:]
+	}
+	if isMail {
+		return local + "@" + domain
+	}
+	return local
+}
