@@ -336,5 +336,6 @@ func (s *Server) listResets(c *fiber.Ctx) error {
 	for _, r := range rs {
 		out = append(out, resetJSON(r))
 	}
-	return c.JSON(fiber.Map{"resets": out})
+	// A bare list, as the contract names it ("→ list").
+	return c.JSON(out)
 }

@@ -52,7 +52,8 @@ func (s *Server) listCarriers(c *fiber.Ctx) error {
 	for _, cr := range cs {
 		out = append(out, carrierJSON(cr))
 	}
-	return c.JSON(fiber.Map{"carriers": out})
+	// A bare list, as the contract names it ("→ list").
+	return c.JSON(out)
 }
 
 type carrierBody struct {

@@ -315,7 +315,7 @@ func TestAdminAPIContract(t *testing.T) {
 		"phones":[{"number":"+12015550123","type":"sms","carrier":"verizon"}]}`)
 
 	code, m, _ := h.do("GET", "/admin/api/carriers", "", true)
-	list, _ := m["carriers"].([]any)
+	list, _ := m["list"].([]any)
 	if code != 200 || len(list) < 10 {
 		t.Fatalf("carriers: %d %v", code, m)
 	}
@@ -390,7 +390,7 @@ func TestAdminAPIContract(t *testing.T) {
 	h.do("POST", "/v1/password-resets", `{"email":"bo@acme.example","phone":"+12015550124"}`, false)
 	h.drain()
 	code, m, _ = h.do("GET", "/admin/api/resets?state=rolled_back", "", true)
-	rs, _ := m["resets"].([]any)
+	rs, _ := m["list"].([]any)
 	if code != 200 || len(rs) != 1 {
 		t.Fatalf("rolled back: %d %v", code, m)
 	}
