@@ -127,6 +127,15 @@ func (c *cli) parse(args []string, wantPositional bool) (string, error) {
 
 // open opens the store and the service as serve does (same key, same
 // templates, same senders for tests), and returns what closes it.
+// parseOpen is parse (no positional argument) then open, the start of
+// most subcommands.
+func (c *cli) parseOpen(args []string, getenv func(string) string) (func(), error) {
+	if _, err := c.parse(args, false); err != nil {
+		return nil, err
+	}
+	return c.open(getenv)
+}
+
 func (c *cli) open(getenv func(string) string) (func(), error) {
 	cfg, err := parseServe(nil, getenv, io.Discard)
 	if err != nil {
@@ -237,10 +246,7 @@ func adminCreate(c *cli, args []string, getenv func(string) string) error {
 }
 
 func adminList(c *cli, args []string, getenv func(string) string) error {
-	if _, err := c.parse(args, false); err != nil {
-		return err
-	}
-	closeDB, err := c.open(getenv)
+	closeDB, err := c.parseOpen(args, getenv)
 	if err != nil {
 		return err
 	}
@@ -261,10 +267,7 @@ func adminList(c *cli, args []string, getenv func(string) string) error {
 
 func adminDisable(c *cli, args []string, getenv func(string) string, disable bool) error {
 	email := c.fs.String("email", "", "the admin's email")
-	if _, err := c.parse(args, false); err != nil {
-		return err
-	}
-	closeDB, err := c.open(getenv)
+	closeDB, err := c.parseOpen(args, getenv)
 	if err != nil {
 		return err
 	}

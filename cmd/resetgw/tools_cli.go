@@ -32,10 +32,7 @@ func day(t time.Time) string {
 
 func carriersList(c *cli, args []string, getenv func(string) string) error {
 	asJSON := c.fs.Bool("json", false, "print JSON, as GET /admin/api/carriers")
-	if _, err := c.parse(args, false); err != nil {
-		return err
-	}
-	closeDB, err := c.open(getenv)
+	closeDB, err := c.parseOpen(args, getenv)
 	if err != nil {
 		return err
 	}
@@ -98,10 +95,7 @@ func printTest(c *cli, res *gateway.ProviderTestResult) error {
 func emailTest(c *cli, args []string, getenv func(string) string) error {
 	to := c.fs.String("to", "", "the address to mail")
 	tenant := c.fs.String("tenant", "", "whose SMTP profile to use")
-	if _, err := c.parse(args, false); err != nil {
-		return err
-	}
-	closeDB, err := c.open(getenv)
+	closeDB, err := c.parseOpen(args, getenv)
 	if err != nil {
 		return err
 	}
@@ -271,10 +265,7 @@ func passwordSet(c *cli, args []string, getenv func(string) string) error {
 func resetsList(c *cli, args []string, getenv func(string) string) error {
 	state := c.fs.String("state", "rolled_back", "received, rejected, delivering, delivered or rolled_back (empty: all)")
 	tenant := c.fs.String("tenant", "", "one tenant only")
-	if _, err := c.parse(args, false); err != nil {
-		return err
-	}
-	closeDB, err := c.open(getenv)
+	closeDB, err := c.parseOpen(args, getenv)
 	if err != nil {
 		return err
 	}
@@ -368,10 +359,7 @@ func logExport(c *cli, args []string, getenv func(string) string) error {
 
 func routesHealth(c *cli, args []string, getenv func(string) string) error {
 	tenant := c.fs.String("tenant", "", "one tenant only")
-	if _, err := c.parse(args, false); err != nil {
-		return err
-	}
-	closeDB, err := c.open(getenv)
+	closeDB, err := c.parseOpen(args, getenv)
 	if err != nil {
 		return err
 	}
