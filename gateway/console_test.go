@@ -398,6 +398,15 @@ func TestTestProvider(t *testing.T) {
 	if _, err := e.svc.TestProvider(e.ctx, admin, "verizon", gateway.ProviderTestInput{Phone: phoneA, Message: strings.Repeat("x", 161)}); gateway.ErrorCode(err) != "message_invalid" {
 		t.Fatalf("long message: %v", err)
 	}
+	if err := e.store.SetOptOut(e.ctx, phoneA, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, slug := range []string{"verizon", "twilio"} {
+		res, err = e.svc.TestProvider(e.ctx, admin, slug, gateway.ProviderTestInput{Phone: phoneA})
+		if err != nil || res.OK || res.Code != "opted_out" || len(tt.calls) != 3 {
+			t.Fatalf("%s to an opted-out number: %+v %v (calls %v)", slug, res, err, tt.calls)
+		}
+	}
 	if _, err := e.svc.TestProvider(e.ctx, admin, "nope", gateway.ProviderTestInput{Phone: phoneA}); gateway.ErrorKind(err) != gateway.KindNotFound {
 		t.Fatalf("unknown carrier: %v", err)
 	}
@@ -406,11 +415,11 @@ func TestTestProvider(t *testing.T) {
 	for _, ev := range evs {
 		codes = append(codes, ev.Code)
 		if ev.ActorID != admin.ID || ev.Type == "carrier_tested" && !strings.HasPrefix(ev.Detail, "verizon to ******0123@vtext.com: ") &&
-			!strings.HasPrefix(ev.Detail, "att to ") {
+			!strings.HasPrefix(ev.Detail, "att to ") && !strings.Contains(ev.Detail, "texted STOP") {
 			t.Errorf("event %+v", ev)
 		}
 	}
-	if strings.Join(codes, " ") != "accepted 550 5.1.1 carrier_gateway_retired accepted" {
+	if strings.Join(codes, " ") != "accepted 550 5.1.1 carrier_gateway_retired accepted opted_out opted_out" {
 		t.Fatalf("logged tests: %v", codes)
 	}
 	res, err = e.svc.TestEmail(e.ctx, admin, "", "office@acme.example")

@@ -415,3 +415,21 @@ func TestNoSecretInLogsOrEvents(t *testing.T) {
 		}
 	}
 }
+
+func TestTwilioUnsubscribedRecordsOptOut(t *testing.T) {
+	e := newEnv(t, true)
+	e.person("rae@acme.example", phoneA, "verizon")
+	e.twilio.set(&gateway.SendError{Code: "21610", Detail: "Attempt to send to unsubscribed recipient"})
+	e.reset("rae@acme.example", phoneA)
+	e.drain()
+	if out, err := e.store.OptedOut(e.ctx, phoneA); err != nil || !out {
+		t.Fatalf("opted out %v %v", out, err)
+	}
+	// The next reset goes by email only, on every route.
+	e.twilio.set(nil)
+	id := e.reset("rae@acme.example", phoneA)
+	e.drain()
+	if r := e.request(id); len(r.Deliveries) != 1 || r.Deliveries[0].Channel != gateway.ChannelEmail {
+		t.Fatalf("deliveries %+v", r.Deliveries)
+	}
+}

@@ -71,6 +71,10 @@ func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in Pro
 	if err != nil {
 		return nil, err
 	}
+	optedOut, err := s.store.OptedOut(ctx, e164)
+	if err != nil {
+		return nil, err
+	}
 	text, err := s.testText(t, in.Message)
 	if err != nil {
 		return nil, err
@@ -79,6 +83,13 @@ func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in Pro
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	switch {
+	case optedOut:
+		// A number that texted STOP gets no text at all, tests included.
+		res.Code, res.Detail = "opted_out", "not sent: this number texted STOP; it gets no texts until it texts START"
+		res.Route = RouteCarrier
+		if c == nil {
+			res.Route = RouteTwilio
+		}
 	case c == nil:
 		res.Route = RouteTwilio
 		settings := t.Twilio

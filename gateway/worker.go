@@ -310,6 +310,13 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 		ev.Type, ev.ProviderID, ev.Detail = "delivery_sent", providerID, string(cur.Route)
 	} else {
 		se := AsSendError(sendErr)
+		if se.Code == twilioUnsubscribed && cur.Route == RouteTwilio {
+			// Twilio refuses numbers that texted STOP to it: record the
+			// opt-out so that every other path honours it too.
+			if err := st.SetOptOut(ctx, cur.To, true); err != nil {
+				return err
+			}
+		}
 		cur.ErrorCode, cur.ErrorDetail = se.Code, truncate(se.Detail, 500)
 		ev.Code, ev.Detail = se.Code, string(cur.Route)+": "+truncate(se.Detail, 200)
 		if se.Temporary && !retryAt.IsZero() {
@@ -391,6 +398,9 @@ func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, r
 	}
 	return s.event(ctx, st, ev)
 }
+
+// twilioUnsubscribed is Twilio's error for a number that texted STOP.
+const twilioUnsubscribed = "21610"
 
 // truncate keeps provider text short for a row or an event.
 func truncate(s string, n int) string { return Clip(s, n) }
