@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -86,10 +87,8 @@ func (s *Service) phones(ctx context.Context, in []PhoneInput) ([]Phone, error) 
 	for i, p := range in {
 		e164, _, err := ParsePhone(p.Number, s.region)
 		if err != nil {
-			var ge *Error
-			if e, ok := err.(*Error); ok {
-				ge = &Error{Kind: e.Kind, Code: e.Code, Message: "phones[" + strconv.Itoa(i) + "]: " + e.Message}
-				return nil, ge
+			if e, ok := errors.AsType[*Error](err); ok {
+				return nil, &Error{Kind: e.Kind, Code: e.Code, Message: "phones[" + strconv.Itoa(i) + "]: " + e.Message}
 			}
 			return nil, err
 		}
