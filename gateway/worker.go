@@ -187,6 +187,19 @@ func (w *Worker) Pass(ctx context.Context) (bool, error) {
 	// timeout bounds them.
 	sendCtx := context.WithoutCancel(ctx)
 	sem := make(chan struct{}, w.cfg.Concurrency)
+	// A pass's messages mostly share a few tenants: read each once, not
+	// once per message. A tenant that cannot be read stays nil, and its
+	// messages fail temporarily in send.
+	tenants := map[int64]*Tenant{}
+	for _, d := range ds {
+		if _, ok := tenants[d.TenantID]; !ok {
+			t, err := w.s.store.TenantByID(ctx, d.TenantID)
+			if err != nil {
+				w.s.log.Warn("reading tenant for delivery failed", "tenant_id", d.TenantID, "err", err)
+			}
+			tenants[d.TenantID] = t
+		}
+	}
 	results := make([]sendResult, len(ds))
 	var wg sync.WaitGroup
 	for i, d := range ds {
@@ -194,7 +207,7 @@ func (w *Worker) Pass(ctx context.Context) (bool, error) {
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			id, err := w.send(sendCtx, d)
+			id, err := w.send(sendCtx, d, tenants[d.TenantID])
 			results[i] = sendResult{d: d, providerID: id, err: err, retryAt: w.retryAt(d)}
 		}()
 	}
@@ -217,7 +230,7 @@ type sendResult struct {
 	retryAt    time.Time
 }
 
-func (w *Worker) send(ctx context.Context, d *Delivery) (string, error) {
+func (w *Worker) send(ctx context.Context, d *Delivery, t *Tenant) (string, error) {
 	sender, ok := w.cfg.Senders[d.Route]
 	if !ok {
 		return "", &SendError{Code: "no_route", Detail: "no sender for route " + string(d.Route)}
@@ -231,8 +244,7 @@ func (w *Worker) send(ctx context.Context, d *Delivery) (string, error) {
 	if err != nil {
 		return "", &SendError{Code: "outbox_unreadable", Detail: "the message cannot be decrypted"}
 	}
-	t, err := w.s.store.TenantByID(ctx, d.TenantID)
-	if err != nil {
+	if t == nil {
 		return "", &SendError{Temporary: true, Code: "store", Detail: "tenant unavailable"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
