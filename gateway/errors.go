@@ -76,33 +76,62 @@ var ErrNotFound = &Error{Kind: KindNotFound, Code: "not_found", Message: "not fo
 // IsNotFound reports whether err means "no such row".
 func IsNotFound(err error) bool { return ErrorKind(err) == KindNotFound }
 
+// FailureClass says whose fault a failed send is, which decides what the
+// delivery engine does next. Channels classify; only the engine acts.
+type FailureClass string
+
+const (
+	// FailTransient is the network's or the provider's passing trouble
+	// (5xx, timeouts, connection refused): retry with backoff.
+	FailTransient FailureClass = "transient"
+	// FailRate means the provider wants us slower (429, queue overflow,
+	// pumping protection): slow the lane, retry later.
+	FailRate FailureClass = "rate"
+	// FailConfig is the sender's setup (bad credentials, unregistered
+	// number, certificate): only an admin can fix it; the lane pauses.
+	FailConfig FailureClass = "configuration"
+	// FailRecipient is this person's number or address: no retry, no
+	// other route.
+	FailRecipient FailureClass = "recipient"
+	// FailOptedOut means the recipient texted STOP.
+	FailOptedOut FailureClass = "opted_out"
+)
+
 // SendError is how a channel reports a failed send. The channel classifies
-// (Temporary or not); only the outbox worker decides to retry or give up.
+// it; only the delivery engine decides to retry, pause or fail over.
 type SendError struct {
-	Temporary bool
+	// Class is whose fault it is; the zero value is a permanent failure of
+	// this message that no class describes better.
+	Class FailureClass
 	// Code keeps the provider's own code: "21211" for Twilio, "550 5.1.1"
 	// for SMTP, "timeout", "connect" for the network.
 	Code string
 	// Detail is the provider's text, free of secrets.
 	Detail string
+	// Fix is, for a configuration failure, what the admin should do, in
+	// plain language.
+	Fix string
 }
 
+// Temporary reports whether trying the same route again later can help.
+func (e *SendError) Temporary() bool { return e.Class == FailTransient || e.Class == FailRate }
+
 func (e *SendError) Error() string {
-	kind := "permanent"
-	if e.Temporary {
-		kind = "temporary"
+	kind := string(e.Class)
+	if kind == "" {
+		kind = "permanent"
 	}
 	return fmt.Sprintf("%s send failure %s: %s", kind, e.Code, e.Detail)
 }
 
 // AsSendError returns err as a *SendError; an unclassified error counts as
-// temporary, since a retry costs less than a lost password.
+// transient, since a retry costs less than a lost password.
 func AsSendError(err error) *SendError {
 	var se *SendError
 	if errors.As(err, &se) {
 		return se
 	}
-	return &SendError{Temporary: true, Code: "unknown", Detail: err.Error()}
+	return &SendError{Class: FailTransient, Code: "unknown", Detail: err.Error()}
 }
 
 // Clip folds s onto one line and cuts it to at most n bytes on a rune

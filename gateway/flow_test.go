@@ -227,8 +227,8 @@ func TestRollbackWhenEveryChannelRefuses(t *testing.T) {
 func TestTemporaryFailureIsRetriedThenDelivered(t *testing.T) {
 	e := newEnv(t, true)
 	e.person("ida@acme.example", phoneA, "")
-	down := &gateway.SendError{Temporary: true, Code: "421 4.3.2", Detail: "try later"}
-	e.twilio.set(&gateway.SendError{Temporary: true, Code: "twilio_unavailable", Detail: "503"})
+	down := &gateway.SendError{Class: gateway.FailTransient, Code: "421 4.3.2", Detail: "try later"}
+	e.twilio.set(&gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: "503"})
 	e.email.set(down)
 	id := e.reset("ida@acme.example", phoneA)
 	e.drain()
@@ -255,8 +255,8 @@ func TestTemporaryFailureIsRetriedThenDelivered(t *testing.T) {
 func TestTemporaryFailureGivesUpAndRollsBack(t *testing.T) {
 	e := newEnv(t, true)
 	e.person("jo@acme.example", phoneA, "")
-	e.twilio.set(&gateway.SendError{Temporary: true, Code: "twilio_unavailable", Detail: "503"})
-	e.email.set(&gateway.SendError{Temporary: true, Code: "connect", Detail: "connection refused"})
+	e.twilio.set(&gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: "503"})
+	e.email.set(&gateway.SendError{Class: gateway.FailTransient, Code: "connect", Detail: "connection refused"})
 	id := e.reset("jo@acme.example", phoneA)
 	for range 40 {
 		e.drain()
@@ -350,7 +350,7 @@ func TestLoginThrottled(t *testing.T) {
 func TestOutboxIsEncryptedAndWiped(t *testing.T) {
 	e := newEnv(t, true)
 	e.person("pia@acme.example", phoneA, "")
-	e.twilio.set(&gateway.SendError{Temporary: true, Code: "twilio_unavailable"})
+	e.twilio.set(&gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable"})
 	id := e.reset("pia@acme.example", phoneA)
 	e.drain()
 	pw := e.email.password(t)

@@ -174,7 +174,7 @@ func TestOptOutHonouredAtSendTime(t *testing.T) {
 			if twilio {
 				sms = e.twilio
 			}
-			sms.set(&gateway.SendError{Temporary: true, Code: "unavailable"})
+			sms.set(&gateway.SendError{Class: gateway.FailTransient, Code: "unavailable"})
 			id := e.reset("ana@acme.example", phoneA)
 			e.drain()
 			e.text(gateway.SourceSMS, phoneA, "", "STOP")

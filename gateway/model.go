@@ -280,4 +280,10 @@ type Message struct {
 	Text       string
 	HTML       string
 	Tenant     *Tenant
+	// Attempt counts the earlier attempts of this delivery (0 on the
+	// first); FirstAttemptAt is when the first began. A sender whose
+	// earlier answer may have been lost looks the message up before it
+	// sends again.
+	Attempt        int
+	FirstAttemptAt time.Time
 }

@@ -10,6 +10,28 @@ type Sender interface {
 	Send(ctx context.Context, m *Message) (providerID string, err error)
 }
 
+// LaneSpec says which lane a message goes through and that lane's limits.
+// There is one lane per SMTP relay endpoint and one per SMS sender (a
+// Twilio account and From number or Messaging Service): a slow lane slows
+// only its own messages.
+type LaneSpec struct {
+	// Key names the lane, stable across restarts: "smtp:host:port",
+	// "twilio:ACxxx:+12015550123", "carrier:host:port".
+	Key string
+	// Kind is "smtp", "twilio" or "carrier".
+	Kind string
+	// Concurrency bounds the lane's sends in flight; 0 is the engine's
+	// default for the kind.
+	Concurrency int
+	// RatePerSecond paces the lane's sends; 0 is unpaced.
+	RatePerSecond float64
+}
+
+// Laner is implemented by senders that know which lane a message takes.
+type Laner interface {
+	Lane(m *Message) LaneSpec
+}
+
 // Renderer turns a named message into texts, in a locale (falling back to
 // English). Names: "reset" (the new password), "password_set" (an admin set
 // it), "help", "opted_out", "opted_in", "test" (Test Provider).

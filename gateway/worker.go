@@ -236,16 +236,16 @@ func (w *Worker) send(ctx context.Context, d *Delivery, t *Tenant) (string, erro
 		return "", &SendError{Code: "no_route", Detail: "no sender for route " + string(d.Route)}
 	}
 	if out, err := w.s.optedOutDelivery(ctx, d); err != nil {
-		return "", &SendError{Temporary: true, Code: "store", Detail: "opt-out status unavailable"}
+		return "", &SendError{Class: FailTransient, Code: "store", Detail: "opt-out status unavailable"}
 	} else if out {
-		return "", &SendError{Code: "opted_out", Detail: "the number texted STOP"}
+		return "", &SendError{Class: FailOptedOut, Code: "opted_out", Detail: "the number texted STOP"}
 	}
 	body, err := w.s.open(d)
 	if err != nil {
 		return "", &SendError{Code: "outbox_unreadable", Detail: "the message cannot be decrypted"}
 	}
 	if t == nil {
-		return "", &SendError{Temporary: true, Code: "store", Detail: "tenant unavailable"}
+		return "", &SendError{Class: FailTransient, Code: "store", Detail: "tenant unavailable"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
 	defer cancel()
@@ -331,7 +331,7 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 		}
 		cur.ErrorCode, cur.ErrorDetail = se.Code, truncate(se.Detail, 500)
 		ev.Code, ev.Detail = se.Code, string(cur.Route)+": "+truncate(se.Detail, 200)
-		if se.Temporary && !retryAt.IsZero() {
+		if se.Temporary() && !retryAt.IsZero() {
 			cur.NextAttemptAt = retryAt
 			ev.Type = "delivery_retry"
 		} else {
@@ -339,7 +339,7 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 			ev.Type = "delivery_failed"
 		}
 		s.log.Warn("delivery failed", "delivery_id", cur.ID, "request_id", cur.RequestID,
-			"route", cur.Route, "code", se.Code, "temporary", se.Temporary, "attempt", cur.Attempts)
+			"route", cur.Route, "code", se.Code, "class", se.Class, "attempt", cur.Attempts)
 	}
 	if err := st.UpdateDelivery(ctx, cur); err != nil {
 		return err

@@ -76,7 +76,7 @@ func (in *Inbox) Send(ctx context.Context, m *gateway.Message) (string, error) {
 		return "", &gateway.SendError{Code: "invalid_message", Detail: "no message"}
 	}
 	if err := ctx.Err(); err != nil {
-		return "", &gateway.SendError{Temporary: true, Code: "canceled", Detail: "the send was canceled"}
+		return "", &gateway.SendError{Class: gateway.FailTransient, Code: "canceled", Detail: "the send was canceled"}
 	}
 	// .invalid is reserved never to exist (RFC 2606): refusing it as a
 	// mail server would lets a demo show a failed delivery.

@@ -93,7 +93,7 @@ func TestSendFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := in.Send(tt.ctx, tt.m)
-			if err == nil || gateway.AsSendError(err).Temporary != tt.temporary {
+			if err == nil || gateway.AsSendError(err).Temporary() != tt.temporary {
 				t.Fatalf("err = %v", err)
 			}
 		})
@@ -136,7 +136,7 @@ func TestRefusesInvalidDomain(t *testing.T) {
 	in := New(Config{})
 	_, err := in.Send(context.Background(), &gateway.Message{Route: gateway.RouteEmail, To: "dana@demo.INVALID"})
 	var se *gateway.SendError
-	if !errors.As(err, &se) || se.Temporary || se.Code != "550 5.1.2" || len(in.List()) != 0 {
+	if !errors.As(err, &se) || se.Temporary() || se.Code != "550 5.1.2" || len(in.List()) != 0 {
 		t.Fatalf("got %v, kept %d", err, len(in.List()))
 	}
 }

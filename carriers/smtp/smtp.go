@@ -568,7 +568,7 @@ func permanent(code, detail string) *gateway.SendError {
 }
 
 func temporary(code, detail string) *gateway.SendError {
-	return &gateway.SendError{Temporary: true, Code: code, Detail: detail}
+	return &gateway.SendError{Class: gateway.FailTransient, Code: code, Detail: detail}
 }
 
 // classify turns a failure into a SendError. The server's own words win:
@@ -619,12 +619,12 @@ func fromSMTPError(e *gosmtp.SMTPError) *gateway.SendError {
 	if ec := e.EnhancedCode; ec != gosmtp.NoEnhancedCode && ec != gosmtp.EnhancedCodeNotSet {
 		code += fmt.Sprintf(" %d.%d.%d", ec[0], ec[1], ec[2])
 	}
-	return &gateway.SendError{
-		// Anything but a 5xx (4xx, or a reply out of protocol) may pass.
-		Temporary: e.Code/100 != 5,
-		Code:      code,
-		Detail:    clip(e.Message),
+	// Anything but a 5xx (4xx, or a reply out of protocol) may pass.
+	class := gateway.FailTransient
+	if e.Code/100 == 5 {
+		class = gateway.FailRecipient
 	}
+	return &gateway.SendError{Class: class, Code: code, Detail: clip(e.Message)}
 }
 
 func isTLSError(err error) bool {

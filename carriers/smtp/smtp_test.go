@@ -452,7 +452,7 @@ func TestSendFailures(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("err = %v (%T), want *gateway.SendError", err, err)
 			}
-			if se.Temporary != tt.temporary || se.Code != tt.code {
+			if se.Temporary() != tt.temporary || se.Code != tt.code {
 				t.Errorf("got %+v, want temporary=%v code=%q", se, tt.temporary, tt.code)
 			}
 			assertClean(t, err)
@@ -498,7 +498,7 @@ func TestTimeoutAndCancel(t *testing.T) {
 				t.Errorf("Send took %v", took)
 			}
 			se := gateway.AsSendError(err)
-			if err == nil || !se.Temporary || se.Code != tt.code {
+			if err == nil || !se.Temporary() || se.Code != tt.code {
 				t.Fatalf("err = %v, want temporary %s", err, tt.code)
 			}
 		})
@@ -575,7 +575,7 @@ func TestSilentAfterSTARTTLSOffer(t *testing.T) {
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("Send took %v: the Timeout did not bound the STARTTLS connection", took)
 	}
-	if se := gateway.AsSendError(err); err == nil || !se.Temporary || se.Code != "timeout" {
+	if se := gateway.AsSendError(err); err == nil || !se.Temporary() || se.Code != "timeout" {
 		t.Fatalf("err = %v, want temporary timeout", err)
 	}
 }
@@ -601,7 +601,7 @@ func TestTestProvider(t *testing.T) {
 	srv.Reject("gone@movers.example", &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "User unknown"})
 	_, err = s.Test(testCtx(t), profile, "gone@movers.example", "Test", "hello")
 	se := gateway.AsSendError(err)
-	if err == nil || se.Temporary || se.Code != "550 5.1.1" || se.Detail != "User unknown" {
+	if err == nil || se.Temporary() || se.Code != "550 5.1.1" || se.Detail != "User unknown" {
 		t.Errorf("err = %#v", se)
 	}
 

@@ -171,7 +171,7 @@ func (s *Sender) create(ctx context.Context, settings *gateway.TwilioSettings, t
 		return "", s.classify(ctx, r.err, settings.AuthToken, body)
 	}
 	if r.msg == nil || r.msg.Sid == nil || *r.msg.Sid == "" {
-		return "", &gateway.SendError{Temporary: true, Code: "twilio_unavailable", Detail: "Twilio answered without a message SID"}
+		return "", &gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: "Twilio answered without a message SID"}
 	}
 	return *r.msg.Sid, nil
 }
@@ -232,11 +232,11 @@ func (s *Sender) classify(ctx context.Context, err error, token, body string) *g
 	case errors.As(err, &v1Err):
 		se = apiError(v1Err.HttpStatusCode, v1Err.Code, v1Err.Message)
 	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
-		se = &gateway.SendError{Temporary: true, Code: "twilio_unavailable", Detail: "no answer from Twilio in time"}
+		se = &gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: "no answer from Twilio in time"}
 	case ctx.Err() != nil:
-		se = &gateway.SendError{Temporary: true, Code: "canceled", Detail: "the send was canceled"}
+		se = &gateway.SendError{Class: gateway.FailTransient, Code: "canceled", Detail: "the send was canceled"}
 	default:
-		se = &gateway.SendError{Temporary: true, Code: "twilio_unavailable", Detail: clip(describe(err))}
+		se = &gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: clip(describe(err))}
 	}
 	se.Detail = redact(se.Detail, token, body)
 	return se
@@ -247,11 +247,11 @@ func apiError(status, code int, message string) *gateway.SendError {
 	if code == 0 {
 		c = "http_" + strconv.Itoa(status)
 	}
-	return &gateway.SendError{
-		Temporary: status == http.StatusTooManyRequests || status >= 500 || status == 0,
-		Code:      c,
-		Detail:    clip(message),
+	class := gateway.FailRecipient
+	if status == http.StatusTooManyRequests || status >= 500 || status == 0 {
+		class = gateway.FailTransient
 	}
+	return &gateway.SendError{Class: class, Code: c, Detail: clip(message)}
 }
 
 // describe says what went wrong without the request URL and the library's

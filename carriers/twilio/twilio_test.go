@@ -204,7 +204,7 @@ func TestSendFailures(t *testing.T) {
 			if !errors.As(err, &se) {
 				t.Fatalf("sid %q, err = %v (%T), want *gateway.SendError", sid, err, err)
 			}
-			if se.Temporary != tt.temporary || se.Code != tt.code || (tt.detail != "" && se.Detail != tt.detail) {
+			if se.Temporary() != tt.temporary || se.Code != tt.code || (tt.detail != "" && se.Detail != tt.detail) {
 				t.Errorf("got %+v, want temporary=%v code=%q detail=%q", se, tt.temporary, tt.code, tt.detail)
 			}
 			assertClean(t, err, authToken, otherToken, body, "Tq7hWz3kPa")
@@ -236,7 +236,7 @@ func TestErrorsNeverCarrySecrets(t *testing.T) {
 		t.Fatal("want an error")
 	}
 	se := gateway.AsSendError(err)
-	if se.Code != "21617" || se.Temporary {
+	if se.Code != "21617" || se.Temporary() {
 		t.Errorf("got %+v", se)
 	}
 	assertClean(t, err, authToken, body)
@@ -288,7 +288,7 @@ func TestBoundedWaits(t *testing.T) {
 				t.Errorf("Send took %v", took)
 			}
 			se := gateway.AsSendError(err)
-			if err == nil || !se.Temporary || se.Code != tt.code {
+			if err == nil || !se.Temporary() || se.Code != tt.code {
 				t.Fatalf("err = %v, want temporary %s", err, tt.code)
 			}
 		})
@@ -308,7 +308,7 @@ func TestTestProvider(t *testing.T) {
 	}
 	srv.Reject("+12015550199", 21614, 400, "'To' number is not a valid mobile number")
 	_, err = s.Test(testCtx(t), &gateway.TwilioSettings{AccountSID: otherSID, AuthToken: otherToken, From: from}, "+12015550199", "x")
-	if se := gateway.AsSendError(err); err == nil || se.Code != "21614" || se.Temporary {
+	if se := gateway.AsSendError(err); err == nil || se.Code != "21614" || se.Temporary() {
 		t.Errorf("err = %v", err)
 	}
 	// nil settings: the default account, which this server does not know.
