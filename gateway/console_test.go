@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/secret"
 )
 
 // tester answers Test Provider like a mail server or Twilio would.
@@ -246,7 +247,7 @@ func TestSetPasswordByHand(t *testing.T) {
 
 	// A generated password is returned once, works, and is logged nowhere.
 	res, err = e.svc.SetPassword(e.ctx, admin, p.ID, gateway.PasswordInput{Generate: true})
-	if err != nil || len(res.Generated) != gateway.PasswordLength {
+	if err != nil || len(res.Generated) != secret.PasswordLength {
 		t.Fatalf("generate: %+v %v", res, err)
 	}
 	e.mustLogin("ana@acme.example", res.Generated)

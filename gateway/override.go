@@ -43,8 +43,8 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id int64, in Passwor
 	res := &PasswordResult{PersonID: p.ID, MustChange: in.MustChange}
 	pw, how := in.Password, "entered"
 	if in.Generate {
-		if pw, err = GeneratePassword(s.rand); err != nil {
-			return nil, Internal(err)
+		if pw, err = s.generatePassword(); err != nil {
+			return nil, err
 		}
 		res.Generated, how = pw, "generated"
 	} else if err := CheckPassword(pw, t.MinPasswordLength, p.Email, p.Name); err != nil {

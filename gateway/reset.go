@@ -223,9 +223,9 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 		return reject(ReasonPersonDisabled, "")
 	}
 
-	password, err := GeneratePassword(s.rand)
+	password, err := s.generatePassword()
 	if err != nil {
-		return Internal(err)
+		return err
 	}
 	r.State = StateDelivering
 	r.TempHash = s.keys.TempHash(password)
@@ -428,7 +428,7 @@ func deliveryAAD(d *Delivery) []byte {
 func (s *Service) seal(d *Delivery) error {
 	sealed, err := s.keys.SealOutbox(d.Body, deliveryAAD(d))
 	if err != nil {
-		return Internal(err)
+		return secretError(err)
 	}
 	d.Body = sealed
 	return nil
@@ -437,7 +437,7 @@ func (s *Service) seal(d *Delivery) error {
 func (s *Service) open(d *Delivery) (*sealedBody, error) {
 	plain, err := s.keys.OpenOutbox(d.Body, deliveryAAD(d))
 	if err != nil {
-		return nil, err
+		return nil, secretError(err)
 	}
 	var b sealedBody
 	if err := json.Unmarshal(plain, &b); err != nil {

@@ -14,14 +14,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/resetgw/resetgw/gateway/secret"
 )
 
 // Config builds a Service. Store, Renderer, Keys and Hasher are required.
 type Config struct {
 	Store    Store
 	Renderer Renderer
-	Keys     *Keys
-	Hasher   *Hasher
+	Keys     *secret.Keys
+	Hasher   *secret.Hasher
 	Clock    func() time.Time // time.Now by default
 	Rand     io.Reader        // crypto/rand by default
 	Logger   *slog.Logger
@@ -67,8 +69,8 @@ func DefaultLimits() Limits {
 type Service struct {
 	store    Store
 	renderer Renderer
-	keys     *Keys
-	hasher   *Hasher
+	keys     *secret.Keys
+	hasher   hasher
 	now      func() time.Time
 	rand     io.Reader
 	log      *slog.Logger
@@ -85,7 +87,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, Errorf(KindInternal, "config", "gateway: Store, Renderer, Keys and Hasher are required")
 	}
 	s := &Service{
-		store: cfg.Store, renderer: cfg.Renderer, keys: cfg.Keys, hasher: cfg.Hasher,
+		store: cfg.Store, renderer: cfg.Renderer, keys: cfg.Keys, hasher: hasher{cfg.Hasher},
 		now: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, limits: cfg.Limits,
 		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick, tester: cfg.Tester,
 	}

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/secret"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -57,8 +58,8 @@ func smsNames(t *testing.T, r *Renderer, loc string) []string {
 // worstPassword is 10 characters of the password alphabet, taking its
 // symbols: they are what a careless template could push past a segment.
 func worstPassword() string {
-	a := gateway.PasswordAlphabet
-	return (a[len(a)-4:] + a[:6])[:gateway.PasswordLength]
+	a := secret.PasswordAlphabet
+	return (a[len(a)-4:] + a[:6])[:secret.PasswordLength]
 }
 
 func expiresIn(loc string) string {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/secret"
 	"github.com/resetgw/resetgw/gateway/sqlite"
 	"github.com/resetgw/resetgw/templates"
 )
@@ -146,7 +147,7 @@ func (c *cli) open(getenv func(string) string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, err := gateway.NewKeys(master)
+	keys, err := secret.NewKeys(master)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ func (c *cli) open(getenv func(string) string) (func(), error) {
 		return nil, err
 	}
 	c.svc, err = gateway.New(gateway.Config{Store: store, Renderer: renderer, Keys: keys, Limits: cfg.Limits,
-		Hasher: gateway.NewHasher(gateway.HasherConfig{}), DefaultTwilio: cfg.TwilioSID != "",
+		Hasher: secret.NewHasher(secret.HasherConfig{}), DefaultTwilio: cfg.TwilioSID != "",
 		DefaultRegion: cfg.DefaultRegion, Tester: newProviderTester(cfg, nil)})
 	if err != nil {
 		store.Close()

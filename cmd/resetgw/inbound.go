@@ -9,13 +9,14 @@ import (
 
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/inbound"
+	"github.com/resetgw/resetgw/gateway/secret"
 )
 
 // verpSender gives each outgoing mail the envelope sender that names its
 // delivery (VERP on RESETGW_BOUNCE_ADDRESS, tagged so it cannot be forged),
 // so that a bounce finds its delivery even when it quotes nothing of the
 // original. Nil without a bounce address: the From address then.
-func verpSender(cfg *config, keys *gateway.Keys) func(*gateway.Message) string {
+func verpSender(cfg *config, keys *secret.Keys) func(*gateway.Message) string {
 	if cfg.BounceAddress == "" {
 		return nil
 	}
@@ -36,7 +37,7 @@ type inboundServer struct {
 
 // startInbound opens the SMTP listener (RESETGW_SMTP_LISTEN) for texts by
 // mail and bounces; nil when it is not configured.
-func startInbound(cfg *config, svc *gateway.Service, keys *gateway.Keys, log *slog.Logger) (*inboundServer, error) {
+func startInbound(cfg *config, svc *gateway.Service, keys *secret.Keys, log *slog.Logger) (*inboundServer, error) {
 	if cfg.SMTPListen == "" {
 		if cfg.BounceAddress != "" {
 			log.Warn("RESETGW_BOUNCE_ADDRESS is set but RESETGW_SMTP_LISTEN is not: bounces must reach this gateway's listener to count")

@@ -20,6 +20,7 @@ import (
 	carriertwilio "github.com/resetgw/resetgw/carriers/twilio"
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/httpapi"
+	"github.com/resetgw/resetgw/gateway/secret"
 	"github.com/resetgw/resetgw/gateway/sqlite"
 	"github.com/resetgw/resetgw/templates"
 )
@@ -33,7 +34,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	keys, err := gateway.NewKeys(master)
+	keys, err := secret.NewKeys(master)
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	}
 	svc, err := gateway.New(gateway.Config{
 		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: cfg.Limits,
-		Hasher:        gateway.NewHasher(gateway.HasherConfig{MaxConcurrent: runtime.NumCPU()}),
+		Hasher:        secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU()}),
 		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion,
 	})
 	if err != nil {
@@ -171,7 +172,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 // database, created (mode 0600) on first start.
 func loadSecret(cfg *config) ([]byte, error) {
 	if cfg.SecretKey != "" {
-		return gateway.ParseSecret(cfg.SecretKey)
+		return secret.ParseSecret(cfg.SecretKey)
 	}
 	path := cfg.DB + ".key"
 	b, err := os.ReadFile(path)
@@ -195,7 +196,7 @@ func loadSecret(cfg *config) ([]byte, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("reading key file: %w", err)
 	}
-	return gateway.ParseSecret(strings.TrimSpace(string(b)))
+	return secret.ParseSecret(strings.TrimSpace(string(b)))
 }
 
 // seedCarriers adds the carriers the store does not know yet; edits an

@@ -14,6 +14,7 @@ import (
 
 	"github.com/resetgw/resetgw/carriers/registry"
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/secret"
 	"github.com/resetgw/resetgw/gateway/sqlite"
 )
 
@@ -35,7 +36,7 @@ func (Renderer) Email(locale, name string, data any) (string, string, string, er
 // Password reads the password a Renderer put in a text.
 func Password(text string) (string, bool) {
 	_, pw, ok := strings.Cut(text, "PW=")
-	return pw, ok && len(pw) == gateway.PasswordLength
+	return pw, ok && len(pw) == secret.PasswordLength
 }
 
 // Sender records messages, or fails them with Fail.
@@ -71,8 +72,8 @@ func (s *Sender) Messages() []*gateway.Message {
 }
 
 // Keys are fixed test keys.
-func Keys(t testing.TB) *gateway.Keys {
-	k, err := gateway.NewKeys(bytes.Repeat([]byte{7}, 32))
+func Keys(t testing.TB) *secret.Keys {
+	k, err := secret.NewKeys(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func Keys(t testing.TB) *gateway.Keys {
 }
 
 // Store opens a fresh SQLite file with the carriers seeded.
-func Store(t testing.TB, keys *gateway.Keys) (*sqlite.Store, string) {
+func Store(t testing.TB, keys *secret.Keys) (*sqlite.Store, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "gw.db")
 	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Sealer: keys})
@@ -101,6 +102,6 @@ func Store(t testing.TB, keys *gateway.Keys) (*sqlite.Store, string) {
 }
 
 // Hasher is argon2id with parameters cheap enough for tests.
-func Hasher() *gateway.Hasher {
-	return gateway.NewHasher(gateway.HasherConfig{Memory: 64, Time: 1})
+func Hasher() *secret.Hasher {
+	return secret.NewHasher(secret.HasherConfig{Memory: 64, Time: 1})
 }

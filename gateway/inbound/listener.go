@@ -19,6 +19,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/secret"
 )
 
 // Handler is what the listener hands mail to; *gateway.Service is one.
@@ -34,7 +35,7 @@ type ListenerConfig struct {
 	Handler Handler
 	// Keys checks the tag of a VERP address, so that nobody can make up a
 	// bounce for a delivery they never received.
-	Keys *gateway.Keys
+	Keys *secret.Keys
 	// ResetAddress takes texts from phones (RESETGW_RESET_ADDRESS); ""
 	// takes none.
 	ResetAddress string

@@ -24,6 +24,7 @@ import (
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/gatewaytest"
 	"github.com/resetgw/resetgw/gateway/inbound"
+	"github.com/resetgw/resetgw/gateway/secret"
 	"github.com/resetgw/resetgw/gateway/sqlite"
 )
 
@@ -39,7 +40,7 @@ const (
 type world struct {
 	t       *testing.T
 	ctx     context.Context
-	keys    *gateway.Keys
+	keys    *secret.Keys
 	store   *sqlite.Store
 	svc     *gateway.Service
 	worker  *gateway.Worker

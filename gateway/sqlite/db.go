@@ -24,7 +24,7 @@ import (
 var migrations embed.FS
 
 // Sealer encrypts the secrets kept in tenant rows (Twilio tokens, SMTP
-// credentials); *gateway.Keys is one.
+// credentials); *secret.Keys is one.
 type Sealer interface {
 	SealSecret(plain, aad []byte) ([]byte, error)
 	OpenSecret(sealed, aad []byte) ([]byte, error)

@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/secret"
 )
 
 func readFile(t *testing.T, path string) []byte {
@@ -24,8 +24,8 @@ func readFile(t *testing.T, path string) []byte {
 
 func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
 
-func mustKeys(t *testing.T, fill byte) *gateway.Keys {
-	k, err := gateway.NewKeys(bytes.Repeat([]byte{fill}, 32))
+func mustKeys(t *testing.T, fill byte) *secret.Keys {
+	k, err := secret.NewKeys(bytes.Repeat([]byte{fill}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}

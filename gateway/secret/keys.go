@@ -1,4 +1,4 @@
-package gateway
+package secret
 
 import (
 	"crypto/aes"
@@ -23,13 +23,6 @@ const minSecretLen = 32
 // maxSecretLen bounds the environment value before any decoding.
 const maxSecretLen = 4096
 
-// errSecretTooShort never carries the value: it is the server's key.
-func errSecretTooShort() *Error {
-	return Errorf(KindInvalid, "secret_too_short",
-		"secret key must be at least %d bytes: 64 hex characters (openssl rand -hex 32) or base64 of 32 bytes or more",
-		minSecretLen)
-}
-
 // ParseSecret decodes the server's master key as given in
 // RESETGW_SECRET_KEY:
 //
@@ -41,20 +34,20 @@ func errSecretTooShort() *Error {
 // base64 counts by its decoded length: "openssl rand -base64 16" gives
 // 24 characters of text but only 16 bytes of key, and must not pass.
 // Surrounding white space (a trailing newline from a file) is dropped.
-// Errors (code secret_too_short) never echo the value.
+// Errors (ErrSecretTooShort, ErrSecretTooLong) never echo the value.
 func ParseSecret(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	if len(s) > maxSecretLen {
-		return nil, Errorf(KindInvalid, "secret_too_long", "secret key must be at most %d characters", maxSecretLen)
+		return nil, ErrSecretTooLong
 	}
 	if b, ok := decodeSecret(s); ok {
 		if len(b) < minSecretLen {
-			return nil, errSecretTooShort()
+			return nil, ErrSecretTooShort
 		}
 		return b, nil
 	}
 	if len(s) < minSecretLen {
-		return nil, errSecretTooShort()
+		return nil, ErrSecretTooShort
 	}
 	// A long passphrase: HKDF extracts what entropy it has.
 	return []byte(s), nil
@@ -111,12 +104,12 @@ type Keys struct {
 // with HKDF-SHA256.
 func NewKeys(master []byte) (*Keys, error) {
 	if len(master) < minSecretLen {
-		return nil, errSecretTooShort()
+		return nil, ErrSecretTooShort
 	}
 	derive := func(label string) ([]byte, error) {
 		k := make([]byte, 32)
 		if _, err := io.ReadFull(hkdf.New(sha256.New, master, nil, []byte(label)), k); err != nil {
-			return nil, Internal(fmt.Errorf("derive key %q: %w", label, err))
+			return nil, fmt.Errorf("derive key %q: %w", label, err)
 		}
 		return k, nil
 	}
@@ -127,11 +120,11 @@ func NewKeys(master []byte) (*Keys, error) {
 		}
 		block, err := aes.NewCipher(k)
 		if err != nil {
-			return nil, Internal(fmt.Errorf("aes for %q: %w", label, err))
+			return nil, fmt.Errorf("aes for %q: %w", label, err)
 		}
 		g, err := cipher.NewGCM(block)
 		if err != nil {
-			return nil, Internal(fmt.Errorf("gcm for %q: %w", label, err))
+			return nil, fmt.Errorf("gcm for %q: %w", label, err)
 		}
 		return g, nil
 	}
@@ -161,7 +154,7 @@ func sealAEAD(a cipher.AEAD, plain, aad []byte) ([]byte, error) {
 	out := make([]byte, 1+gcmNonceLen, 1+gcmNonceLen+len(plain)+a.Overhead())
 	out[0] = sealVersion
 	if _, err := io.ReadFull(rand.Reader, out[1:]); err != nil {
-		return nil, Internal(fmt.Errorf("seal: read nonce: %w", err))
+		return nil, fmt.Errorf("seal: read nonce: %w: %w", ErrRandom, err)
 	}
 	return a.Seal(out, out[1:], plain, sealAAD(out[0], aad)), nil
 }
@@ -170,23 +163,21 @@ func sealAAD(version byte, aad []byte) []byte {
 	return append([]byte{version}, aad...)
 }
 
-func errSealed(msg string) *Error {
-	return Errorf(KindInvalid, "sealed_invalid", "%s", msg)
-}
+func errSealed(why string) error { return withDetail(ErrSealedInvalid, why) }
 
 // openAEAD reverses sealAEAD. Any damage (short, unknown version, wrong aad,
-// flipped bit) is an error of code sealed_invalid.
+// flipped bit) is ErrSealedInvalid.
 func openAEAD(a cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 	if len(sealed) < 1+gcmNonceLen+a.Overhead() {
-		return nil, errSealed("sealed data is too short")
+		return nil, errSealed("too short")
 	}
 	if sealed[0] != sealVersion {
-		return nil, errSealed("sealed data has an unknown key version")
+		return nil, errSealed("unknown key version")
 	}
 	nonce := sealed[1 : 1+gcmNonceLen]
 	plain, err := a.Open(nil, nonce, sealed[1+gcmNonceLen:], sealAAD(sealed[0], aad))
 	if err != nil {
-		return nil, errSealed("sealed data failed authentication")
+		return nil, errSealed("failed authentication")
 	}
 	return plain, nil
 }
@@ -214,8 +205,7 @@ func (k *Keys) OpenSecret(sealed, aad []byte) ([]byte, error) {
 
 // TempHash is the keyed hash under which a temporary password is stored.
 // A temporary password has about 59 bits from crypto/rand, so a fast keyed
-// hash is enough, and the reset path never pays for argon2id (DESIGN.md
-// rule 5).
+// hash is enough, and the reset path never pays for argon2id.
 func (k *Keys) TempHash(pw string) []byte {
 	m := hmac.New(sha256.New, k.temp)
 	m.Write([]byte(pw))

@@ -1,11 +1,10 @@
-package gateway
+package secret
 
 import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -17,7 +16,7 @@ import (
 )
 
 // Argon2id parameters: OWASP's minimum (m=19 MiB, t=2, p=1) is the
-// default, about 35 ms a hash on the machines measured (NOTES.md).
+// default, about 35 ms a hash on the machines measured.
 const (
 	defaultArgonMemory  = 19 * 1024 // KiB
 	defaultArgonTime    = 2
@@ -108,10 +107,9 @@ type argonParams struct {
 }
 
 // errBadHash is what a malformed stored hash gives. It says nothing about
-// the hash itself: no hash goes into an error (DESIGN.md rule 8).
-func errBadHash(why string) *Error {
-	return &Error{Kind: KindInternal, Code: "password_hash_invalid", Message: "stored password hash is malformed",
-		Err: errors.New("argon2id PHC string: " + why)}
+// the hash itself: no hash goes into an error.
+func errBadHash(why string) error {
+	return withDetail(ErrHashInvalid, "argon2id PHC string: "+why)
 }
 
 // parsePHC decodes "$argon2id$v=19$m=..,t=..,p=..$salt$hash". It is strict
@@ -236,7 +234,7 @@ func (h *Hasher) derive(ctx context.Context, pw string, p *argonParams, keyLen i
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := io.ReadFull(h.cfg.Rand, salt); err != nil {
-		return "", Internal(fmt.Errorf("hash password: read salt: %w", err))
+		return "", fmt.Errorf("hash password: read salt: %w: %w", ErrRandom, err)
 	}
 	p := &argonParams{memory: h.cfg.Memory, time: h.cfg.Time, threads: h.cfg.Threads, salt: salt}
 	key, err := h.derive(ctx, pw, p, argonKeyLen)
@@ -249,8 +247,8 @@ func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {
 
 // Verify reports whether pw matches the stored PHC string, using the
 // parameters stored in it, so hashes made under an older configuration
-// keep working (see NeedsRehash). A malformed phc is an error of code
-// password_hash_invalid, never a panic. An empty phc (no password set)
+// keep working (see NeedsRehash). A malformed phc is ErrHashInvalid,
+// never a panic. An empty phc (no password set)
 // is simply no match, after the same work as a real check, so that it
 // cannot be told apart by timing.
 func (h *Hasher) Verify(ctx context.Context, pw, phc string) (bool, error) {

@@ -1,4 +1,4 @@
-package gateway
+package secret
 
 import (
 	"bytes"
@@ -57,8 +57,7 @@ func TestParseSecret(t *testing.T) {
 				if err == nil {
 					t.Fatalf("want secret_too_short, got %d bytes", len(got))
 				}
-				var ge *Error
-				if !errors.As(err, &ge) || ge.Code != "secret_too_short" || ge.Kind != KindInvalid {
+				if !errors.Is(err, ErrSecretTooShort) {
 					t.Fatalf("error %v, want secret_too_short", err)
 				}
 				if s := strings.TrimSpace(tt.in); s != "" && strings.Contains(err.Error(), s) {
@@ -78,7 +77,7 @@ func TestParseSecret(t *testing.T) {
 
 func TestParseSecretTooLong(t *testing.T) {
 	_, err := ParseSecret(strings.Repeat("a", 5000))
-	if ErrorCode(err) != "secret_too_long" {
+	if !errors.Is(err, ErrSecretTooLong) {
 		t.Fatalf("got %v, want secret_too_long", err)
 	}
 }
@@ -90,12 +89,16 @@ func FuzzParseSecret(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		b, err := ParseSecret(s)
 		if err != nil {
-			if c := ErrorCode(err); c != "secret_too_short" && c != "secret_too_long" {
-				t.Fatalf("unexpected code %s", c)
+			canonical := ""
+			switch {
+			case errors.Is(err, ErrSecretTooShort):
+			case errors.Is(err, ErrSecretTooLong):
+				canonical = strings.Repeat("a", 5000)
+			default:
+				t.Fatalf("unexpected error %v", err)
 			}
-			// The message is fixed per code: nothing of the value in it.
-			canonical := map[string]string{"secret_too_short": "", "secret_too_long": strings.Repeat("a", 5000)}
-			_, want := ParseSecret(canonical[ErrorCode(err)])
+			// The message is fixed per error: nothing of the value in it.
+			_, want := ParseSecret(canonical)
 			if err.Error() != want.Error() {
 				t.Fatalf("message depends on the value: %q", err.Error())
 			}
@@ -111,7 +114,7 @@ func FuzzParseSecret(f *testing.F) {
 }
 
 func TestNewKeys(t *testing.T) {
-	if _, err := NewKeys(make([]byte, 31)); ErrorCode(err) != "secret_too_short" {
+	if _, err := NewKeys(make([]byte, 31)); !errors.Is(err, ErrSecretTooShort) {
 		t.Fatalf("31-byte master: got %v, want secret_too_short", err)
 	}
 	k := keysForTest(t)
@@ -242,7 +245,7 @@ func TestKeysOpenTampered(t *testing.T) {
 			if err == nil {
 				t.Fatalf("opened tampered data: %q", got)
 			}
-			if ErrorCode(err) != "sealed_invalid" || ErrorKind(err) != KindInvalid {
+			if !errors.Is(err, ErrSealedInvalid) {
 				t.Fatalf("error %v, want sealed_invalid", err)
 			}
 			if strings.Contains(err.Error(), "Ab3xk7Qm9") {
@@ -265,7 +268,7 @@ func FuzzKeysOpenOutbox(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sealed, aad []byte) {
 		plain, err := k.OpenOutbox(sealed, aad)
 		if err != nil {
-			if ErrorCode(err) != "sealed_invalid" {
+			if !errors.Is(err, ErrSealedInvalid) {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return

@@ -1,4 +1,4 @@
-package gateway
+package secret
 
 import (
 	"context"
@@ -174,8 +174,7 @@ func TestHashVerifyMalformed(t *testing.T) {
 			if err == nil || ok {
 				t.Fatalf("Verify = %v, %v; want an error", ok, err)
 			}
-			var ge *Error
-			if !errors.As(err, &ge) || ge.Code != "password_hash_invalid" {
+			if !errors.Is(err, ErrHashInvalid) {
 				t.Fatalf("error %v, want code password_hash_invalid", err)
 			}
 			if strings.Contains(err.Error(), salt) || strings.Contains(err.Error(), key) {
@@ -286,8 +285,8 @@ func TestHashConcurrencyCap(t *testing.T) {
 
 func TestHashRandError(t *testing.T) {
 	h := NewHasher(HasherConfig{Memory: 64, Time: 1, Rand: &pwFailingReader{}})
-	if _, err := h.Hash(context.Background(), "pw"); err == nil {
-		t.Fatal("want an error from a failing salt source")
+	if _, err := h.Hash(context.Background(), "pw"); !errors.Is(err, ErrRandom) {
+		t.Fatalf("failing salt source: got %v, want ErrRandom", err)
 	}
 	if len(h.sem) != 0 {
 		t.Fatal("slot leaked")
@@ -353,7 +352,7 @@ func FuzzHashParsePHC(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		p, err := parsePHC(s)
 		if err != nil {
-			if ErrorCode(err) != "password_hash_invalid" {
+			if !errors.Is(err, ErrHashInvalid) {
 				t.Fatalf("unexpected error %v", err)
 			}
 			return
