@@ -165,7 +165,7 @@ func (s *Service) AdminLogin(ctx context.Context, in AdminLoginInput) (*ConsoleS
 	email, _ := NormalizeEmail(in.Email)
 	limits := []Limit{
 		{Scope: "admin_login_account", Key: email, Max: s.limits.LoginPerAccount, Window: s.limits.LoginWindow},
-		{Scope: "admin_login_ip", Key: in.IP, Max: s.limits.LoginPerIP, Window: s.limits.LoginWindow},
+		{Scope: "admin_login_ip", Key: IPKey(in.IP), Max: s.limits.LoginPerIP, Window: s.limits.LoginWindow},
 	}
 	now := s.clock()
 	if over, err := s.store.Over(ctx, now, limits); err != nil {

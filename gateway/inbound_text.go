@@ -390,7 +390,7 @@ type SecurityEventInput struct {
 // SecurityEvent logs a security event, at most securityEventsPerWindow per
 // IP and window; past that it only goes to the process log.
 func (s *Service) SecurityEvent(ctx context.Context, in SecurityEventInput) error {
-	key := in.IP
+	key := IPKey(in.IP)
 	if key == "" {
 		key = "unknown"
 	}

@@ -33,7 +33,7 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 	}
 	limits := []Limit{
 		{Scope: "login_account", Key: slug + "/" + email, Max: s.limits.LoginPerAccount, Window: s.limits.LoginWindow},
-		{Scope: "login_ip", Key: in.IP, Max: s.limits.LoginPerIP, Window: s.limits.LoginWindow},
+		{Scope: "login_ip", Key: IPKey(in.IP), Max: s.limits.LoginPerIP, Window: s.limits.LoginWindow},
 	}
 	now := s.clock()
 	if over, err := s.store.Over(ctx, now, limits); err != nil {

@@ -68,7 +68,7 @@ func (s *Service) RequestReset(ctx context.Context, in ResetInput) (string, erro
 	r.CreatedAt, r.UpdatedAt = now, now
 
 	limits := []Limit{
-		{Scope: "ip", Key: in.IP, Max: s.limits.PerIP, Window: s.limits.Window},
+		{Scope: "ip", Key: IPKey(in.IP), Max: s.limits.PerIP, Window: s.limits.Window},
 		{Scope: "email", Key: r.Email, Max: s.limits.PerEmail, Window: s.limits.Window},
 		{Scope: "phone", Key: r.Phone, Max: s.limits.PerPhone, Window: s.limits.Window},
 	}

@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/httpapi"
 )
 
 // config is everything serve reads from flags and the environment; a flag
@@ -33,7 +35,9 @@ type config struct {
 	DefaultRegion string
 	ProxyHeader   string
 	Trusted       string
-	SendTimeout   time.Duration
+	// TrustedProxies is Trusted, parsed.
+	TrustedProxies []netip.Prefix
+	SendTimeout    time.Duration
 	// The SMTP listener (inbound texts and bounces); off without an
 	// address to listen on.
 	SMTPListen, ResetAddress, BounceAddress string
@@ -114,6 +118,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if c.TwilioSID != "" && c.TwilioFrom == "" {
 		return nil, errors.New("RESETGW_TWILIO_FROM is required with a Twilio account")
+	}
+	if c.TrustedProxies, err = httpapi.ParseTrustedProxies(c.proxies()); err != nil {
+		return nil, fmt.Errorf("RESETGW_TRUSTED_PROXIES: %w", err)
+	}
+	if err := httpapi.CheckProxyConfig(c.ProxyHeader, c.TrustedProxies); err != nil {
+		return nil, err
 	}
 	if err := c.checkInbound(); err != nil {
 		return nil, err

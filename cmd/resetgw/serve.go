@@ -110,7 +110,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	}
 	httpCfg := httpapi.Config{
 		Service: svc, Logger: log, AdminToken: cfg.AdminToken, Ready: store.Ping,
-		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.proxies(), Console: console,
+		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Console: console,
 		PublicURL: cfg.PublicURL, DefaultTwilio: defaultTwilio,
 	}
 	if inbox != nil {

@@ -37,7 +37,7 @@ func (s *Server) adminAuth(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="resetgw admin"`)
 		return gateway.Errorf(gateway.KindUnauthorized, "unauthorized", "a valid admin token is required")
 	}
-	c.Locals(actorKey, gateway.Actor{Kind: gateway.ActorAdmin, ID: "token", IP: c.IP()})
+	c.Locals(actorKey, gateway.Actor{Kind: gateway.ActorAdmin, ID: "token", IP: clientIP(c)})
 	return c.Next()
 }
 

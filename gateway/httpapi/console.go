@@ -223,7 +223,7 @@ func (u *consoleUI) auth(c *fiber.Ctx) error {
 		}
 		return u.fail(c, err)
 	}
-	cs.Actor.IP = c.IP()
+	cs.Actor.IP = clientIP(c)
 	c.Locals(consoleKey, cs)
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead &&
 		!u.svc.CheckCSRF(cs.Token, c.FormValue("_csrf")) {
@@ -265,7 +265,7 @@ func (u *consoleUI) login(c *fiber.Ctx) error {
 		return u.showLogin(c, "The sign-in form expired. Please try again.", fiber.StatusForbidden)
 	}
 	cs, err := u.svc.AdminLogin(c.UserContext(), gateway.AdminLoginInput{
-		Email: c.FormValue("email"), Password: c.FormValue("password"), IP: c.IP()})
+		Email: c.FormValue("email"), Password: c.FormValue("password"), IP: clientIP(c)})
 	if err != nil {
 		switch gateway.ErrorKind(err) {
 		case gateway.KindUnauthorized, gateway.KindRateLimited:
@@ -289,7 +289,7 @@ func safeNext(next string) string {
 }
 
 func (u *consoleUI) logout(c *fiber.Ctx) error {
-	if err := u.svc.AdminLogout(c.UserContext(), session(c), c.IP()); err != nil {
+	if err := u.svc.AdminLogout(c.UserContext(), session(c), clientIP(c)); err != nil {
 		return u.fail(c, err)
 	}
 	cookie(c, sessionCookie, "", time.Unix(1, 0))

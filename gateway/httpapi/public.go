@@ -24,7 +24,7 @@ func (s *Server) requestReset(c *fiber.Ctx) error {
 		return err
 	}
 	id, err := s.svc.RequestReset(c.UserContext(), gateway.ResetInput{
-		Email: b.Email, Phone: b.Phone, Tenant: b.Tenant, IP: c.IP(), Source: gateway.SourceAPI,
+		Email: b.Email, Phone: b.Phone, Tenant: b.Tenant, IP: clientIP(c), Source: gateway.SourceAPI,
 	})
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func (s *Server) login(c *fiber.Ctx) error {
 		return err
 	}
 	res, err := s.svc.Login(c.UserContext(), gateway.LoginInput{
-		Tenant: b.Tenant, Email: b.Email, Password: b.Password, IP: c.IP(),
+		Tenant: b.Tenant, Email: b.Email, Password: b.Password, IP: clientIP(c),
 	})
 	if err != nil {
 		return err
@@ -55,7 +55,7 @@ func (s *Server) changePassword(c *fiber.Ctx) error {
 		return gateway.Errorf(gateway.KindInvalid, "fields_required", "email, old_password and new_password are required")
 	}
 	err := s.svc.ChangePassword(c.UserContext(), gateway.ChangeInput{
-		Tenant: b.Tenant, Email: b.Email, OldPassword: b.OldPassword, NewPassword: b.NewPassword, IP: c.IP(),
+		Tenant: b.Tenant, Email: b.Email, OldPassword: b.OldPassword, NewPassword: b.NewPassword, IP: clientIP(c),
 	})
 	if err != nil {
 		return err

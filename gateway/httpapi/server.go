@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -42,11 +43,12 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// Inbox, when set, serves /dev/inbox (demo mode only).
 	Inbox Inbox
-	// ProxyHeader (e.g. X-Forwarded-For) is trusted for the client IP
-	// only from TrustedProxies; else every client would share the
-	// proxy's rate limit, or could forge its own IP.
+	// ProxyHeader (e.g. X-Forwarded-For) is believed for the client IP
+	// only from TrustedProxies (see ParseTrustedProxies); else every
+	// client would share the proxy's rate limit, or could forge its own
+	// IP. With no trusted proxies the header is ignored.
 	ProxyHeader    string
-	TrustedProxies []string
+	TrustedProxies []netip.Prefix
 	// Console renders the admin console at /admin; nil serves the
 	// embedded pages.
 	Console *templates.Console
@@ -67,30 +69,34 @@ type Server struct {
 	ready func(ctx context.Context) error
 	inbox Inbox
 	tw    twilioHooks
+	ips   ipResolver
 }
 
 // New builds the app with every route.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Service, log: cfg.Logger, token: cfg.AdminToken, ready: cfg.Ready, inbox: cfg.Inbox,
-		tw: twilioHooks{publicURL: strings.TrimRight(cfg.PublicURL, "/"), def: cfg.DefaultTwilio}}
+		tw:  twilioHooks{publicURL: strings.TrimRight(cfg.PublicURL, "/"), def: cfg.DefaultTwilio},
+		ips: ipResolver{header: strings.TrimSpace(cfg.ProxyHeader), trusted: cfg.TrustedProxies}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	if err := CheckProxyConfig(cfg.ProxyHeader, cfg.TrustedProxies); err != nil {
+		s.log.Error("proxy header ignored", "err", err)
 	}
 	s.app = fiber.New(fiber.Config{
 		// Handlers copy nothing by hand: values outlive the request in
 		// the store and in goroutines (see NOTES.md).
-		Immutable:               true,
-		BodyLimit:               256 << 10,
-		ReadTimeout:             15 * time.Second,
-		WriteTimeout:            15 * time.Second,
-		IdleTimeout:             60 * time.Second,
-		DisableStartupMessage:   true,
-		ErrorHandler:            s.errorHandler,
-		ProxyHeader:             cfg.ProxyHeader,
-		EnableTrustedProxyCheck: len(cfg.TrustedProxies) > 0,
-		TrustedProxies:          cfg.TrustedProxies,
+		Immutable:             true,
+		BodyLimit:             256 << 10,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          15 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.errorHandler,
+		// No ProxyHeader here: the client address is clientIP's job.
 	})
 	s.app.Use(recover.New())
+	s.app.Use(s.clientIPMiddleware)
 	s.app.Use(securityHeaders)
 	s.app.Get("/healthz", s.healthz)
 	s.routesPublic()

@@ -27,6 +27,13 @@ type harness struct {
 
 func newHarness(t *testing.T, adminToken string) *harness {
 	t.Helper()
+	return newHarnessWith(t, adminToken, nil)
+}
+
+// newHarnessWith lets a test change the HTTP config (proxy, public URL)
+// before the app is built.
+func newHarnessWith(t *testing.T, adminToken string, mod func(*httpapi.Config)) *harness {
+	t.Helper()
 	keys := gatewaytest.Keys(t)
 	st, _ := gatewaytest.Store(t, keys)
 	svc, err := gateway.New(gateway.Config{Store: st, Renderer: gatewaytest.Renderer{}, Keys: keys,
@@ -40,17 +47,33 @@ func newHarness(t *testing.T, adminToken string) *harness {
 	h := &harness{t: t, svc: svc, email: &gatewaytest.Sender{}, sms: &gatewaytest.Sender{}}
 	h.worker = gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: map[gateway.Route]gateway.Sender{
 		gateway.RouteEmail: h.email, gateway.RouteTwilio: h.sms}})
-	h.srv = httpapi.New(httpapi.Config{Service: svc, AdminToken: adminToken, Ready: st.Ping})
+	cfg := httpapi.Config{Service: svc, AdminToken: adminToken, Ready: st.Ping}
+	if mod != nil {
+		mod(&cfg)
+	}
+	h.srv = httpapi.New(cfg)
 	return h
 }
 
 // do sends a request and decodes a JSON answer.
 func (h *harness) do(method, path, body string, auth bool) (int, map[string]any, http.Header) {
 	h.t.Helper()
+	var hdr http.Header
+	if auth {
+		hdr = http.Header{"Authorization": {"Bearer " + token}}
+	}
+	return h.doHeader(method, path, body, hdr)
+}
+
+// doHeader sends a request with these headers and decodes a JSON answer.
+func (h *harness) doHeader(method, path, body string, hdr http.Header) (int, map[string]any, http.Header) {
+	h.t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
-	if auth {
-		req.Header.Set("Authorization", "Bearer "+token)
+	for k, vs := range hdr {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	resp, err := h.srv.App().Test(req, -1)
 	if err != nil {
