@@ -34,6 +34,10 @@ type OutcomeInput struct {
 	IP     string
 }
 
+// OutcomeSourceTwilio is the Source of outcomes Twilio reported, by status
+// callback or when polled.
+const OutcomeSourceTwilio = "twilio"
+
 // maxOutcomeCode bounds a provider's error code as stored.
 const maxOutcomeCode = 64
 
@@ -60,6 +64,23 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 	source := in.Source
 	if source == "" {
 		source = "provider"
+	}
+	var class FailureClass
+	if source == OutcomeSourceTwilio && in.Status == OutcomeFailed {
+		// A callback carries only the number: say what it means, and for
+		// the sender's setup (30034, 30032 mostly arrive here) what the
+		// admin should do, on the delivery and in the log.
+		if c, what, fix, ok := TwilioLateFailure(code); ok {
+			class = c
+			if detail == "" {
+				detail = what
+			} else {
+				detail += ": " + what
+			}
+			if fix != "" {
+				detail += ". " + fix
+			}
+		}
 	}
 	return s.store.WithTx(ctx, func(st Store) error {
 		var d *Delivery
@@ -113,8 +134,9 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 				d.ErrorCode = "failed_late"
 			}
 			ev.Type = "delivery_failed_late"
+			ev.Detail = Clip(source+": "+detail, 300)
 			s.log.Info("delivery failed late", "delivery_id", d.ID, "request_id", d.RequestID,
-				"channel", d.Channel, "code", d.ErrorCode, "source", source)
+				"channel", d.Channel, "code", d.ErrorCode, "class", class, "source", source)
 		}
 		if err := st.UpdateDelivery(ctx, d); err != nil {
 			return err

@@ -182,3 +182,24 @@ func TestLateFailureOfAnAnswer(t *testing.T) {
 		t.Fatalf("delivery %+v %v", d, err)
 	}
 }
+
+// A late 30034 (the sender is not registered for 10DLC) says on the
+// delivery and in the log what it means and what the admin should do.
+func TestTwilioLateConfigFailureCarriesFix(t *testing.T) {
+	e := newEnv(t, true)
+	e.person("ana@acme.example", phoneA, "")
+	id := e.reset("ana@acme.example", phoneA)
+	e.drain()
+	sms := deliveryOf(t, e.request(id), gateway.ChannelSMS)
+	e.outcome(gateway.OutcomeInput{ProviderID: sms.ProviderID, Status: gateway.OutcomeFailed, ErrorCode: "30034",
+		Detail: "Twilio: undelivered", Source: gateway.OutcomeSourceTwilio})
+	sms = deliveryOf(t, e.request(id), gateway.ChannelSMS)
+	const fix = "register a campaign or use a toll-free or short code"
+	if sms.Status != gateway.DeliveryFailedLate || sms.ErrorCode != "30034" || !strings.Contains(sms.ErrorDetail, fix) {
+		t.Fatalf("delivery %+v", sms)
+	}
+	evs := e.eventsOf("delivery_failed_late")
+	if len(evs) != 1 || !strings.Contains(evs[0].Detail, fix) {
+		t.Fatalf("events %+v", evs)
+	}
+}

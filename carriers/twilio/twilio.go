@@ -215,11 +215,12 @@ func (rw *rewriter) RoundTrip(req *http.Request) (*http.Response, error) {
 	return rw.next.RoundTrip(out)
 }
 
-// classify turns a failed call into a SendError. Twilio's own errors
-// carry the status to judge by: 429 and 5xx pass, other 4xx (bad number,
-// unsubscribed, wrong credentials) do not. Anything else (an HTML 503 from
-// a proxy, a reset connection, a timeout) is temporary: a retry costs
-// less than a lost password.
+// classify turns a failed call into a SendError. Twilio's own errors go
+// through the gateway's table of codes (gateway.TwilioFailure), shared
+// with the status callbacks. Anything else (an HTML 503 from a proxy, a
+// reset connection, a refused connection, a timeout) is transient: a
+// retry costs less than a lost password, and a retry looks the message up
+// first in case the lost answer was a success.
 func (s *Sender) classify(ctx context.Context, err error, token, body string) *gateway.SendError {
 	var (
 		restErr *client.TwilioRestError
@@ -243,15 +244,7 @@ func (s *Sender) classify(ctx context.Context, err error, token, body string) *g
 }
 
 func apiError(status, code int, message string) *gateway.SendError {
-	c := strconv.Itoa(code)
-	if code == 0 {
-		c = "http_" + strconv.Itoa(status)
-	}
-	class := gateway.FailRecipient
-	if status == http.StatusTooManyRequests || status >= 500 || status == 0 {
-		class = gateway.FailTransient
-	}
-	return &gateway.SendError{Class: class, Code: c, Detail: clip(message)}
+	return gateway.TwilioFailure(status, code, clip(message))
 }
 
 // describe says what went wrong without the request URL and the library's

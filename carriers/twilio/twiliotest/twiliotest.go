@@ -1,19 +1,18 @@
 // Package twiliotest runs a local HTTP server on 127.0.0.1 that answers
-// like Twilio's Messages API (POST /2010-04-01/Accounts/{Sid}/Messages.json):
-// same authentication, same form fields, same JSON for the message and for
-// errors. Tests drive the real twilio-go client against it.
+// like Twilio's Messages API: create (POST .../Messages.json), list (GET
+// .../Messages.json with To, From, DateSent> and DateSent< filters), fetch
+// (GET .../Messages/{Sid}.json) and update (POST .../Messages/{Sid}.json,
+// an empty Body redacts). Same authentication, same form fields, same JSON
+// for messages and for errors. Tests drive the real twilio-go client
+// against it, make it fail with any Twilio code on demand (per To number
+// or from a scripted queue), and read what it holds.
 package twiliotest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,9 +25,20 @@ type Message struct {
 	To                  string
 	From                string
 	MessagingServiceSID string
-	Body                string
-	StatusCallback      string
-	DateCreated         time.Time
+	// Body is "" once the message was redacted.
+	Body           string
+	StatusCallback string
+	// ValidityPeriod is the seconds asked for, 0 when none.
+	ValidityPeriod int
+	// Status is Twilio's: queued (accepted with a Messaging Service and no
+	// From) until SetStatus moves it.
+	Status    string
+	ErrorCode int
+	// DateSent is zero until the status reaches sent, as at Twilio: a
+	// queued message has no date_sent.
+	DateCreated time.Time
+	DateSent    time.Time
+	Redacted    bool
 }
 
 // Mode is how the server behaves as a whole.
@@ -44,9 +54,17 @@ const (
 	RateLimited
 )
 
-type rejection struct {
-	code, status int
-	message      string
+// Answer is how the server answers one create call of a Script.
+type Answer struct {
+	// Code, when set, fails the call with this Twilio error code; Status
+	// and Message default to Twilio's (see Canned).
+	Code    int
+	Status  int
+	Message string
+	// StoreThenFail, when set (e.g. 500), stores the message as accepted
+	// and then answers this HTTP status with Twilio's error 20500, as when
+	// the answer to a successful create is lost on the way back.
+	StoreThenFail int
 }
 
 // Server is a running fake of the Messages API. Its methods are safe for
@@ -55,15 +73,16 @@ type Server struct {
 	accountSID, authToken string
 	srv                   *httptest.Server
 
-	mu      sync.Mutex
-	msgs    []Message
-	rejects map[string]rejection
-	mode    Mode
-	changed chan struct{} // closed and replaced whenever msgs grows
-	clock   func() time.Time
+	mu         sync.Mutex
+	msgs       []*Message
+	rejects    map[string]Answer
+	script     []Answer
+	mode       Mode
+	redactions []string
+	lists      int
+	changed    chan struct{} // closed and replaced whenever msgs grows
+	clock      func() time.Time
 }
-
-var messagesPath = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Messages\.json$`)
 
 // Start runs the server for one account; t.Cleanup stops it.
 func Start(t testing.TB, accountSID, authToken string) *Server {
@@ -71,7 +90,7 @@ func Start(t testing.TB, accountSID, authToken string) *Server {
 	s := &Server{
 		accountSID: accountSID,
 		authToken:  authToken,
-		rejects:    map[string]rejection{},
+		rejects:    map[string]Answer{},
 		changed:    make(chan struct{}),
 		clock:      time.Now,
 	}
@@ -84,11 +103,27 @@ func Start(t testing.TB, accountSID, authToken string) *Server {
 // http://127.0.0.1:41234.
 func (s *Server) URL() string { return s.srv.URL }
 
-// Messages returns the accepted messages, oldest first.
+// SetClock sets the server's clock (time.Now by default), which stamps
+// date_created and date_sent.
+func (s *Server) SetClock(clock func() time.Time) {
+	s.mu.Lock()
+	s.clock = clock
+	s.mu.Unlock()
+}
+
+// Messages returns copies of the accepted messages, oldest first.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Message(nil), s.msgs...)
+	return s.copies()
+}
+
+func (s *Server) copies() []Message {
+	out := make([]Message, len(s.msgs))
+	for i, m := range s.msgs {
+		out[i] = *m
+	}
+	return out
 }
 
 // Wait returns the messages once at least n have been accepted, or ctx's
@@ -97,7 +132,7 @@ func (s *Server) Wait(ctx context.Context, n int) ([]Message, error) {
 	for {
 		s.mu.Lock()
 		if len(s.msgs) >= n {
-			out := append([]Message(nil), s.msgs...)
+			out := s.copies()
 			s.mu.Unlock()
 			return out, nil
 		}
@@ -114,7 +149,8 @@ func (s *Server) Wait(ctx context.Context, n int) ([]Message, error) {
 
 // Reject makes a message to `to` fail with Twilio error code and HTTP
 // status, e.g. 21211, 400, "The 'To' number is not a valid phone number.".
-// A code of 0 accepts the number again.
+// A zero status and an empty message take Twilio's (see Canned). A code
+// of 0 accepts the number again.
 func (s *Server) Reject(to string, code, status int, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -122,7 +158,15 @@ func (s *Server) Reject(to string, code, status int, message string) {
 		delete(s.rejects, to)
 		return
 	}
-	s.rejects[to] = rejection{code: code, status: status, message: message}
+	s.rejects[to] = Answer{Code: code, Status: status, Message: message}
+}
+
+// Script queues answers for the next create calls, one each, before any
+// per-number rejection applies; an empty Answer accepts.
+func (s *Server) Script(answers ...Answer) {
+	s.mu.Lock()
+	s.script = append(s.script, answers...)
+	s.mu.Unlock()
 }
 
 // SetDown sets how the server answers every request.
@@ -132,13 +176,56 @@ func (s *Server) SetDown(mode Mode) {
 	s.mu.Unlock()
 }
 
-// Reset forgets messages and rejections and brings the server up.
+// SetStatus moves a message to a Twilio status ("sent", "delivered",
+// "undelivered", "failed"...) with an error code (0 for none), as the
+// carrier's reports would; a fetch or list then shows it. It reports
+// whether the message exists.
+func (s *Server) SetStatus(sid, status string, errorCode int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.find(sid)
+	if m == nil {
+		return false
+	}
+	m.Status, m.ErrorCode = status, errorCode
+	if m.DateSent.IsZero() && status != "queued" && status != "accepted" && status != "sending" && status != "canceled" {
+		m.DateSent = s.clock().UTC().Truncate(time.Second)
+	}
+	return true
+}
+
+// Redactions lists the SIDs of messages redacted (updated with an empty
+// Body), in order; a message redacted twice shows twice.
+func (s *Server) Redactions() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.redactions...)
+}
+
+// ListCalls counts the list calls answered.
+func (s *Server) ListCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lists
+}
+
+// Reset forgets messages, rejections, the script and redactions, and
+// brings the server up.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.msgs = nil
-	s.rejects = map[string]rejection{}
+	s.msgs, s.script, s.redactions, s.lists = nil, nil, nil, 0
+	s.rejects = map[string]Answer{}
 	s.mode = Up
+}
+
+func (s *Server) find(sid string) *Message {
+	for _, m := range s.msgs {
+		if m.SID == sid {
+			return m
+		}
+	}
+	return nil
 }
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
@@ -156,8 +243,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	m := messagesPath.FindStringSubmatch(r.URL.Path)
-	if m == nil {
+	account, sid, ok := parsePath(r.URL.Path)
+	if !ok {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
 	}
@@ -166,151 +253,20 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
 		return
 	}
-	if m[1] != s.accountSID {
+	if account != s.accountSID {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 		return
 	}
-	if r.Method != http.MethodPost {
-		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writeError(w, http.StatusBadRequest, 20001, "Could not parse the request body")
-		return
-	}
-	msg := Message{
-		AccountSID:          s.accountSID,
-		To:                  r.PostForm.Get("To"),
-		From:                r.PostForm.Get("From"),
-		MessagingServiceSID: r.PostForm.Get("MessagingServiceSid"),
-		Body:                r.PostForm.Get("Body"),
-		StatusCallback:      r.PostForm.Get("StatusCallback"),
-	}
 	switch {
-	case msg.To == "":
-		writeError(w, http.StatusBadRequest, 21604, "A 'To' phone number is required.")
-		return
-	case msg.From == "" && msg.MessagingServiceSID == "":
-		writeError(w, http.StatusBadRequest, 21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message.")
-		return
-	case msg.Body == "":
-		writeError(w, http.StatusBadRequest, 21602, "Message body is required.")
-		return
+	case sid == "" && r.Method == http.MethodPost:
+		s.create(w, r)
+	case sid == "" && r.Method == http.MethodGet:
+		s.list(w, r)
+	case sid != "" && r.Method == http.MethodGet:
+		s.fetch(w, sid)
+	case sid != "" && r.Method == http.MethodPost:
+		s.update(w, r, sid)
+	default:
+		writeError(w, http.StatusMethodNotAllowed, 20004, "Method not allowed")
 	}
-	s.mu.Lock()
-	rej, rejected := s.rejects[msg.To]
-	s.mu.Unlock()
-	if rejected {
-		writeError(w, rej.status, rej.code, rej.message)
-		return
-	}
-
-	msg.SID = newSID()
-	msg.DateCreated = s.clock().UTC().Truncate(time.Second)
-	s.mu.Lock()
-	s.msgs = append(s.msgs, msg)
-	close(s.changed)
-	s.changed = make(chan struct{})
-	s.mu.Unlock()
-
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(http.StatusCreated)
-	_ = json.NewEncoder(w).Encode(resource(msg))
-}
-
-// resource is the JSON Twilio answers a created message with.
-func resource(m Message) map[string]any {
-	date := m.DateCreated.Format(time.RFC1123Z)
-	uri := "/2010-04-01/Accounts/" + m.AccountSID + "/Messages/" + m.SID
-	status := "queued"
-	var from any = m.From
-	var mss any = nil
-	if m.MessagingServiceSID != "" {
-		mss = m.MessagingServiceSID
-		if m.From == "" {
-			// Twilio picks the sender later from the service's pool.
-			status, from = "accepted", nil
-		}
-	}
-	return map[string]any{
-		"account_sid":           m.AccountSID,
-		"api_version":           "2010-04-01",
-		"body":                  m.Body,
-		"date_created":          date,
-		"date_sent":             nil,
-		"date_updated":          date,
-		"direction":             "outbound-api",
-		"error_code":            nil,
-		"error_message":         nil,
-		"from":                  from,
-		"messaging_service_sid": mss,
-		"num_media":             "0",
-		"num_segments":          fmt.Sprint(Segments(m.Body)),
-		"price":                 nil,
-		"price_unit":            "USD",
-		"sid":                   m.SID,
-		"status":                status,
-		"subresource_uris":      map[string]string{"media": uri + "/Media.json"},
-		"to":                    m.To,
-		"uri":                   uri + ".json",
-	}
-}
-
-func writeError(w http.ResponseWriter, status, code int, message string) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"code":      code,
-		"message":   message,
-		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", code),
-		"status":    status,
-	})
-}
-
-func newSID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return "SM" + hex.EncodeToString(b)
-}
-
-// gsm7 is the GSM 03.38 basic character set; gsm7Ext the extension table,
-// whose characters take two septets.
-const (
-	gsm7    = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-	gsm7Ext = "^{}\\[~]|€\f"
-)
-
-// Segments counts the SMS segments Twilio would bill for body: 160 GSM-7
-// septets (153 each when split), or 70 UCS-2 characters (67 when split).
-func Segments(body string) int {
-	septets, gsm := 0, true
-	for _, r := range body {
-		switch {
-		case strings.ContainsRune(gsm7, r):
-			septets++
-		case strings.ContainsRune(gsm7Ext, r):
-			septets += 2
-		default:
-			gsm = false
-		}
-	}
-	if gsm {
-		return split(septets, 160, 153)
-	}
-	// UCS-2 counts UTF-16 code units: a character outside the BMP takes two.
-	units := 0
-	for _, r := range body {
-		units++
-		if r > 0xFFFF {
-			units++
-		}
-	}
-	return split(units, 70, 67)
-}
-
-func split(n, single, multi int) int {
-	if n <= single {
-		return 1
-	}
-	return (n + multi - 1) / multi
 }
