@@ -92,7 +92,7 @@ type tenantBody struct {
 
 func (s *Server) createTenant(c *fiber.Ctx) error {
 	var b tenantBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	t, err := s.svc.CreateTenant(c.UserContext(), actor(c), gateway.TenantInput{
@@ -120,7 +120,7 @@ type settingsBody struct {
 
 func (s *Server) patchSettings(c *fiber.Ctx) error {
 	var b settingsBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	p := gateway.SettingsPatch{Name: b.Name, AllowMobileReset: b.AllowMobileReset, KeepOriginal: b.KeepOriginal,
@@ -188,7 +188,7 @@ func personJSON(p *gateway.Person) fiber.Map {
 
 func (s *Server) createPerson(c *fiber.Ctx) error {
 	var b personBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	p, err := s.svc.CreatePerson(c.UserContext(), actor(c), gateway.PersonInput{
@@ -248,7 +248,7 @@ func (s *Server) patchPerson(c *fiber.Ctx) error {
 		return err
 	}
 	var b personPatchBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	p := gateway.PersonPatch{Name: b.Name, Email: b.Email, Status: b.Status, MobileAccess: b.MobileAccess,

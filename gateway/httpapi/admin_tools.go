@@ -74,7 +74,7 @@ func (b carrierBody) input(slug string) gateway.CarrierInput {
 
 func (s *Server) createCarrier(c *fiber.Ctx) error {
 	var b carrierBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	cr, err := s.svc.SaveCarrier(c.UserContext(), actor(c), b.input(b.Slug), true)
@@ -86,7 +86,7 @@ func (s *Server) createCarrier(c *fiber.Ctx) error {
 
 func (s *Server) patchCarrier(c *fiber.Ctx) error {
 	var b carrierBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	cr, err := s.svc.SaveCarrier(c.UserContext(), actor(c), b.input(c.Params("slug")), false)
@@ -101,7 +101,7 @@ func (s *Server) retireCarrier(c *fiber.Ctx) error {
 		RetiredOn string `json:"retired_on"`
 	}
 	if len(bytes.TrimSpace(c.Body())) > 0 {
-		if err := decodeJSON(c.Body(), &b); err != nil {
+		if err := decodeStrict(c.Body(), &b); err != nil {
 			return err
 		}
 	}
@@ -130,7 +130,7 @@ type testBody struct {
 // included: the refusal is what the admin wanted to see.
 func (s *Server) testCarrier(c *fiber.Ctx) error {
 	var b testBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	res, err := s.svc.TestProvider(c.UserContext(), actor(c), c.Params("slug"), gateway.ProviderTestInput{
@@ -143,7 +143,7 @@ func (s *Server) testCarrier(c *fiber.Ctx) error {
 
 func (s *Server) testEmail(c *fiber.Ctx) error {
 	var b testBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	res, err := s.svc.TestEmail(c.UserContext(), actor(c), firstOf(b.Tenant, c.Query("tenant")), b.To)
@@ -170,7 +170,7 @@ func (s *Server) putEmailProfile(c *fiber.Ctx) error {
 		From     string `json:"from"`
 		Tenant   string `json:"tenant"`
 	}
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	t, err := s.svc.SetEmailProfile(c.UserContext(), actor(c), gateway.EmailProfileInput{
@@ -194,7 +194,7 @@ func (s *Server) setPassword(c *fiber.Ctx) error {
 		Generate   bool   `json:"generate"`
 		Tenant     string `json:"tenant"`
 	}
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	res, err := s.svc.SetPassword(c.UserContext(), actor(c), id, gateway.PasswordInput{
@@ -330,7 +330,7 @@ func (s *Server) createAdmin(c *fiber.Ctx) error {
 		Password string `json:"password"`
 		Tenant   string `json:"tenant"`
 	}
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	a, err := s.svc.CreateAdmin(c.UserContext(), actor(c), gateway.AdminInput{Email: b.Email, Password: b.Password, Tenant: b.Tenant})
@@ -344,7 +344,7 @@ func (s *Server) patchAdmin(c *fiber.Ctx) error {
 	var b struct {
 		Disabled *bool `json:"disabled"`
 	}
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	if b.Disabled == nil {

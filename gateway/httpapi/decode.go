@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/resetgw/resetgw/gateway"
@@ -12,17 +13,36 @@ import (
 
 // decodeJSON reads one JSON object into v. Unknown fields are ignored (a
 // newer app may send more), but a wrong type, trailing data or anything
-// that is not an object is a clear 400.
+// that is not an object is a clear 400. It is for the public endpoints;
+// the admin API uses decodeStrict.
 func decodeJSON(body []byte, v any) error {
+	return decodeBody(body, v, false)
+}
+
+// decodeStrict is decodeJSON that refuses a field v does not have, with
+// code unknown_field naming it: a misspelt key in an admin call (a
+// security setting above all) must not be answered 200 and ignored.
+func decodeStrict(body []byte, v any) error {
+	return decodeBody(body, v, true)
+}
+
+func decodeBody(body []byte, v any, strict bool) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
 		return gateway.Errorf(gateway.KindInvalid, "invalid_json", "the body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
 			return gateway.Errorf(gateway.KindInvalid, "invalid_field", "field %q has the wrong type", te.Field)
+		}
+		if name, ok := unknownFieldName(err); ok {
+			return &fieldError{Field: name, Err: gateway.Errorf(gateway.KindInvalid, "unknown_field",
+				"field %q is not one this call takes (misspelt?)", name)}
 		}
 		return gateway.Errorf(gateway.KindInvalid, "invalid_json", "the body is not valid JSON")
 	}
@@ -31,6 +51,31 @@ func decodeJSON(body []byte, v any) error {
 	}
 	return nil
 }
+
+// unknownFieldName reads the field out of encoding/json's error for
+// DisallowUnknownFields, which has no type of its own: `json: unknown
+// field "name"`.
+func unknownFieldName(err error) (string, bool) {
+	rest, ok := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !ok {
+		return "", false
+	}
+	name, uerr := strconv.Unquote(rest)
+	if uerr != nil {
+		return "", false
+	}
+	return gateway.Clip(name, 100), true
+}
+
+// fieldError is a domain error about one named field of the body; the
+// error answer names the field beside the code.
+type fieldError struct {
+	Field string
+	Err   *gateway.Error
+}
+
+func (e *fieldError) Error() string { return e.Err.Error() }
+func (e *fieldError) Unwrap() error { return e.Err }
 
 // resetBody is POST /v1/password-resets.
 type resetBody struct {

@@ -24,7 +24,9 @@ var status = map[gateway.Kind]int{
 // errorBody is the shape of every error answer.
 type errorBody struct {
 	Error struct {
-		Code    string `json:"code"`
+		Code string `json:"code"`
+		// Field names the body's field the error is about, when one is.
+		Field   string `json:"field,omitempty"`
 		Message string `json:"message"`
 	} `json:"error"`
 }
@@ -47,6 +49,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		}
 		code = status[ge.Kind]
 		body.Error.Code, body.Error.Message = ge.Code, ge.Message
+		var fe *fieldError
+		if errors.As(err, &fe) {
+			body.Error.Field = fe.Field
+		}
 		if ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable {
 			s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}
