@@ -19,6 +19,8 @@ import (
 // results into pages.
 
 const (
+	// Cookie names over http; over https they carry the __Host- prefix
+	// (see consoleUI.cookieName).
 	sessionCookie = "resetgw_session"
 	loginCookie   = "resetgw_login"
 	consoleKey    = "console"
@@ -32,6 +34,9 @@ type consoleUI struct {
 	s     *Server
 	svc   *gateway.Service
 	pages *templates.Console
+	// secure is whether RESETGW_PUBLIC_URL is https: it, not a header a
+	// client may send, decides the cookies' Secure flag and prefix.
+	secure bool
 }
 
 func (s *Server) routesConsole(pages *templates.Console) {
@@ -42,7 +47,7 @@ func (s *Server) routesConsole(pages *templates.Console) {
 			return
 		}
 	}
-	u := &consoleUI{s: s, svc: s.svc, pages: pages}
+	u := &consoleUI{s: s, svc: s.svc, pages: pages, secure: s.secure}
 	a := s.app
 	a.Get("/admin", func(c *fiber.Ctx) error { return c.Redirect("/admin/overview", fiber.StatusSeeOther) })
 	a.Get("/admin/console.css", u.css)
@@ -205,18 +210,51 @@ func (u *consoleUI) done(c *fiber.Ctx, path, notice string) error {
 	return c.Redirect(path, fiber.StatusSeeOther)
 }
 
-// cookie sets a console cookie: HttpOnly, SameSite=Strict, only on
-// /admin, and Secure when the request came over TLS.
-func cookie(c *fiber.Ctx, name, value string, expires time.Time) {
-	c.Cookie(&fiber.Cookie{Name: name, Value: value, Path: "/admin", Expires: expires, HTTPOnly: true,
-		SameSite: fiber.CookieSameSiteStrictMode, Secure: c.Protocol() == "https"})
+// cookieName is a console cookie's name: over https with the __Host-
+// prefix, which a browser keeps only when it is Secure, for Path=/ and
+// without a Domain, so neither a sibling host nor a plain-http page can
+// plant or overwrite it.
+func (u *consoleUI) cookieName(name string) string {
+	if u.secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
+// cookie sets a console cookie: HttpOnly, SameSite=Strict, never with a
+// Domain. Over https it is Secure and on Path=/ (as __Host- requires);
+// over http it is kept to /admin.
+func (u *consoleUI) cookie(c *fiber.Ctx, name, value string, expires time.Time) {
+	path := "/admin"
+	if u.secure {
+		path = "/"
+	}
+	c.Cookie(&fiber.Cookie{Name: u.cookieName(name), Value: value, Path: path, Expires: expires, HTTPOnly: true,
+		SameSite: fiber.CookieSameSiteStrictMode, Secure: u.secure})
+}
+
+// formToken is a form's CSRF token, read from the request body only: a
+// token in the query string ends up in logs, history and Referer headers,
+// so it is never accepted from there.
+func formToken(c *fiber.Ctx) string {
+	const field = "_csrf"
+	ct := strings.ToLower(string(c.Request().Header.ContentType()))
+	if strings.HasPrefix(ct, fiber.MIMEMultipartForm) {
+		if f, err := c.MultipartForm(); err == nil && len(f.Value[field]) > 0 {
+			return f.Value[field][0]
+		}
+		return ""
+	}
+	// PostArgs are the body of an x-www-form-urlencoded request, and
+	// nothing for any other type.
+	return string(c.Context().PostArgs().Peek(field))
 }
 
 // auth lets a signed-in admin through, and checks the CSRF token of every
 // POST against their session. A missing or ended session sends a page
 // request to the login form.
 func (u *consoleUI) auth(c *fiber.Ctx) error {
-	cs, err := u.svc.AdminSession(c.UserContext(), c.Cookies(sessionCookie))
+	cs, err := u.svc.AdminSession(c.UserContext(), c.Cookies(u.cookieName(sessionCookie)))
 	if err != nil {
 		if gateway.ErrorKind(err) == gateway.KindUnauthorized && c.Method() == fiber.MethodGet {
 			return c.Redirect("/admin/login?next="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
@@ -226,7 +264,7 @@ func (u *consoleUI) auth(c *fiber.Ctx) error {
 	cs.Actor.IP = clientIP(c)
 	c.Locals(consoleKey, cs)
 	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead &&
-		!u.svc.CheckCSRF(cs.Token, c.FormValue("_csrf")) {
+		!u.svc.CheckCSRF(cs.Token, formToken(c)) {
 		return u.fail(c, gateway.Errorf(gateway.KindForbidden, "csrf_invalid",
 			"this form has expired or did not come from the console: reload the page and try again"))
 	}
@@ -254,14 +292,14 @@ func (u *consoleUI) showLogin(c *fiber.Ctx, msg string, code int) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	cookie(c, loginCookie, nonce, time.Time{})
+	u.cookie(c, loginCookie, nonce, time.Time{})
 	p := u.page(c, "", "Sign in", loginData{Email: c.FormValue("email"), Next: safeNext(c.Query("next", c.FormValue("next"))), Token: token})
 	p.Error, p.Status = msg, code
 	return u.render(c, "login.html", p)
 }
 
 func (u *consoleUI) login(c *fiber.Ctx) error {
-	if !u.svc.CheckLoginNonce(c.Cookies(loginCookie), c.FormValue("_csrf")) {
+	if !u.svc.CheckLoginNonce(c.Cookies(u.cookieName(loginCookie)), formToken(c)) {
 		return u.showLogin(c, "The sign-in form expired. Please try again.", fiber.StatusForbidden)
 	}
 	cs, err := u.svc.AdminLogin(c.UserContext(), gateway.AdminLoginInput{
@@ -273,8 +311,8 @@ func (u *consoleUI) login(c *fiber.Ctx) error {
 		}
 		return u.fail(c, err)
 	}
-	cookie(c, loginCookie, "", time.Unix(1, 0))
-	cookie(c, sessionCookie, cs.Token, time.Time{}) // a browser session; the server ends it too
+	u.cookie(c, loginCookie, "", time.Unix(1, 0))
+	u.cookie(c, sessionCookie, cs.Token, time.Time{}) // a browser session; the server ends it too
 	return c.Redirect(safeNext(c.FormValue("next")), fiber.StatusSeeOther)
 }
 
@@ -292,7 +330,7 @@ func (u *consoleUI) logout(c *fiber.Ctx) error {
 	if err := u.svc.AdminLogout(c.UserContext(), session(c), clientIP(c)); err != nil {
 		return u.fail(c, err)
 	}
-	cookie(c, sessionCookie, "", time.Unix(1, 0))
+	u.cookie(c, sessionCookie, "", time.Unix(1, 0))
 	return c.Redirect("/admin/login", fiber.StatusSeeOther)
 }
 

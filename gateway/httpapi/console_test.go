@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/httpapi"
 )
 
 // tester stands in for the mail server and Twilio in Test Provider.
@@ -124,21 +125,20 @@ func (h *harness) personID(body string) int64 {
 }
 
 func TestConsolePagesAndCookies(t *testing.T) {
-	h := newHarness(t, token)
+	h := newHarnessWith(t, token, func(c *httpapi.Config) { c.PublicURL = "https://reset.acme.example" })
 	h.svc.SetTester(&tester{})
 	h.admin("office@acme.example", "")
 	id := h.personID(`{"name":"Ana Ruiz","email":"ana@acme.example","password":"original-crew-password-7",
 		"phones":[{"number":"+12015550123","type":"sms","carrier":"verizon"}]}`)
 	b := h.browser()
-	b.proto = "https" // as behind a TLS-terminating proxy
 
 	if code, _, resp := b.do("GET", "/admin/personnel", nil); code != http.StatusSeeOther ||
 		!strings.HasPrefix(resp.Header.Get("Location"), "/admin/login?next=%2Fadmin%2Fpersonnel") {
 		t.Fatalf("signed out: %d %s", code, resp.Header.Get("Location"))
 	}
 	b.login("office@acme.example", adminPW)
-	sess := b.jar["resetgw_session"]
-	if sess == nil || !sess.HttpOnly || !sess.Secure || sess.SameSite != http.SameSiteStrictMode || sess.Path != "/admin" {
+	sess := b.jar["__Host-resetgw_session"]
+	if sess == nil || !sess.HttpOnly || !sess.Secure || sess.SameSite != http.SameSiteStrictMode || sess.Path != "/" || sess.Domain != "" {
 		t.Fatalf("session cookie %+v", sess)
 	}
 	for path, want := range map[string]string{
@@ -172,10 +172,10 @@ func TestConsolePagesAndCookies(t *testing.T) {
 		t.Fatalf("bad date: %d", code)
 	}
 	// Logout ends the session on the server, not only in the browser.
-	stolen := *b.jar["resetgw_session"]
+	stolen := *b.jar["__Host-resetgw_session"]
 	_, page, _ := b.do("GET", "/admin/overview", nil)
 	b.do("POST", "/admin/logout", url.Values{"_csrf": {b.csrf(page)}})
-	b.jar["resetgw_session"] = &stolen
+	b.jar["__Host-resetgw_session"] = &stolen
 	if code, _, _ := b.do("GET", "/admin/overview", nil); code != http.StatusSeeOther {
 		t.Fatalf("session after logout: %d", code)
 	}

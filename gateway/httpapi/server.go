@@ -70,13 +70,16 @@ type Server struct {
 	inbox Inbox
 	tw    twilioHooks
 	ips   ipResolver
+	// secure is whether PublicURL is https (cookies, HSTS).
+	secure bool
 }
 
 // New builds the app with every route.
 func New(cfg Config) *Server {
 	s := &Server{svc: cfg.Service, log: cfg.Logger, token: cfg.AdminToken, ready: cfg.Ready, inbox: cfg.Inbox,
-		tw:  twilioHooks{publicURL: strings.TrimRight(cfg.PublicURL, "/"), def: cfg.DefaultTwilio},
-		ips: ipResolver{header: strings.TrimSpace(cfg.ProxyHeader), trusted: cfg.TrustedProxies}}
+		tw:     twilioHooks{publicURL: strings.TrimRight(cfg.PublicURL, "/"), def: cfg.DefaultTwilio},
+		ips:    ipResolver{header: strings.TrimSpace(cfg.ProxyHeader), trusted: cfg.TrustedProxies},
+		secure: strings.HasPrefix(strings.ToLower(strings.TrimSpace(cfg.PublicURL)), "https://")}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -97,7 +100,7 @@ func New(cfg Config) *Server {
 	})
 	s.app.Use(recover.New())
 	s.app.Use(s.clientIPMiddleware)
-	s.app.Use(securityHeaders)
+	s.app.Use(s.securityHeaders)
 	s.app.Get("/healthz", s.healthz)
 	s.routesPublic()
 	s.routesTwilio()
@@ -116,7 +119,17 @@ func New(cfg Config) *Server {
 // App returns the Fiber app (for Listener and Test).
 func (s *Server) App() *fiber.App { return s.app }
 
-func securityHeaders(c *fiber.Ctx) error {
+// hstsMaxAge is a year, what browsers' preload rules ask for; no
+// includeSubDomains, as the gateway cannot speak for its sibling hosts.
+const hstsMaxAge = "max-age=31536000"
+
+// securityHeaders sets the headers every answer carries. HSTS follows
+// RESETGW_PUBLIC_URL's scheme, never X-Forwarded-Proto or another header
+// a client could send.
+func (s *Server) securityHeaders(c *fiber.Ctx) error {
+	if s.secure {
+		c.Set(fiber.HeaderStrictTransportSecurity, hstsMaxAge)
+	}
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "no-referrer")
 	c.Set("X-Frame-Options", "DENY")
