@@ -27,9 +27,19 @@ type Tenant struct {
 	Twilio *TwilioSettings
 	// Keywords are the tenant's changes to DefaultKeywords for inbound
 	// texts (see Tenant.InboundKeywords); nil means the defaults.
-	Keywords  Keywords
-	CreatedAt time.Time
+	Keywords Keywords
+	// SMSRatePerSecond, above 0, replaces the pace of the tenant's SMS
+	// sender lane, which otherwise follows the sender's type.
+	SMSRatePerSecond float64
+	// SMSValiditySeconds is how long a reset text may wait for delivery
+	// before the provider drops it as stale; 0 means DefaultSMSValidity.
+	SMSValiditySeconds int
+	CreatedAt          time.Time
 }
+
+// DefaultSMSValidity is how long a reset text stays worth delivering: a
+// password that arrives after ten minutes is stale.
+const DefaultSMSValidity = 600
 
 // DefaultSlug names the tenant that always exists.
 const DefaultSlug = "default"

@@ -42,6 +42,13 @@ type Config struct {
 	StatusCallback string
 	// Timeout bounds one API call; DefaultTimeout when zero.
 	Timeout time.Duration
+	// ServiceRate is the pace, in messages per second, of a lane that
+	// sends through a Messaging Service without a From: about the number
+	// of senders in the service times each one's rate.
+	// DefaultServiceRate when zero.
+	ServiceRate float64
+	// Clock tells the time for lookups (time.Now when nil).
+	Clock func() time.Time
 	// HTTPClient supplies the transport (proxies, TLS roots); its Timeout
 	// is used when Timeout is zero. Nil: a transport of the Sender's own.
 	HTTPClient *http.Client
@@ -87,12 +94,20 @@ func New(cfg Config) *Sender {
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
+	if s.cfg.Clock == nil {
+		s.cfg.Clock = time.Now
+	}
 	return s
 }
 
 // Send texts m.Text to m.To (E.164) with the tenant's Twilio account, or the
-// default one, and returns the message SID. Failures are
-// *gateway.SendError whose texts never hold the auth token or the body.
+// default one, and returns the message SID. A reset text (one with a
+// RequestID) carries the tenant's validity period, so that Twilio drops
+// it rather than deliver a stale password. A later attempt (m.Attempt > 0)
+// first looks for the message an earlier attempt may have left at Twilio
+// with its answer lost, and adopts it instead of sending the password
+// twice. Failures are *gateway.SendError whose texts never hold the auth
+// token or the body.
 func (s *Sender) Send(ctx context.Context, m *gateway.Message) (string, error) {
 	if m == nil {
 		return "", &gateway.SendError{Code: "invalid_message", Detail: "no message"}
@@ -100,13 +115,40 @@ func (s *Sender) Send(ctx context.Context, m *gateway.Message) (string, error) {
 	if m.Route != gateway.RouteTwilio {
 		return "", &gateway.SendError{Code: "unsupported_route", Detail: "the Twilio sender does not carry route " + strconv.Quote(string(m.Route))}
 	}
-	var settings *gateway.TwilioSettings
-	if m.Tenant != nil && m.Tenant.Twilio.Configured() {
-		settings = m.Tenant.Twilio
-	} else {
-		settings = s.cfg.Default
+	settings := s.settingsFor(m.Tenant)
+	if err := s.usable(settings); err != nil {
+		return "", err
 	}
-	return s.create(ctx, settings, m.To, m.Text, s.cfg.StatusCallback)
+	if m.Attempt > 0 {
+		sid, err := s.lookup(ctx, settings, m)
+		if err != nil || sid != "" {
+			return sid, err
+		}
+	}
+	validity := 0
+	if m.RequestID != "" {
+		validity = Validity(m.Tenant)
+	}
+	return s.create(ctx, settings, m.To, m.Text, s.cfg.StatusCallback, validity)
+}
+
+// Validity is the ValidityPeriod in seconds a tenant's reset texts carry:
+// its setting, else gateway.DefaultSMSValidity, within Twilio's 1–36,000.
+func Validity(t *gateway.Tenant) int {
+	v := gateway.DefaultSMSValidity
+	if t != nil && t.SMSValiditySeconds > 0 {
+		v = t.SMSValiditySeconds
+	}
+	return min(max(v, 1), 36000)
+}
+
+// settingsFor picks the account a tenant's texts go out with: its own when
+// it has one, else the operator's.
+func (s *Sender) settingsFor(t *gateway.Tenant) *gateway.TwilioSettings {
+	if t != nil && t.Twilio.Configured() {
+		return t.Twilio
+	}
+	return s.cfg.Default
 }
 
 // Test sends body to `to` with settings (the default account when nil) for
@@ -116,20 +158,30 @@ func (s *Sender) Test(ctx context.Context, settings *gateway.TwilioSettings, to,
 	if settings == nil {
 		settings = s.cfg.Default
 	}
-	return s.create(ctx, settings, to, body, "")
+	if err := s.usable(settings); err != nil {
+		return "", err
+	}
+	return s.create(ctx, settings, to, body, "", 0)
 }
 
-func (s *Sender) create(ctx context.Context, settings *gateway.TwilioSettings, to, body, callback string) (string, error) {
+// usable says why settings cannot send, or nil.
+func (s *Sender) usable(settings *gateway.TwilioSettings) error {
 	if s.configErr != nil {
-		return "", &gateway.SendError{Code: "twilio_config", Detail: s.configErr.Error()}
+		return &gateway.SendError{Class: gateway.FailConfig, Code: "twilio_config", Detail: s.configErr.Error(),
+			Fix: "Correct the Twilio API URL (RESETGW_TWILIO_API_URL) or leave it empty"}
 	}
 	// Checked here and never left to twilio-go: with empty credentials it
 	// quietly uses TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN from the
 	// environment, which would send a tenant's texts on another account.
 	if !settings.Configured() {
-		return "", &gateway.SendError{Code: "twilio_not_configured", Detail: "no Twilio account SID, auth token and sender (From or Messaging Service) are set"}
+		return &gateway.SendError{Class: gateway.FailConfig, Code: "twilio_not_configured",
+			Detail: "no Twilio account SID, auth token and sender (From or Messaging Service) are set",
+			Fix:    "Enter the Twilio account SID, auth token and a From number or Messaging Service in the Twilio settings"}
 	}
+	return nil
+}
 
+func (s *Sender) create(ctx context.Context, settings *gateway.TwilioSettings, to, body, callback string, validity int) (string, error) {
 	params := &openapi.CreateMessageParams{}
 	params.SetTo(to)
 	params.SetBody(body)
@@ -144,36 +196,44 @@ func (s *Sender) create(ctx context.Context, settings *gateway.TwilioSettings, t
 	if callback != "" {
 		params.SetStatusCallback(callback)
 	}
+	if validity > 0 {
+		params.SetValidityPeriod(validity)
+	}
+	var msg *openapi.ApiV2010Message
+	if err := s.call(ctx, settings, body, func(api *openapi.ApiService) (err error) {
+		msg, err = api.CreateMessage(params)
+		return err
+	}); err != nil {
+		return "", err
+	}
+	if msg == nil || msg.Sid == nil || *msg.Sid == "" {
+		return "", &gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: "Twilio answered without a message SID"}
+	}
+	return *msg.Sid, nil
+}
 
+// call runs one API call for an account, bounded by ctx and the Sender's
+// timeout, and classifies its failure; secret is text (a body) that must
+// not reach the error. twilio-go takes no context: the call runs aside so
+// that the caller is answered when ctx ends, and the transport carries ctx
+// too, so the request itself is aborted and the goroutine does not linger.
+// fn's results may be read only when call returns nil.
+func (s *Sender) call(ctx context.Context, settings *gateway.TwilioSettings, secret string, fn func(*openapi.ApiService) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	api := openapi.NewApiServiceWithClient(s.restClient(ctx, settings))
-
-	// twilio-go takes no context. The call runs aside so that the caller
-	// is answered when ctx ends; the transport carries ctx too, so the
-	// request itself is aborted and the goroutine does not linger.
-	type result struct {
-		msg *openapi.ApiV2010Message
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		msg, err := api.CreateMessage(params)
-		done <- result{msg, err}
-	}()
-	var r result
+	done := make(chan error, 1)
+	go func() { done <- fn(api) }()
+	var err error
 	select {
-	case r = <-done:
+	case err = <-done:
 	case <-ctx.Done():
-		r.err = ctx.Err()
+		err = ctx.Err()
 	}
-	if r.err != nil {
-		return "", s.classify(ctx, r.err, settings.AuthToken, body)
+	if err == nil {
+		return nil
 	}
-	if r.msg == nil || r.msg.Sid == nil || *r.msg.Sid == "" {
-		return "", &gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: "Twilio answered without a message SID"}
-	}
-	return *r.msg.Sid, nil
+	return s.classify(ctx, err, settings.AuthToken, secret)
 }
 
 // restClient builds a client for one account and one call. Its credentials
