@@ -69,7 +69,8 @@ type TenantInput struct {
 // NewTenant is a tenant with the product's defaults.
 func NewTenant(slug, name string) *Tenant {
 	return &Tenant{Slug: slug, Name: name, AllowMobileReset: true, KeepOriginal: true,
-		ResetTTL: 24 * time.Hour, SMSCountries: []string{"US", "CA"}, MinPasswordLength: 12}
+		ResetTTL: 24 * time.Hour, SMSCountries: []string{"US", "CA"}, MinPasswordLength: 12,
+		SMSValiditySeconds: DefaultSMSValidity}
 }
 
 // CreateTenant adds a tenant (operators only).
@@ -131,6 +132,11 @@ type SettingsPatch struct {
 	// Keywords replaces the tenant's own inbound keywords (see
 	// NormalizeKeywords); an empty non-nil map goes back to the defaults.
 	Keywords Keywords
+	// SMSRatePerSecond overrides the pace of the tenant's SMS lanes; 0
+	// goes back to the sender's documented throughput.
+	SMSRatePerSecond *float64
+	// SMSValiditySeconds is the provider's validity of a text, 1-36000.
+	SMSValiditySeconds *int
 }
 
 // UpdateSettings applies a settings patch to a tenant.
@@ -189,6 +195,22 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 			}
 			t.MinPasswordLength = *p.MinPasswordLength
 			changed = append(changed, "min_password_length")
+		}
+		if p.SMSRatePerSecond != nil {
+			r := *p.SMSRatePerSecond
+			if r != 0 && (r < 0.01 || r > MaxSMSRatePerSecond) || r != r {
+				return Errorf(KindInvalid, "sms_rate_invalid", "sms_rate_per_second must be 0 (the sender's own) or 0.01 to 1000")
+			}
+			t.SMSRatePerSecond = r
+			changed = append(changed, "sms_rate_per_second")
+		}
+		if p.SMSValiditySeconds != nil {
+			v := *p.SMSValiditySeconds
+			if v < 1 || v > MaxSMSValiditySeconds {
+				return Errorf(KindInvalid, "sms_validity_invalid", "sms_validity_seconds must be 1 to 36000")
+			}
+			t.SMSValiditySeconds = v
+			changed = append(changed, "sms_validity_seconds")
 		}
 		if p.SMTP != nil {
 			if p.SMTP.URL == "" {

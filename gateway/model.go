@@ -41,6 +41,14 @@ type Tenant struct {
 // password that arrives after ten minutes is stale.
 const DefaultSMSValidity = 600
 
+// MaxSMSValiditySeconds is Twilio's upper bound for a validity period;
+// MaxSMSRatePerSecond bounds sms_rate_per_second (a short code's
+// throughput is 100/s; a Messaging Service can pool more).
+const (
+	MaxSMSValiditySeconds = 36000
+	MaxSMSRatePerSecond   = 1000
+)
+
 // DefaultSlug names the tenant that always exists.
 const DefaultSlug = "default"
 
@@ -232,6 +240,15 @@ func (s DeliveryStatus) Accepted() bool { return s == DeliverySent || s == Deliv
 // Final reports whether the outbox is done with the message.
 func (s DeliveryStatus) Final() bool { return s != DeliveryPending }
 
+// Priority orders the messages waiting in one lane: higher goes first.
+type Priority int
+
+const (
+	PriorityBulk   Priority = 1 // a bulk send to many people
+	PriorityNotice Priority = 2 // a notification, a reply to a text, a test
+	PriorityReset  Priority = 3 // someone is locked out and waiting
+)
+
 // Delivery is one message in the outbox.
 type Delivery struct {
 	ID        int64
@@ -249,8 +266,17 @@ type Delivery struct {
 	ProviderID    string
 	ErrorCode     string
 	ErrorDetail   string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Priority says which waiting messages of a lane go first.
+	Priority Priority
+	// FirstAttemptAt is when the first claim of the delivery began (zero
+	// before).
+	FirstAttemptAt time.Time
+	// Unrecorded, as ClaimDeliveries returns it, says an earlier claim
+	// ended without recording an outcome (a crash, a lost commit): that
+	// send may have gone out, so this one may be a resend.
+	Unrecorded bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // Actor kinds for events.

@@ -281,6 +281,12 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 func (s *Service) enqueue(ctx context.Context, st Store, tenantID, personID int64, d *Delivery) error {
 	now := s.clock()
 	d.TenantID, d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = tenantID, now, now, now
+	if d.Priority == 0 {
+		d.Priority = PriorityNotice
+		if d.RequestID != "" {
+			d.Priority = PriorityReset
+		}
+	}
 	if d.Status == "" {
 		d.Status = DeliveryPending
 	}

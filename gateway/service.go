@@ -79,6 +79,7 @@ type Service struct {
 	region   string
 	kick     func()
 	tester   ProviderTester
+	lanes    func() []LaneStatus
 }
 
 // New checks cfg and makes a Service.

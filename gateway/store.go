@@ -57,10 +57,20 @@ type Store interface {
 	// UpdateDelivery saves status, attempts, schedule, provider id, error
 	// and body (a nil body wipes it).
 	UpdateDelivery(ctx context.Context, d *Delivery) error
-	// ClaimDeliveries takes up to limit pending deliveries due at now and
-	// pushes their next attempt to leaseUntil, so that a crashed worker's
-	// claim runs out and another instance (or a restart) picks them up.
+	// ClaimDeliveries takes up to limit pending deliveries due at now,
+	// highest priority first, and pushes their next attempt to leaseUntil,
+	// so that a crashed worker's claim runs out and another instance (or a
+	// restart) picks them up. It marks them claimed (returning Unrecorded
+	// for those whose earlier claim never recorded an outcome) and sets
+	// FirstAttemptAt on a first claim.
 	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*Delivery, error)
+	// DeferDelivery gives back a claimed, still pending delivery unsent:
+	// due again at at, its attempts unchanged, no longer claimed unless
+	// unrecorded (an earlier claim's send may still have gone out).
+	DeferDelivery(ctx context.Context, id int64, at time.Time, unrecorded bool) error
+	// RenewLeases pushes the lease of claimed, still pending deliveries to
+	// leaseUntil while they wait in a lane or are being sent.
+	RenewLeases(ctx context.Context, ids []int64, leaseUntil time.Time) error
 	DeliveryByProviderID(ctx context.Context, providerID string) (*Delivery, error)
 	Delivery(ctx context.Context, id int64) (*Delivery, error)
 

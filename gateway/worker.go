@@ -1,11 +1,11 @@
 package gateway
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,13 +15,17 @@ type WorkerConfig struct {
 	// Senders carry messages by route. A delivery whose route has no sender
 	// fails permanently.
 	Senders map[Route]Sender
-	// Batch is how many deliveries one pass claims (32).
+	// Batch is how many deliveries one claim takes at most (32).
 	Batch int
-	// Concurrency is how many sends run at once (16): sends wait on the
-	// network, not the CPU.
-	Concurrency int
+	// MaxInFlight bounds the deliveries the worker holds at once, waiting
+	// in lanes or being sent (256). It keeps claiming while it has room.
+	MaxInFlight int
+	// LaneConcurrency is a lane's sends in flight when its sender does
+	// not say (4: an SMTP relay's usual connection allowance).
+	LaneConcurrency int
 	// Lease is how long a claimed delivery is ours before another worker
-	// (or this one after a restart) may take it again (2 minutes).
+	// (or this one after a restart) may take it again (2 minutes). The
+	// worker renews the leases of what it holds.
 	Lease time.Duration
 	// RetryFor bounds retries of temporary failures (15 minutes): after
 	// it, a message has failed for good.
@@ -30,19 +34,48 @@ type WorkerConfig struct {
 	// to BackoffMax (2 minutes), with jitter.
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
-	// Poll is the idle wait between passes when nothing kicks (1 s).
+	// Poll is the idle wait between claims when nothing kicks (1 s).
 	Poll time.Duration
 	// SendTimeout bounds one send (30 s).
 	SendTimeout time.Duration
+	// ProbeEvery is how often a lane that needs attention (a
+	// configuration failure) tries one message (1 minute).
+	ProbeEvery time.Duration
+	// BreakerFailures consecutive transient failures open a lane's
+	// circuit (5); BreakerOpen is how long it stays open before a probe
+	// half-opens it (30 s).
+	BreakerFailures int
+	BreakerOpen     time.Duration
+	// SlowFor is how long a lane stays slowed after the provider asked
+	// for less (1 minute).
+	SlowFor time.Duration
 }
 
-// Worker delivers the outbox: it resolves received requests, sends due
-// messages, and alone decides to retry or to give up. Run it with Run and
-// stop it with Shutdown, like an http.Server.
+// Worker delivers the outbox: it resolves received requests, claims due
+// messages and hands each to its lane, and alone decides to retry, pause
+// or give up. Each outcome is recorded as its send finishes (a committer
+// groups those that finish together), so a slow message holds up no
+// other. Run it with Run and stop it with Shutdown, like an http.Server.
 type Worker struct {
 	cfg  WorkerConfig
 	s    *Service
 	kick chan struct{}
+	// room is signalled when a held delivery is done, so a full worker
+	// claims again at once.
+	room chan struct{}
+
+	// stopCtx ends when the worker stops: lanes give back what waits.
+	stopCtx context.Context
+	stop    context.CancelFunc
+	startMu sync.Once
+	commits *committer
+
+	hmu  sync.Mutex
+	held map[int64]*claim
+	idle *sync.Cond
+
+	lmu   sync.Mutex
+	lanes map[string]*lane
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -52,36 +85,39 @@ type Worker struct {
 
 // NewWorker makes a worker and hooks it to the service's kick.
 func NewWorker(cfg WorkerConfig) *Worker {
+	defaults := []struct {
+		v *time.Duration
+		d time.Duration
+	}{{&cfg.Lease, 2 * time.Minute}, {&cfg.RetryFor, 15 * time.Minute}, {&cfg.BackoffBase, 2 * time.Second},
+		{&cfg.BackoffMax, 2 * time.Minute}, {&cfg.Poll, time.Second}, {&cfg.SendTimeout, 30 * time.Second},
+		{&cfg.ProbeEvery, time.Minute}, {&cfg.BreakerOpen, 30 * time.Second}, {&cfg.SlowFor, time.Minute}}
+	for _, d := range defaults {
+		if *d.v <= 0 {
+			*d.v = d.d
+		}
+	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 32
 	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 256
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = 2 * time.Minute
+	if cfg.LaneConcurrency <= 0 {
+		cfg.LaneConcurrency = 4
 	}
-	if cfg.RetryFor <= 0 {
-		cfg.RetryFor = 15 * time.Minute
+	if cfg.BreakerFailures <= 0 {
+		cfg.BreakerFailures = 5
 	}
-	if cfg.BackoffBase <= 0 {
-		cfg.BackoffBase = 2 * time.Second
-	}
-	if cfg.BackoffMax <= 0 {
-		cfg.BackoffMax = 2 * time.Minute
-	}
-	if cfg.Poll <= 0 {
-		cfg.Poll = time.Second
-	}
-	if cfg.SendTimeout <= 0 {
-		cfg.SendTimeout = 30 * time.Second
-	}
-	w := &Worker{cfg: cfg, s: cfg.Service, kick: make(chan struct{}, 1)}
+	w := &Worker{cfg: cfg, s: cfg.Service, kick: make(chan struct{}, 1), room: make(chan struct{}, 1),
+		held: map[int64]*claim{}, lanes: map[string]*lane{}}
+	w.idle = sync.NewCond(&w.hmu)
+	w.stopCtx, w.stop = context.WithCancel(context.Background())
 	cfg.Service.SetKick(w.Kick)
+	cfg.Service.SetLanes(w.Lanes)
 	return w
 }
 
-// Kick wakes the worker for a pass now.
+// Kick wakes the worker for a claim now.
 func (w *Worker) Kick() {
 	select {
 	case w.kick <- struct{}{}:
@@ -91,6 +127,14 @@ func (w *Worker) Kick() {
 
 // ErrWorkerClosed is what Run returns after Shutdown.
 var ErrWorkerClosed = errors.New("gateway: worker closed")
+
+// start runs the committer once, on first use.
+func (w *Worker) start() {
+	w.startMu.Do(func() {
+		w.commits = newCommitter(w)
+		go w.commits.run()
+	})
+}
 
 // Run delivers until ctx ends or Shutdown is called. Work in flight when it
 // stops is not lost: it is in the store and the next Run picks it up.
@@ -104,37 +148,43 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.done = make(chan struct{})
 	w.mu.Unlock()
 	defer close(w.done)
+	w.start()
 
-	lastPrune := time.Time{}
+	lastPrune, lastRenew := time.Time{}, w.s.clock()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	for {
-		busy, err := w.Pass(ctx)
+	for ctx.Err() == nil {
+		busy, full, err := w.step(ctx)
 		if err != nil && ctx.Err() == nil {
 			w.s.log.Error("outbox pass failed", "err", err)
 		}
-		if now := w.s.clock(); now.Sub(lastPrune) > time.Hour {
+		now := w.s.clock()
+		if now.Sub(lastPrune) > time.Hour {
 			lastPrune = now
 			if err := w.s.store.PruneHits(ctx, now.Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 				w.s.log.Warn("pruning rate counters failed", "err", err)
 			}
 		}
-		if busy {
-			if ctx.Err() != nil {
-				break
-			}
+		if now.Sub(lastRenew) > w.cfg.Lease/4 {
+			lastRenew = now
+			w.renewLeases(ctx)
+		}
+		if busy && !full {
 			continue
 		}
 		timer.Reset(w.cfg.Poll)
 		select {
 		case <-ctx.Done():
 		case <-w.kick:
+		case <-w.room:
 		case <-timer.C:
 		}
-		if ctx.Err() != nil {
-			break
-		}
 	}
+	// Lanes give back what has not started; sends in flight finish and
+	// are recorded.
+	w.stop()
+	w.waitIdle()
+	w.commits.close()
 	w.mu.Lock()
 	stopped := w.stopped
 	w.mu.Unlock()
@@ -144,13 +194,15 @@ func (w *Worker) Run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Shutdown stops Run after the sends in flight finish, or when ctx ends.
+// Shutdown stops Run after the sends in flight finish and are recorded,
+// or when ctx ends.
 func (w *Worker) Shutdown(ctx context.Context) error {
 	w.mu.Lock()
 	w.stopped = true
 	cancel, done := w.cancel, w.done
 	w.mu.Unlock()
 	if cancel == nil {
+		w.stop()
 		return nil
 	}
 	cancel()
@@ -162,12 +214,24 @@ func (w *Worker) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Pass does one round of work and reports whether there was any, so that
-// a busy worker goes on at once. Tests call it directly for exact steps.
+// Pass resolves received requests, claims what is due, and waits until
+// every delivery it holds is sent (or given back) and recorded; it reports
+// whether there was work. Tests call it for exact steps; Run does not
+// wait like this.
 func (w *Worker) Pass(ctx context.Context) (bool, error) {
+	w.start()
+	busy, _, err := w.step(ctx)
+	w.waitIdle()
+	return busy, err
+}
+
+// step resolves received requests and claims due deliveries into their
+// lanes, as many as there is room for. full says the in-flight bound is
+// reached.
+func (w *Worker) step(ctx context.Context) (busy, full bool, err error) {
 	received, err := w.s.store.ResetsInState(ctx, StateReceived, w.cfg.Batch)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if len(received) > 0 {
 		ids := make([]string, len(received))
@@ -175,21 +239,23 @@ func (w *Worker) Pass(ctx context.Context) (bool, error) {
 			ids[i] = r.ID
 		}
 		if err := w.s.resolveAll(ctx, ids); err != nil {
-			return false, err
+			return false, false, err
 		}
 	}
-	now := w.s.clock()
-	ds, err := w.s.store.ClaimDeliveries(ctx, now, now.Add(w.cfg.Lease), w.cfg.Batch)
-	if err != nil {
-		return len(received) > 0, err
+	w.hmu.Lock()
+	room := w.cfg.MaxInFlight - len(w.held)
+	w.hmu.Unlock()
+	if room <= 0 || w.stopCtx.Err() != nil {
+		return len(received) > 0, true, nil
 	}
-	// Sends go on after ctx ends (Shutdown lets them finish); their own
-	// timeout bounds them.
-	sendCtx := context.WithoutCancel(ctx)
-	sem := make(chan struct{}, w.cfg.Concurrency)
-	// A pass's messages mostly share a few tenants: read each once, not
-	// once per message. A tenant that cannot be read stays nil, and its
-	// messages fail temporarily in send.
+	now := w.s.clock()
+	leaseUntil := now.Add(w.cfg.Lease)
+	ds, err := w.s.store.ClaimDeliveries(ctx, now, leaseUntil, min(w.cfg.Batch, room))
+	if err != nil {
+		return len(received) > 0, false, err
+	}
+	// A claim's messages mostly share a few tenants: read each once. A
+	// tenant that cannot be read stays nil, and its messages are retried.
 	tenants := map[int64]*Tenant{}
 	for _, d := range ds {
 		if _, ok := tenants[d.TenantID]; !ok {
@@ -200,59 +266,100 @@ func (w *Worker) Pass(ctx context.Context) (bool, error) {
 			tenants[d.TenantID] = t
 		}
 	}
-	results := make([]sendResult, len(ds))
-	var wg sync.WaitGroup
-	for i, d := range ds {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			id, err := w.send(sendCtx, d, tenants[d.TenantID])
-			results[i] = sendResult{d: d, providerID: id, err: err, retryAt: w.retryAt(d)}
-		}()
-	}
-	wg.Wait()
-	if len(results) > 0 {
-		// If recording fails, the lease runs out and the messages are sent
-		// again: at least once, never lost.
-		if err := w.s.finishAll(sendCtx, results); err != nil {
-			w.s.log.Error("recording delivery outcomes failed", "err", err)
+	for _, d := range ds {
+		c := &claim{d: d, t: tenants[d.TenantID]}
+		c.lease.Store(leaseUntil.UnixNano())
+		w.hmu.Lock()
+		_, dup := w.held[d.ID]
+		if !dup {
+			w.held[d.ID] = c
 		}
+		w.hmu.Unlock()
+		if dup {
+			continue // ours already: the claim just renewed its lease
+		}
+		w.dispatch(c)
 	}
-	return len(received) > 0 || len(ds) > 0, nil
+	return len(received) > 0 || len(ds) > 0, len(ds) == room, nil
 }
 
-// sendResult is one send's outcome, waiting to be recorded.
-type sendResult struct {
-	d          *Delivery
-	providerID string
-	err        error
-	retryAt    time.Time
+// claim is a delivery the worker holds, from its claim until its outcome
+// is recorded.
+type claim struct {
+	d      *Delivery
+	t      *Tenant
+	lane   *lane
+	sender Sender
+	// probe marks the one message a lane that needs attention lets
+	// through (guarded by the lane's lock).
+	probe bool
+	// lease is when the claim runs out (UnixNano), renewed while held.
+	lease atomic.Int64
 }
 
-func (w *Worker) send(ctx context.Context, d *Delivery, t *Tenant) (string, error) {
-	sender, ok := w.cfg.Senders[d.Route]
-	if !ok {
-		return "", &SendError{Code: "no_route", Detail: "no sender for route " + string(d.Route)}
+// dispatch hands a claimed delivery to its lane, or records at once what
+// needs no lane.
+func (w *Worker) dispatch(c *claim) {
+	sender, ok := w.cfg.Senders[c.d.Route]
+	switch {
+	case !ok:
+		w.record(&outcome{c: c, err: &SendError{Code: "no_route", Detail: "no sender for route " + string(c.d.Route)}})
+	case c.t == nil:
+		w.record(&outcome{c: c, err: &SendError{Class: FailTransient, Code: "store", Detail: "tenant unavailable"},
+			retryAt: w.retryAt(c.d)})
+	default:
+		w.laneFor(c, sender).offer(c)
 	}
-	if out, err := w.s.optedOutDelivery(ctx, d); err != nil {
-		return "", &SendError{Class: FailTransient, Code: "store", Detail: "opt-out status unavailable"}
-	} else if out {
-		return "", &SendError{Class: FailOptedOut, Code: "opted_out", Detail: "the number texted STOP"}
+}
+
+// record hands an outcome to the committer.
+func (w *Worker) record(o *outcome) { w.commits.add(o) }
+
+// release forgets a claim whose outcome is recorded (or given up on).
+func (w *Worker) release(c *claim) {
+	w.hmu.Lock()
+	if w.held[c.d.ID] == c {
+		delete(w.held, c.d.ID)
 	}
-	body, err := w.s.open(d)
-	if err != nil {
-		return "", &SendError{Code: "outbox_unreadable", Detail: "the message cannot be decrypted"}
+	if len(w.held) == 0 {
+		w.idle.Broadcast()
 	}
-	if t == nil {
-		return "", &SendError{Class: FailTransient, Code: "store", Detail: "tenant unavailable"}
+	w.hmu.Unlock()
+	select {
+	case w.room <- struct{}{}:
+	default:
 	}
-	ctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
-	defer cancel()
-	return sender.Send(ctx, &Message{
-		DeliveryID: d.ID, RequestID: d.RequestID, Channel: d.Channel, Route: d.Route, To: d.To,
-		Subject: body.Subject, Text: body.Text, HTML: body.HTML, Tenant: t,
-	})
+}
+
+func (w *Worker) waitIdle() {
+	w.hmu.Lock()
+	for len(w.held) > 0 {
+		w.idle.Wait()
+	}
+	w.hmu.Unlock()
+}
+
+// renewLeases keeps what the worker holds its own while it waits in a
+// lane or is being sent.
+func (w *Worker) renewLeases(ctx context.Context) {
+	until := w.s.clock().Add(w.cfg.Lease)
+	w.hmu.Lock()
+	ids := make([]int64, 0, len(w.held))
+	cs := make([]*claim, 0, len(w.held))
+	for id, c := range w.held {
+		ids, cs = append(ids, id), append(cs, c)
+	}
+	w.hmu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	if err := w.s.store.RenewLeases(ctx, ids, until); err != nil {
+		w.s.log.Warn("renewing delivery leases failed", "err", err)
+		return
+	}
+	for _, c := range cs {
+		c.lease.Store(until.UnixNano())
+	}
 }
 
 // retryAt says when a temporarily failed delivery goes again, or zero
@@ -268,151 +375,16 @@ func (w *Worker) retryAt(d *Delivery) time.Time {
 	}
 	// Jitter spreads retries of a provider outage; it needs no secrecy.
 	backoff = backoff/2 + rand.N(backoff/2+1)
-	at := now.Add(backoff)
+	return w.capRetry(d, now.Add(backoff))
+}
+
+// capRetry keeps a retry within the delivery's time.
+func (w *Worker) capRetry(d *Delivery, at time.Time) time.Time {
 	if deadline := d.CreatedAt.Add(w.cfg.RetryFor); at.After(deadline) {
-		at = deadline
+		return deadline
 	}
 	return at
 }
 
-// finish records a send's outcome and what it means for the request, in
-// one transaction.
-func (s *Service) finish(ctx context.Context, d *Delivery, providerID string, sendErr error, retryAt time.Time) error {
-	return s.store.WithTx(ctx, func(st Store) error { return s.finishIn(ctx, st, d, providerID, sendErr, retryAt) })
-}
-
-// finishAll records a pass's outcomes in one transaction (one commit), or,
-// if that fails, one by one.
-func (s *Service) finishAll(ctx context.Context, rs []sendResult) error {
-	err := s.store.WithTx(ctx, func(st Store) error {
-		for _, r := range rs {
-			if err := s.finishIn(ctx, st, r.d, r.providerID, r.err, r.retryAt); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err == nil || len(rs) == 1 {
-		return err
-	}
-	var first error
-	for _, r := range rs {
-		if err := s.finish(ctx, r.d, r.providerID, r.err, r.retryAt); err != nil {
-			first = cmp.Or(first, err)
-		}
-	}
-	return first
-}
-
-func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time) error {
-	cur, err := st.Delivery(ctx, d.ID)
-	if err != nil {
-		return err
-	}
-	if cur.Status != DeliveryPending {
-		return nil // cancelled (superseded) while we were sending
-	}
-	now := s.clock()
-	cur.Attempts++
-	cur.UpdatedAt = now
-	ev := Event{TenantID: cur.TenantID, RequestID: cur.RequestID, Channel: string(cur.Channel)}
-	if sendErr == nil {
-		cur.Status, cur.ProviderID, cur.Body = DeliverySent, providerID, nil
-		cur.ErrorCode, cur.ErrorDetail = "", ""
-		ev.Type, ev.ProviderID, ev.Detail = "delivery_sent", providerID, string(cur.Route)
-	} else {
-		se := AsSendError(sendErr)
-		if se.Code == twilioUnsubscribed && cur.Route == RouteTwilio {
-			// Twilio refuses numbers that texted STOP to it: record the
-			// opt-out so that every other path honours it too.
-			if err := st.SetOptOut(ctx, cur.To, true); err != nil {
-				return err
-			}
-		}
-		cur.ErrorCode, cur.ErrorDetail = se.Code, truncate(se.Detail, 500)
-		ev.Code, ev.Detail = se.Code, string(cur.Route)+": "+truncate(se.Detail, 200)
-		if se.Temporary() && !retryAt.IsZero() {
-			cur.NextAttemptAt = retryAt
-			ev.Type = "delivery_retry"
-		} else {
-			cur.Status, cur.Body = DeliveryFailed, nil
-			ev.Type = "delivery_failed"
-		}
-		s.log.Warn("delivery failed", "delivery_id", cur.ID, "request_id", cur.RequestID,
-			"route", cur.Route, "code", se.Code, "class", se.Class, "attempt", cur.Attempts)
-	}
-	if err := st.UpdateDelivery(ctx, cur); err != nil {
-		return err
-	}
-	var r *ResetRequest
-	if cur.RequestID != "" {
-		if r, err = st.Reset(ctx, cur.RequestID); err != nil {
-			return err
-		}
-		ev.PersonID = r.PersonID
-	}
-	if err := s.event(ctx, st, ev); err != nil {
-		return err
-	}
-	if r == nil || !cur.Status.Final() {
-		return nil
-	}
-	return s.settleLoaded(ctx, st, r, ReasonAllFailed)
-}
-
-// settleRequest moves a request to the state its deliveries say. A
-// request whose password was used is settled for good.
-func (s *Service) settleRequest(ctx context.Context, st Store, id, rollbackReason string) error {
-	r, err := st.Reset(ctx, id)
-	if err != nil {
-		return err
-	}
-	return s.settleLoaded(ctx, st, r, rollbackReason)
-}
-
-// settleLoaded is settleRequest for a request read in this transaction,
-// after its deliveries were saved.
-func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, rollbackReason string) error {
-	if !r.UsedAt.IsZero() || (r.State != StateDelivering && r.State != StateDelivered) {
-		return nil
-	}
-	next := settle(r)
-	if next == r.State {
-		return nil
-	}
-	now := s.clock()
-	r.State, r.UpdatedAt = next, now
-	ev := Event{TenantID: r.TenantID, RequestID: r.ID, PersonID: r.PersonID}
-	switch next {
-	case StateDelivered:
-		ev.Type = "reset_delivered"
-	case StateRolledBack:
-		r.Reason = rollbackReason
-		ev.Type, ev.Code = "reset_rolled_back", rollbackReason
-		// The original password was never touched: clearing the pending
-		// reset is all a rollback needs.
-		if p, err := st.Person(ctx, r.TenantID, r.PersonID); err == nil && p.PendingRequest == r.ID {
-			p.PendingRequest, p.UpdatedAt = "", now
-			if err := st.SavePersonAuth(ctx, p); err != nil {
-				return err
-			}
-		} else if err != nil && !IsNotFound(err) {
-			return err
-		}
-	default:
-		return nil
-	}
-	if err := st.UpdateReset(ctx, r); err != nil {
-		return err
-	}
-	if next == StateRolledBack {
-		s.log.Info("reset rolled back", "request_id", r.ID, "reason", rollbackReason)
-	}
-	return s.event(ctx, st, ev)
-}
-
-// twilioUnsubscribed is Twilio's error for a number that texted STOP.
-const twilioUnsubscribed = "21610"
-
-// truncate keeps provider text short for a row or an event.
-func truncate(s string, n int) string { return Clip(s, n) }
+// deadline is when the delivery's time is up.
+func (w *Worker) deadline(d *Delivery) time.Time { return d.CreatedAt.Add(w.cfg.RetryFor) }

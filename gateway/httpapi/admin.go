@@ -71,8 +71,9 @@ func tenantJSON(t *gateway.Tenant) fiber.Map {
 		"reset_ttl_hours": t.ResetTTL.Hours(), "sms_countries": t.SMSCountries,
 		"min_password_length": t.MinPasswordLength,
 		"keywords":            t.Keywords,
-		"smtp":                fiber.Map{"configured": t.SMTP != nil},
-		"twilio":              fiber.Map{"configured": t.Twilio.Configured()},
+		"sms_rate_per_second": t.SMSRatePerSecond, "sms_validity_seconds": t.SMSValiditySeconds,
+		"smtp":   fiber.Map{"configured": t.SMTP != nil},
+		"twilio": fiber.Map{"configured": t.Twilio.Configured()},
 	}
 	if t.SMTP != nil {
 		m["smtp"] = fiber.Map{"configured": true, "from": t.SMTP.From}
@@ -116,6 +117,10 @@ type settingsBody struct {
 	// Keywords are the tenant's own inbound-text words, {"OLVIDE":
 	// "reset", "PASSWORD": ""}; {} goes back to the defaults.
 	Keywords gateway.Keywords `json:"keywords"`
+	// SMSRatePerSecond paces the tenant's texts (0: the sender's own);
+	// SMSValiditySeconds is how long the provider may keep trying one.
+	SMSRatePerSecond   *float64 `json:"sms_rate_per_second"`
+	SMSValiditySeconds *int     `json:"sms_validity_seconds"`
 }
 
 func (s *Server) patchSettings(c *fiber.Ctx) error {
@@ -125,7 +130,8 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	}
 	p := gateway.SettingsPatch{Name: b.Name, AllowMobileReset: b.AllowMobileReset, KeepOriginal: b.KeepOriginal,
 		MustChange: b.MustChange, SMSCountries: b.SMSCountries, MinPasswordLength: b.MinPasswordLength,
-		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords}
+		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords,
+		SMSRatePerSecond: b.SMSRatePerSecond, SMSValiditySeconds: b.SMSValiditySeconds}
 	if b.ResetTTLHours != nil {
 		d := time.Duration(*b.ResetTTLHours * float64(time.Hour))
 		p.ResetTTL = &d

@@ -114,16 +114,17 @@ func scanReset(row scanner) (*gateway.ResetRequest, error) {
 }
 
 const deliveryCols = `id, request_id, tenant_id, channel, route, recipient, body, locale, status, attempts,
-	next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at`
+	next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at, priority, claimed,
+	first_attempt_at`
 
 // CreateDelivery implements gateway.Store.
 func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 	res, err := s.q.ExecContext(ctx, `INSERT INTO deliveries (request_id, tenant_id, channel, route, recipient,
-		body, locale, status, attempts, next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		body, locale, status, attempts, next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at,
+		priority) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		nullStr(d.RequestID), d.TenantID, string(d.Channel), string(d.Route), d.To, d.Body, d.Locale,
 		string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.CreatedAt), ts(d.UpdatedAt))
+		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority))
 	if err != nil {
 		return wrap(err)
 	}
@@ -131,10 +132,11 @@ func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 	return wrap(err)
 }
 
-// UpdateDelivery implements gateway.Store.
+// UpdateDelivery implements gateway.Store. Saving a delivery records its
+// outcome, so the claim on it is over.
 func (s *Store) UpdateDelivery(ctx context.Context, d *gateway.Delivery) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE deliveries SET body=?, status=?, attempts=?, next_attempt_at=?,
-		provider_id=?, error_code=?, error_detail=?, updated_at=? WHERE id=?`,
+		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0 WHERE id=?`,
 		d.Body, string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
 		ts(d.UpdatedAt), d.ID)
 	return mustAffect(res, err)
@@ -148,23 +150,58 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 	err := s.WithTx(ctx, func(st gateway.Store) error {
 		tx := st.(*Store)
 		var err error
-		out, err = tx.deliveries(ctx, `WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
-			ts(now), limit)
+		out, err = tx.deliveries(ctx, `WHERE status = 'pending' AND next_attempt_at <= ?
+			ORDER BY priority DESC, next_attempt_at, id LIMIT ?`, ts(now), limit)
 		if err != nil {
 			return err
 		}
 		if len(out) == 0 {
 			return nil
 		}
-		args := []any{ts(leaseUntil)}
+		args := []any{ts(leaseUntil), ts(now)}
 		for _, d := range out {
 			args = append(args, d.ID)
+			if d.FirstAttemptAt.IsZero() {
+				d.FirstAttemptAt = now
+			}
 		}
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(out)), ",")
-		_, err = tx.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ? WHERE id IN (`+marks+`)`, args...)
+		_, err = tx.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, claimed = 1,
+			first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ? ELSE first_attempt_at END
+			WHERE id IN (`+marks(len(out))+`)`, args...)
 		return wrap(err)
 	})
 	return out, err
+}
+
+// DeferDelivery implements gateway.Store.
+func (s *Store) DeferDelivery(ctx context.Context, id int64, at time.Time, unrecorded bool) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, claimed = ?
+		WHERE id = ? AND status = 'pending'`, ts(at), b2i(unrecorded), id)
+	return wrap(err)
+}
+
+// RenewLeases implements gateway.Store.
+func (s *Store) RenewLeases(ctx context.Context, ids []int64, leaseUntil time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{ts(leaseUntil)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	_, err := s.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?
+		WHERE status = 'pending' AND id IN (`+marks(len(ids))+`)`, args...)
+	return wrap(err)
+}
+
+func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+// priority stores an unset priority as a reset's: most rows are.
+func priority(p gateway.Priority) int {
+	if p == 0 {
+		return int(gateway.PriorityReset)
+	}
+	return int(p)
 }
 
 // DeliveryByProviderID implements gateway.Store.
@@ -201,11 +238,15 @@ func (s *Store) deliveries(ctx context.Context, tail string, args ...any) ([]*ga
 			requestID              sql.NullString
 			channel, route, status string
 			next, created, updated int64
+			prio, claimed          int
+			first                  int64
 		)
 		if err := rows.Scan(&d.ID, &requestID, &d.TenantID, &channel, &route, &d.To, &d.Body, &d.Locale, &status,
-			&d.Attempts, &next, &d.ProviderID, &d.ErrorCode, &d.ErrorDetail, &created, &updated); err != nil {
+			&d.Attempts, &next, &d.ProviderID, &d.ErrorCode, &d.ErrorDetail, &created, &updated, &prio, &claimed,
+			&first); err != nil {
 			return nil, wrap(err)
 		}
+		d.Priority, d.Unrecorded, d.FirstAttemptAt = gateway.Priority(prio), claimed == 1, fromTS(first)
 		d.RequestID = requestID.String
 		d.Channel, d.Route, d.Status = gateway.Channel(channel), gateway.Route(route), gateway.DeliveryStatus(status)
 		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromTS(next), fromTS(created), fromTS(updated)

@@ -11,7 +11,8 @@ import (
 )
 
 const tenantCols = `id, slug, name, allow_mobile_reset, keep_original, must_change,
-	reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed, created_at, keywords`
+	reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed, created_at, keywords,
+	sms_rate_per_second, sms_validity_seconds`
 
 // CreateTenant implements gateway.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
@@ -21,10 +22,11 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 	}
 	res, err := s.q.ExecContext(ctx, `INSERT INTO tenants (slug, name, allow_mobile_reset, keep_original,
 		must_change, reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed,
-		twilio_from, created_at, keywords) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		twilio_from, created_at, keywords, sms_rate_per_second, sms_validity_seconds)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		t.Slug, t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
-		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords))
+		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t))
 	if err != nil {
 		return wrap(err)
 	}
@@ -40,10 +42,10 @@ func (s *Store) UpdateTenant(ctx context.Context, t *gateway.Tenant) error {
 	}
 	res, err := s.q.ExecContext(ctx, `UPDATE tenants SET name=?, allow_mobile_reset=?, keep_original=?,
 		must_change=?, reset_ttl_seconds=?, sms_countries=?, min_password_length=?, smtp_sealed=?,
-		twilio_sealed=?, twilio_from=?, keywords=? WHERE id=?`,
+		twilio_sealed=?, twilio_from=?, keywords=?, sms_rate_per_second=?, sms_validity_seconds=? WHERE id=?`,
 		t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
-		smtp, twilio, from, keywordsJSON(t.Keywords), t.ID)
+		smtp, twilio, from, keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t), t.ID)
 	return mustAffect(res, err)
 }
 
@@ -92,7 +94,7 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 		keywords          string
 	)
 	err := row.Scan(&t.ID, &t.Slug, &t.Name, &allow, &keep, &must, &ttl, &countries,
-		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords)
+		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -178,6 +180,14 @@ func mustAffect(res sql.Result, err error) error {
 		return gateway.ErrNotFound
 	}
 	return nil
+}
+
+// validity stores the default for a tenant made without one.
+func validity(t *gateway.Tenant) int {
+	if t.SMSValiditySeconds <= 0 {
+		return gateway.DefaultSMSValidity
+	}
+	return t.SMSValiditySeconds
 }
 
 // keywordsJSON keeps a tenant's own keywords as a JSON object, and none

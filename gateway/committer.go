@@ -1,0 +1,147 @@
+package gateway
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// committer records outcomes as sends finish. It takes whatever is ready
+// and writes it in one transaction (group commit), so a burst costs few
+// commits and a lone outcome waits for none. A failed write is tried again
+// with backoff while the claims' leases last; after that the claim runs
+// out, the message is sent again, and the log counts that resend.
+type committer struct {
+	w      *Worker
+	mu     sync.Mutex
+	queue  []*outcome
+	events []Event
+	wake   chan struct{}
+	closed bool
+	done   chan struct{}
+}
+
+// maxGroup bounds one transaction's outcomes; maxRecordTries bounds the
+// tries of one outcome whatever the clock says.
+const (
+	maxGroup       = 256
+	maxRecordTries = 40
+)
+
+func newCommitter(w *Worker) *committer {
+	return &committer{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+func (c *committer) add(o *outcome) {
+	c.mu.Lock()
+	c.queue = append(c.queue, o)
+	c.mu.Unlock()
+	c.signal()
+}
+
+// event queues a lane event for the next commit; lanes call it from
+// places that must not wait on the store.
+func (c *committer) event(e Event) {
+	c.mu.Lock()
+	if len(c.events) < 1000 {
+		c.events = append(c.events, e)
+	}
+	c.mu.Unlock()
+	c.signal()
+}
+
+func (c *committer) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close ends run once everything queued is written.
+func (c *committer) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.signal()
+	<-c.done
+}
+
+func (c *committer) run() {
+	defer close(c.done)
+	for {
+		c.mu.Lock()
+		n := min(len(c.queue), maxGroup)
+		group := c.queue[:n:n]
+		c.queue = c.queue[n:]
+		events := c.events
+		c.events = nil
+		closed := c.closed
+		c.mu.Unlock()
+		if len(group) == 0 && len(events) == 0 {
+			if closed {
+				return
+			}
+			<-c.wake
+			continue
+		}
+		c.write(group, events)
+		for _, o := range group {
+			c.w.release(o.c)
+		}
+	}
+}
+
+// write records a group in one transaction; if that fails, each outcome
+// on its own, with backoff, until its lease runs out.
+func (c *committer) write(group []*outcome, events []Event) {
+	s := c.w.s
+	// Recording goes on after the worker is told to stop: what was sent
+	// must be written, and the leases bound how long that may take.
+	ctx := context.Background()
+	err := s.store.WithTx(ctx, func(st Store) error {
+		for _, o := range group {
+			if err := s.recordIn(ctx, st, o); err != nil {
+				return err
+			}
+		}
+		for i := range events {
+			if err := s.event(ctx, st, events[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	s.log.Warn("recording delivery outcomes failed; trying one by one", "n", len(group), "err", err)
+	for i := range events {
+		if err := s.store.WithTx(ctx, func(st Store) error { return s.event(ctx, st, events[i]) }); err != nil {
+			s.log.Error("recording a lane event failed", "type", events[i].Type, "err", err)
+		}
+	}
+	for _, o := range group {
+		c.retry(ctx, o)
+	}
+}
+
+// retry writes one outcome, backing off from 50 ms to 2 s, until a second
+// before its lease ends.
+func (c *committer) retry(ctx context.Context, o *outcome) {
+	s := c.w.s
+	backoff := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := s.store.WithTx(ctx, func(st Store) error { return s.recordIn(ctx, st, o) })
+		if err == nil {
+			return
+		}
+		lease := time.Unix(0, o.c.lease.Load())
+		if s.clock().Add(backoff+time.Second).After(lease) || attempt >= maxRecordTries {
+			s.log.Error("recording a delivery outcome failed until its lease ran out; it will be sent again",
+				"delivery_id", o.c.d.ID, "attempts", attempt, "err", err)
+			return
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 2*time.Second)
+	}
+}

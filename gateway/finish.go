@@ -1,0 +1,161 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// Event types the delivery engine writes.
+const (
+	EventDeliveryResend     = "delivery_resend"
+	EventLaneNeedsAttention = "lane_needs_attention"
+	EventLaneRecovered      = "lane_recovered"
+	EventLaneOpen           = "lane_open"
+	EventLaneHalfOpen       = "lane_half_open"
+	EventLaneClosed         = "lane_closed"
+	EventLaneSlowed         = "lane_slowed"
+)
+
+// outcome is what became of one claim, waiting for the committer: a send
+// that finished, or a delivery given back unsent.
+type outcome struct {
+	c          *claim
+	providerID string
+	err        error // nil: the provider took it
+	// retryAt, for a failed send, is when to try again; zero: failed for
+	// good.
+	retryAt time.Time
+	// deferTo, when set, gives the delivery back unsent: due again then,
+	// no attempt spent.
+	deferTo time.Time
+}
+
+// recordIn writes an outcome and what it means for the request.
+func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
+	d := o.c.d
+	if !o.deferTo.IsZero() {
+		return st.DeferDelivery(ctx, d.ID, o.deferTo, d.Unrecorded)
+	}
+	if d.Unrecorded {
+		// An earlier claim ended without an outcome (a crash, a lost
+		// commit): its send may have gone out, so this one may be a second.
+		if err := s.event(ctx, st, Event{TenantID: d.TenantID, RequestID: d.RequestID, Channel: string(d.Channel),
+			Type: EventDeliveryResend, Detail: string(d.Route) + ": an earlier attempt left no outcome"}); err != nil {
+			return err
+		}
+	}
+	return s.finishIn(ctx, st, d, o.providerID, o.err, o.retryAt)
+}
+
+func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time) error {
+	cur, err := st.Delivery(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	if cur.Status != DeliveryPending {
+		return nil // cancelled (superseded) while we were sending
+	}
+	now := s.clock()
+	cur.Attempts++
+	cur.UpdatedAt = now
+	ev := Event{TenantID: cur.TenantID, RequestID: cur.RequestID, Channel: string(cur.Channel)}
+	if sendErr == nil {
+		cur.Status, cur.ProviderID, cur.Body = DeliverySent, providerID, nil
+		cur.ErrorCode, cur.ErrorDetail = "", ""
+		ev.Type, ev.ProviderID, ev.Detail = "delivery_sent", providerID, string(cur.Route)
+	} else {
+		se := AsSendError(sendErr)
+		if se.Code == twilioUnsubscribed && cur.Route == RouteTwilio {
+			// Twilio refuses numbers that texted STOP to it: record the
+			// opt-out so that every other path honours it too.
+			if err := st.SetOptOut(ctx, cur.To, true); err != nil {
+				return err
+			}
+		}
+		cur.ErrorCode, cur.ErrorDetail = se.Code, truncate(se.Detail, 500)
+		ev.Code, ev.Detail = se.Code, string(cur.Route)+": "+truncate(se.Detail, 200)
+		if !retryAt.IsZero() {
+			cur.NextAttemptAt = retryAt
+			ev.Type = "delivery_retry"
+		} else {
+			cur.Status, cur.Body = DeliveryFailed, nil
+			ev.Type = "delivery_failed"
+		}
+		s.log.Warn("delivery failed", "delivery_id", cur.ID, "request_id", cur.RequestID,
+			"route", cur.Route, "code", se.Code, "class", se.Class, "attempt", cur.Attempts)
+	}
+	if err := st.UpdateDelivery(ctx, cur); err != nil {
+		return err
+	}
+	var r *ResetRequest
+	if cur.RequestID != "" {
+		if r, err = st.Reset(ctx, cur.RequestID); err != nil {
+			return err
+		}
+		ev.PersonID = r.PersonID
+	}
+	if err := s.event(ctx, st, ev); err != nil {
+		return err
+	}
+	if r == nil || !cur.Status.Final() {
+		return nil
+	}
+	return s.settleLoaded(ctx, st, r, ReasonAllFailed)
+}
+
+// settleRequest moves a request to the state its deliveries say. A
+// request whose password was used is settled for good.
+func (s *Service) settleRequest(ctx context.Context, st Store, id, rollbackReason string) error {
+	r, err := st.Reset(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.settleLoaded(ctx, st, r, rollbackReason)
+}
+
+// settleLoaded is settleRequest for a request read in this transaction,
+// after its deliveries were saved.
+func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, rollbackReason string) error {
+	if !r.UsedAt.IsZero() || (r.State != StateDelivering && r.State != StateDelivered) {
+		return nil
+	}
+	next := settle(r)
+	if next == r.State {
+		return nil
+	}
+	now := s.clock()
+	r.State, r.UpdatedAt = next, now
+	ev := Event{TenantID: r.TenantID, RequestID: r.ID, PersonID: r.PersonID}
+	switch next {
+	case StateDelivered:
+		ev.Type = "reset_delivered"
+	case StateRolledBack:
+		r.Reason = rollbackReason
+		ev.Type, ev.Code = "reset_rolled_back", rollbackReason
+		// The original password was never touched: clearing the pending
+		// reset is all a rollback needs.
+		if p, err := st.Person(ctx, r.TenantID, r.PersonID); err == nil && p.PendingRequest == r.ID {
+			p.PendingRequest, p.UpdatedAt = "", now
+			if err := st.SavePersonAuth(ctx, p); err != nil {
+				return err
+			}
+		} else if err != nil && !IsNotFound(err) {
+			return err
+		}
+	default:
+		return nil
+	}
+	if err := st.UpdateReset(ctx, r); err != nil {
+		return err
+	}
+	if next == StateRolledBack {
+		s.log.Info("reset rolled back", "request_id", r.ID, "reason", rollbackReason)
+	}
+	return s.event(ctx, st, ev)
+}
+
+// twilioUnsubscribed is Twilio's error for a number that texted STOP.
+const twilioUnsubscribed = "21610"
+
+// truncate keeps provider text short for a row or an event.
+func truncate(s string, n int) string { return Clip(s, n) }

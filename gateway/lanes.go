@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// LaneState is how a lane stands.
+type LaneState string
+
+const (
+	LaneOK LaneState = "ok"
+	// LaneSlow: the provider asked for fewer messages; the lane is paced
+	// down for a while.
+	LaneSlow LaneState = "slow"
+	// LaneOpen: transient failures in a row opened the circuit; messages
+	// wait without spending attempts until a probe gets through.
+	LaneOpen LaneState = "open"
+	// LaneNeedsAttention: a configuration failure only an admin can fix;
+	// the lane probes once a minute.
+	LaneNeedsAttention LaneState = "needs_attention"
+)
+
+// LaneStatus is one lane as route health and the admin API show it.
+type LaneStatus struct {
+	Lane          string
+	Kind          string // smtp, twilio, carrier
+	Tenants       []string
+	State         LaneState
+	Reason        string
+	Fix           string
+	InFlight      int
+	Queued        int
+	RatePerSecond float64 // 0: unpaced
+	Since         time.Time
+}
+
+func (l *lane) status(now time.Time) LaneStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := LaneStatus{Lane: l.key, Kind: l.kind, State: LaneOK, InFlight: l.inFlight, Queued: len(l.queue),
+		RatePerSecond: l.rateLocked(now)}
+	for t := range l.tenants {
+		st.Tenants = append(st.Tenants, t)
+	}
+	sort.Strings(st.Tenants)
+	switch bs := l.br.State(); {
+	case l.attn != nil:
+		st.State, st.Fix, st.Since = LaneNeedsAttention, l.attn.fix, l.attn.since
+		st.Reason = strings.TrimSpace(l.attn.code + " " + l.attn.detail)
+	case bs == gobreaker.StateOpen:
+		st.State, st.Reason = LaneOpen, "repeated temporary failures; last: "+l.lastErr
+	case bs == gobreaker.StateHalfOpen:
+		st.State, st.Reason = LaneOpen, "probing after repeated temporary failures; last: "+l.lastErr
+	case !l.slowUntil.IsZero() && now.Before(l.slowUntil):
+		st.State, st.Reason = LaneSlow, "the provider asked for fewer messages: "+l.lastErr
+	}
+	if st.InFlight < 0 {
+		st.InFlight = 0
+	}
+	return st
+}
+
+// Lanes reports every lane the worker has used, by key.
+func (w *Worker) Lanes() []LaneStatus {
+	w.lmu.Lock()
+	ls := make([]*lane, 0, len(w.lanes))
+	for _, l := range w.lanes {
+		ls = append(ls, l)
+	}
+	w.lmu.Unlock()
+	now := w.s.clock()
+	out := make([]LaneStatus, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, l.status(now))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Lane < out[j].Lane })
+	return out
+}
+
+// SetLanes sets where the service reads the lanes' state (the worker).
+func (s *Service) SetLanes(f func() []LaneStatus) { s.lanes = f }
+
+// Routes lists the delivery lanes in the actor's scope: an operator sees
+// all (or one tenant's, when named), a tenant admin only the lanes that
+// carry their tenant's messages.
+func (s *Service) Routes(ctx context.Context, a Actor, tenant string) ([]LaneStatus, error) {
+	slug := ""
+	if a.TenantID != 0 || tenant != "" {
+		t, err := s.scope(ctx, a, tenant)
+		if err != nil {
+			return nil, err
+		}
+		slug = t.Slug
+	}
+	out := []LaneStatus{}
+	if s.lanes == nil {
+		return out, nil
+	}
+	for _, l := range s.lanes() {
+		if slug != "" {
+			if !slices.Contains(l.Tenants, slug) {
+				continue
+			}
+			// Another tenant's name on a shared lane is not theirs to see.
+			l.Tenants = []string{slug}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
