@@ -15,7 +15,8 @@ import (
 )
 
 // config is everything serve reads from flags and the environment; a flag
-// wins over its variable.
+// wins over its variable. Secrets come only from the environment or from
+// files (secretflags.go).
 type config struct {
 	Listen        string
 	DB            string
@@ -52,19 +53,20 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 		return def
 	}
 	c := &config{}
+	secrets := c.secretSettings()
+	if err := refuseSecretArgs(args, secrets); err != nil {
+		return nil, err
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	registerSecretFlags(fs, secrets, getenv)
 	fs.StringVar(&c.Listen, "listen", env("RESETGW_LISTEN", "127.0.0.1:8080"), "HTTP listen address (RESETGW_LISTEN)")
 	fs.StringVar(&c.DB, "db", env("RESETGW_DB", "resetgw.db"), "SQLite database file (RESETGW_DB)")
-	fs.StringVar(&c.AdminToken, "admin-token", env("RESETGW_ADMIN_TOKEN", ""), "bearer token for /admin/api (RESETGW_ADMIN_TOKEN)")
-	fs.StringVar(&c.SMTPURL, "smtp-url", env("RESETGW_SMTP_URL", ""), "default SMTP profile, smtp://[user:pass@]host:port or smtps:// (RESETGW_SMTP_URL)")
 	fs.StringVar(&c.MailFrom, "mail-from", env("RESETGW_MAIL_FROM", "resetgw@localhost"), "From address of the default profile (RESETGW_MAIL_FROM)")
 	fs.StringVar(&c.TwilioSID, "twilio-account-sid", env("RESETGW_TWILIO_ACCOUNT_SID", ""), "default Twilio account SID (RESETGW_TWILIO_ACCOUNT_SID)")
-	fs.StringVar(&c.TwilioToken, "twilio-auth-token", env("RESETGW_TWILIO_AUTH_TOKEN", ""), "default Twilio auth token (RESETGW_TWILIO_AUTH_TOKEN)")
 	fs.StringVar(&c.TwilioFrom, "twilio-from", env("RESETGW_TWILIO_FROM", ""), "default Twilio From number or MG... Messaging Service SID (RESETGW_TWILIO_FROM)")
 	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", env("RESETGW_TWILIO_API_URL", ""), "Twilio API base URL, for a regional edge, proxy or test server (RESETGW_TWILIO_API_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", env("RESETGW_PUBLIC_URL", ""), "URL the gateway is reached at from outside (RESETGW_PUBLIC_URL)")
-	fs.StringVar(&c.SecretKey, "secret-key", env("RESETGW_SECRET_KEY", ""), "server key, 64 hex chars; default: a key file beside the database (RESETGW_SECRET_KEY)")
 	def := gateway.DefaultLimits()
 	rate := fs.String("rate-limit-ip", env("RESETGW_RATE_LIMIT_IP", strconv.Itoa(def.PerIP)), "reset requests per IP per hour, 0 = off (RESETGW_RATE_LIMIT_IP)")
 	rateEmail := fs.String("rate-limit-email", env("RESETGW_RATE_LIMIT_EMAIL", strconv.Itoa(def.PerEmail)), "reset requests per email per hour, 0 = off (RESETGW_RATE_LIMIT_EMAIL)")
@@ -87,6 +89,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := loadSecrets(secrets, getenv); err != nil {
+		return nil, err
+	}
+	if err := checkAdminToken(c.AdminToken); err != nil {
+		return nil, err
 	}
 	c.Limits = def
 	for _, l := range []struct {

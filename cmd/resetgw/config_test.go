@@ -2,6 +2,8 @@ package main
 
 import (
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -31,5 +33,75 @@ func TestHardening01_ProxyHeaderNeedsTrustedProxies(t *testing.T) {
 		case tc.wantErr == "" && tc.env["RESETGW_TRUSTED_PROXIES"] != "" && len(c.TrustedProxies) != 2:
 			t.Errorf("%s: proxies %v", tc.name, c.TrustedProxies)
 		}
+	}
+}
+
+// TestHardening15_SecretsNotOnTheCommandLine: no secret is taken from
+// argv (the refusal names the flag, never echoes the value); each is an
+// environment variable or a file; the admin token is at least 32
+// characters.
+func TestHardening15_SecretsNotOnTheCommandLine(t *testing.T) {
+	const long = "0123456789abcdef0123456789abcdef-admin"
+	for _, args := range [][]string{
+		{"--admin-token", long}, {"-admin-token=" + long}, {"--smtp-url=smtp://u:hunter2@mail.example:587"},
+		{"--twilio-auth-token", "abcdef0123456789"}, {"--secret-key", strings.Repeat("ab", 32)},
+	} {
+		_, err := parseServe(args, envOf(nil), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "not accepted") {
+			t.Errorf("%v: %v", args[0], err)
+			continue
+		}
+		for _, secret := range []string{long, "hunter2", "abcdef0123456789", strings.Repeat("ab", 32)} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("%v: the error shows the secret: %v", args[0], err)
+			}
+		}
+	}
+
+	dir := t.TempDir()
+	write := func(name, v string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(v), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tokFile := write("token", long+"\n")
+	keyFile := write("key", strings.Repeat("cd", 32)+"\n")
+	smtpFile := write("smtp", "smtp://u:hunter2@mail.example:587\n")
+	twFile := write("twilio", "abcdef0123456789\n")
+	c, err := parseServe([]string{"--admin-token-file", tokFile, "--secret-key-file=" + keyFile, "--smtp-url-file", smtpFile},
+		envOf(map[string]string{"RESETGW_TWILIO_AUTH_TOKEN_FILE": twFile, "RESETGW_TWILIO_ACCOUNT_SID": "AC123",
+			"RESETGW_TWILIO_FROM": "+12015550150"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AdminToken != long || c.SecretKey != strings.Repeat("cd", 32) || c.SMTPURL != "smtp://u:hunter2@mail.example:587" ||
+		c.TwilioToken != "abcdef0123456789" {
+		t.Fatalf("secrets from files not read as written")
+	}
+	if c, err = parseServe(nil, envOf(map[string]string{"RESETGW_ADMIN_TOKEN": long}), io.Discard); err != nil || c.AdminToken != long {
+		t.Fatalf("token from the environment: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{"short token", nil, map[string]string{"RESETGW_ADMIN_TOKEN": "test-admin-token"}, "at least 32"},
+		{"short token in a file", []string{"--admin-token-file", write("short", "short\n")}, nil, "at least 32"},
+		{"empty file", []string{"--admin-token-file", write("empty", "\n")}, nil, "is empty"},
+		{"missing file", []string{"--secret-key-file", filepath.Join(dir, "nope")}, nil, "secret-key-file"},
+		{"both", []string{"--admin-token-file", tokFile}, map[string]string{"RESETGW_ADMIN_TOKEN": long}, "keep one"},
+	} {
+		_, err := parseServe(tc.args, envOf(tc.env), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if tok := randomToken(); len(tok) < minAdminToken {
+		t.Fatalf("demo token %d characters", len(tok))
 	}
 }

@@ -32,7 +32,7 @@ import (
 const (
 	sid       = "AC0123456789abcdef0123456789abcdef"
 	authToken = "f00dfeedf00dfeedf00dfeedf00dfeed"
-	adminTok  = "e2e-admin-token"
+	adminTok  = "e2e-admin-token-long-enough-for-the-check"
 	twFrom    = "+15005550006"
 	origPW    = "original-crew-password-7"
 )

@@ -218,8 +218,10 @@ func seedCarriers(ctx context.Context, store gateway.Store) error {
 	return nil
 }
 
+// randomToken is the demo's admin token: 32 random bytes, 64 hex
+// characters, well over the minimum.
 func randomToken() string {
-	b := make([]byte, 18)
+	b := make([]byte, 32)
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }

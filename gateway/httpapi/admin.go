@@ -29,15 +29,29 @@ func (s *Server) routesAdmin() {
 const actorKey = "actor"
 
 // adminAuth checks the bearer token in constant time. No token configured
-// means no admin API.
+// means no admin API. A client address that sent wrong tokens too often
+// is refused before its token is even compared, right or wrong.
 func (s *Server) adminAuth(c *fiber.Ctx) error {
+	ip := clientIP(c)
+	key := gateway.IPKey(ip)
+	if s.tokenFails.blocked(key) {
+		return gateway.Errorf(gateway.KindRateLimited, "too_many_token_failures",
+			"too many wrong admin tokens from this address, try again later")
+	}
 	h := c.Get(fiber.HeaderAuthorization)
 	token, ok := strings.CutPrefix(h, "Bearer ")
 	if s.token == "" || !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.token)) != 1 {
+		if s.tokenFails.fail(key) {
+			// Once per window and address; what was sent stays out of it.
+			if err := s.svc.SecurityEvent(c.UserContext(), gateway.SecurityEventInput{IP: ip,
+				Code: "admin_token_throttled", Detail: c.Method() + " " + c.Path()}); err != nil {
+				s.log.Error("security event not logged", "err", err)
+			}
+		}
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="resetgw admin"`)
 		return gateway.Errorf(gateway.KindUnauthorized, "unauthorized", "a valid admin token is required")
 	}
-	c.Locals(actorKey, gateway.Actor{Kind: gateway.ActorAdmin, ID: "token", IP: clientIP(c)})
+	c.Locals(actorKey, gateway.Actor{Kind: gateway.ActorAdmin, ID: "token", IP: ip})
 	return c.Next()
 }
 

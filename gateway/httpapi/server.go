@@ -55,6 +55,13 @@ type Config struct {
 	// PublicURL is RESETGW_PUBLIC_URL: Twilio signs its webhooks over
 	// this URL plus the path, not over what the proxy in front forwards.
 	PublicURL string
+	// TokenFailures wrong admin tokens from one client address (an IPv6
+	// client's /64) in TokenWindow answer 429 until the window ends;
+	// defaults 10 and 15 minutes, a negative TokenFailures turns it off.
+	TokenFailures int
+	TokenWindow   time.Duration
+	// Clock is the time for the token throttle; default time.Now.
+	Clock func() time.Time
 	// DefaultTwilio is the operator's Twilio account (RESETGW_TWILIO_*),
 	// whose number and auth token serve tenants without their own.
 	DefaultTwilio *gateway.TwilioSettings
@@ -71,7 +78,8 @@ type Server struct {
 	tw    twilioHooks
 	ips   ipResolver
 	// secure is whether PublicURL is https (cookies, HSTS).
-	secure bool
+	secure     bool
+	tokenFails *failureThrottle
 }
 
 // New builds the app with every route.
@@ -83,6 +91,13 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.TokenFailures == 0 {
+		cfg.TokenFailures = 10
+	}
+	if cfg.TokenWindow <= 0 {
+		cfg.TokenWindow = 15 * time.Minute
+	}
+	s.tokenFails = newFailureThrottle(cfg.TokenFailures, cfg.TokenWindow, cfg.Clock)
 	if err := CheckProxyConfig(cfg.ProxyHeader, cfg.TrustedProxies); err != nil {
 		s.log.Error("proxy header ignored", "err", err)
 	}
