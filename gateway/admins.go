@@ -163,30 +163,24 @@ var errAdminLogin = Errorf(KindUnauthorized, "invalid_credentials", "email or pa
 // failures are throttled per account and per IP as crew logins are.
 func (s *Service) AdminLogin(ctx context.Context, in AdminLoginInput) (*ConsoleSession, error) {
 	email, _ := NormalizeEmail(in.Email)
-	limits := []Limit{
-		{Scope: "admin_login_account", Key: email, Max: s.limits.LoginPerAccount, Window: s.limits.LoginWindow},
-		{Scope: "admin_login_ip", Key: IPKey(in.IP), Max: s.limits.LoginPerIP, Window: s.limits.LoginWindow},
-	}
-	now := s.clock()
-	if over, err := s.store.Over(ctx, now, limits); err != nil {
+	g := s.loginGate("admin_login", email, in.IP)
+	if err := s.enter(ctx, g); err != nil {
 		return nil, err
-	} else if over != nil {
-		return nil, Errorf(KindRateLimited, "too_many_attempts", "too many failed logins, try again later")
 	}
+	now := g.now
 	ad, err := s.store.AdminByEmail(ctx, email)
 	if err != nil && !IsNotFound(err) {
+		s.abandon(ctx, g)
 		return nil, err
 	}
 	ok := false
 	if ad == nil || ad.Disabled || in.Password == "" || len(in.Password) > 1024 {
 		s.hasher.VerifyDummy(ctx, in.Password)
 	} else if ok, err = s.hasher.Verify(ctx, in.Password, ad.PasswordHash); err != nil {
+		s.abandon(ctx, g)
 		return nil, Internal(err)
 	}
 	if !ok {
-		if _, err := s.store.Hit(ctx, now, limits); err != nil {
-			return nil, err
-		}
 		// The typed email is logged only when it names an admin: people
 		// type passwords into the email field.
 		ev := Event{Type: "admin_login_failed", Actor: ActorAdmin, IP: in.IP, Detail: "unknown account"}
@@ -196,7 +190,17 @@ func (s *Service) AdminLogin(ctx context.Context, in AdminLoginInput) (*ConsoleS
 				ev.Detail = "disabled"
 			}
 		}
-		if err := s.event(ctx, s.store, ev); err != nil {
+		err := s.store.WithTx(ctx, func(st Store) error {
+			if err := s.event(ctx, st, ev); err != nil {
+				return err
+			}
+			if g.reaches && ad != nil {
+				return s.event(ctx, st, Event{TenantID: ad.TenantID, Type: EventLoginCeilingReached, Actor: ActorAdmin,
+					ActorID: ad.Email, IP: in.IP, Detail: "failed logins from every address reached the ceiling"})
+			}
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
 		return nil, errAdminLogin
@@ -214,7 +218,7 @@ func (s *Service) AdminLogin(ctx context.Context, in AdminLoginInput) (*ConsoleS
 		}
 	}
 	err = s.store.WithTx(ctx, func(st Store) error {
-		if err := st.ClearHits(ctx, limits[0]); err != nil {
+		if err := g.succeeded(ctx, st); err != nil {
 			return err
 		}
 		if err := st.PruneAdminSessions(ctx, now); err != nil {

@@ -114,7 +114,7 @@ func TestAdminLoginSessionCSRFAndThrottle(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Throttled after repeated failures, even with the right password.
-	for range gateway.DefaultLimits().LoginPerAccount {
+	for range gateway.DefaultLimits().LoginPerAccountIP {
 		login("wrong-password-1234")
 	}
 	if _, err := login(pw); gateway.ErrorKind(err) != gateway.KindRateLimited {

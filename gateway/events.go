@@ -15,6 +15,7 @@ import (
 var SecurityEvents = []string{
 	"admin_login", "admin_login_failed", "admin_logout", "admin_created", "admin_disabled", "admin_enabled",
 	"login_failed", "password_set", "password_changed", "settings_changed", "reset_rejected",
+	EventLoginCeilingReached, EventLoginUnlocked, EventResetFlood, EventResetTargeted, EventResetBudget,
 	"carrier_created", "carrier_updated", "personnel_imported", "person_deleted", "events_exported",
 }
 

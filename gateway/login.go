@@ -24,46 +24,52 @@ var errBadLogin = Errorf(KindUnauthorized, "invalid_credentials", "email or pass
 // Login checks a password: the person's own, or the temporary one of a
 // delivered reset, which at its first use becomes the person's password
 // (re-hashed with argon2id). Unknown accounts cost the same argon2id work
-// as known ones, and failures are throttled per account and per IP.
+// as known ones. The attempt is reserved against the throttles before any
+// hash runs (throttle.go), so parallel attempts cannot outrun them.
 func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error) {
 	email, _ := NormalizeEmail(in.Email)
 	slug := strings.ToLower(strings.TrimSpace(in.Tenant))
 	if slug == "" {
 		slug = DefaultSlug
 	}
-	limits := []Limit{
-		{Scope: "login_account", Key: slug + "/" + email, Max: s.limits.LoginPerAccount, Window: s.limits.LoginWindow},
-		{Scope: "login_ip", Key: IPKey(in.IP), Max: s.limits.LoginPerIP, Window: s.limits.LoginWindow},
-	}
-	now := s.clock()
-	if over, err := s.store.Over(ctx, now, limits); err != nil {
+	g := s.loginGate("login", slug+"/"+email, in.IP)
+	if err := s.enter(ctx, g); err != nil {
 		return nil, err
-	} else if over != nil {
-		return nil, Errorf(KindRateLimited, "too_many_attempts", "too many failed logins, try again later")
 	}
 	res, err := s.checkLogin(ctx, slug, email, in.Password)
 	if err != nil {
 		if ErrorKind(err) != KindUnauthorized {
+			s.abandon(ctx, g)
 			return nil, err
-		}
-		if _, herr := s.store.Hit(ctx, now, limits); herr != nil {
-			return nil, herr
 		}
 		var tid, pid int64
 		if res != nil {
 			tid, pid = res.tenantID, res.PersonID
 		}
-		if eerr := s.event(ctx, s.store, Event{TenantID: tid, Type: "login_failed", Actor: ActorCrew,
-			PersonID: pid, IP: in.IP}); eerr != nil {
-			return nil, eerr
+		err := s.store.WithTx(ctx, func(st Store) error {
+			if err := s.event(ctx, st, Event{TenantID: tid, Type: "login_failed", Actor: ActorCrew,
+				PersonID: pid, IP: in.IP}); err != nil {
+				return err
+			}
+			if g.reaches && pid != 0 {
+				return s.event(ctx, st, Event{TenantID: tid, Type: EventLoginCeilingReached, PersonID: pid,
+					IP: in.IP, Detail: "failed logins from every address reached the ceiling"})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
-		return nil, err
+		return nil, errBadLogin
 	}
-	if err := s.store.ClearHits(ctx, limits[0]); err != nil {
-		return nil, err
-	}
-	if err := s.event(ctx, s.store, Event{TenantID: res.tenantID, Type: res.eventType, Actor: ActorCrew,
-		PersonID: res.PersonID, IP: in.IP, RequestID: res.requestID}); err != nil {
+	err = s.store.WithTx(ctx, func(st Store) error {
+		if err := g.succeeded(ctx, st); err != nil {
+			return err
+		}
+		return s.event(ctx, st, Event{TenantID: res.tenantID, Type: res.eventType, Actor: ActorCrew,
+			PersonID: res.PersonID, IP: in.IP, RequestID: res.requestID})
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &res.LoginResult, nil

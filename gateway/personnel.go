@@ -278,6 +278,9 @@ func (s *Service) DeletePerson(ctx context.Context, a Actor, tenant string, id i
 // Reset returns a request with its deliveries, in the actor's scope.
 func (s *Service) Reset(ctx context.Context, a Actor, id string) (*ResetRequest, error) {
 	r, err := s.store.Reset(ctx, id)
+	if IsNotFound(err) {
+		return s.compactReset(ctx, a, id) // refused at the door: no row of its own
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -31,10 +31,12 @@ const (
 	ReasonSuperseded     = "superseded"
 )
 
-// RequestReset records a reset request and returns its id. It does the same
-// work whether or not the account exists, so that neither the answer nor
-// its timing tells; matching and sending happen later, in the worker. Only
-// malformed input is refused here.
+// RequestReset records a reset request and returns its id once it is
+// committed (accept.go). It does the same work whether or not the account
+// exists, so that neither the answer nor its timing tells; matching,
+// per-person limits and sending happen later, in the worker. Only
+// malformed input is refused here, and a client over the flood ceiling
+// is counted, not stored.
 func (s *Service) RequestReset(ctx context.Context, in ResetInput) (string, error) {
 	r := &ResetRequest{
 		TenantSlug: strings.ToLower(strings.TrimSpace(in.Tenant)),
@@ -66,41 +68,16 @@ func (s *Service) RequestReset(ctx context.Context, in ResetInput) (string, erro
 	}
 	now := s.clock()
 	r.CreatedAt, r.UpdatedAt = now, now
-
-	limits := []Limit{
-		{Scope: "ip", Key: IPKey(in.IP), Max: s.limits.PerIP, Window: s.limits.Window},
-		{Scope: "email", Key: r.Email, Max: s.limits.PerEmail, Window: s.limits.Window},
-		{Scope: "phone", Key: r.Phone, Max: s.limits.PerPhone, Window: s.limits.Window},
+	j := &acceptJob{r: r, flood: Limit{Scope: "ip", Key: IPKey(in.IP), Max: s.limits.PerIP, Window: s.limits.Window}}
+	if in.IP == "" && r.Source != SourceAPI {
+		// A text has no IP of its own (it is the provider's): its sender's
+		// number is the client.
+		j.flood.Scope, j.flood.Key = "sender", r.Phone
 	}
-	limits = slices.DeleteFunc(limits, func(l Limit) bool { return l.Key == "" })
-	err = s.store.WithTx(ctx, func(st Store) error {
-		over, err := st.Hit(ctx, now, limits)
-		if err != nil {
-			return err
-		}
-		if over != nil {
-			r.State, r.Reason = StateRejected, ReasonRateLimited
-		}
-		if err := st.CreateReset(ctx, r); err != nil {
-			return err
-		}
-		if err := s.event(ctx, st, Event{Type: "reset_requested", Actor: actorFor(r.Source), IP: r.IP,
-			RequestID: r.ID, Detail: string(r.Source)}); err != nil {
-			return err
-		}
-		if over != nil {
-			return s.event(ctx, st, Event{Type: "reset_rejected", RequestID: r.ID, IP: r.IP,
-				Code: ReasonRateLimited, Detail: "limit " + over.Scope})
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.accept(ctx, j); err != nil {
 		return "", err
 	}
-	if r.State == StateReceived {
-		s.kick()
-	}
-	return r.ID, nil
+	return j.id, nil
 }
 
 func actorFor(src Source) string {
@@ -188,13 +165,6 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 	if phone != nil && phone.TenantID != t.ID {
 		phone = nil // another tenant's number says nothing here
 	}
-	over, err := st.Hit(ctx, now, []Limit{{Scope: "tenant", Key: t.Slug, Max: s.limits.PerTenant, Window: s.limits.Window}})
-	if err != nil {
-		return err
-	}
-	if over != nil {
-		return reject(ReasonRateLimited, "limit tenant")
-	}
 	if !t.AllowMobileReset {
 		return reject(ReasonResetDisabled, "")
 	}
@@ -221,6 +191,11 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 		return reject(ReasonNoMobileAccess, "")
 	case !p.AllowMobileReset:
 		return reject(ReasonPersonDisabled, "")
+	}
+	if over, err := st.Reserve(ctx, now, s.matchedLimits(t, p, r)); err != nil {
+		return err
+	} else if over != nil {
+		return s.limited(ctx, st, r, over)
 	}
 
 	password, err := s.generatePassword()

@@ -45,22 +45,38 @@ type Config struct {
 // Limits are the rate limits of the public endpoints. A zero count turns
 // that limit off.
 type Limits struct {
-	Window    time.Duration // reset request window, 1 hour by default
-	PerIP     int
-	PerEmail  int
-	PerPhone  int
-	PerTenant int
+	Window time.Duration // reset request window, 1 hour by default
+	// PerIP caps the requests of one client as they arrive, matched or
+	// not: the flood ceiling. The client is the IP, or the sender's
+	// number for a text (which has no IP of its own).
+	PerIP int
+	// PerPersonIP and PerPerson count only requests that matched the
+	// person, when they are resolved, so that naming someone's phone or
+	// email in requests that match nobody uses up nothing of theirs.
+	PerPersonIP int // resets of one person asked from one client
+	PerPerson   int // resets of one person from anywhere
+	PerTenant   int // matched resets of one tenant
 
-	LoginWindow     time.Duration // 15 minutes by default
-	LoginPerAccount int           // failed logins per account
-	LoginPerIP      int           // failed logins per IP
+	LoginWindow       time.Duration // 15 minutes by default
+	LoginPerAccountIP int           // failed logins per (account, client IP)
+	LoginPerIP        int           // failed logins per client IP
+	// LoginDelay is the pause asked for after the first few failures of
+	// an (account, IP) pair (or many of an IP), doubling with each more.
+	LoginDelay time.Duration
+	// LoginCeiling caps an account's failures from everywhere in
+	// LoginCeilingWindow (a day by default). Past it, only addresses that
+	// have not failed for the account may still try; an admin sees the
+	// lock and clears it.
+	LoginCeiling       int
+	LoginCeilingWindow time.Duration
 }
 
 // DefaultLimits are sane limits for a crew of hundreds behind one office IP.
 func DefaultLimits() Limits {
 	return Limits{
-		Window: time.Hour, PerIP: 30, PerEmail: 5, PerPhone: 5, PerTenant: 2000,
-		LoginWindow: 15 * time.Minute, LoginPerAccount: 10, LoginPerIP: 100,
+		Window: time.Hour, PerIP: 30, PerPersonIP: 3, PerPerson: 10, PerTenant: 2000,
+		LoginWindow: 15 * time.Minute, LoginPerAccountIP: 10, LoginPerIP: 100, LoginDelay: time.Second,
+		LoginCeiling: 100, LoginCeilingWindow: 24 * time.Hour,
 	}
 }
 
@@ -80,6 +96,7 @@ type Service struct {
 	kick     func()
 	tester   ProviderTester
 	lanes    func() []LaneStatus
+	accepts  acceptCommitter
 }
 
 // New checks cfg and makes a Service.
@@ -106,6 +123,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.limits.LoginWindow <= 0 {
 		s.limits.LoginWindow = 15 * time.Minute
+	}
+	if s.limits.LoginCeilingWindow <= 0 {
+		s.limits.LoginCeilingWindow = 24 * time.Hour
 	}
 	if s.region == "" {
 		s.region = "US"

@@ -39,6 +39,9 @@ type config struct {
 	// TrustedProxies is Trusted, parsed.
 	TrustedProxies []netip.Prefix
 	SendTimeout    time.Duration
+	// MemoryLimit is the runtime's soft memory limit in bytes; 0 leaves
+	// the runtime's own (GOMEMLIMIT, or none).
+	MemoryLimit int64
 	// The SMTP listener (inbound texts and bounces); off without an
 	// address to listen on.
 	SMTPListen, ResetAddress, BounceAddress string
@@ -69,8 +72,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.PublicURL, "public-url", env("RESETGW_PUBLIC_URL", ""), "URL the gateway is reached at from outside (RESETGW_PUBLIC_URL)")
 	def := gateway.DefaultLimits()
 	rate := fs.String("rate-limit-ip", env("RESETGW_RATE_LIMIT_IP", strconv.Itoa(def.PerIP)), "reset requests per IP per hour, 0 = off (RESETGW_RATE_LIMIT_IP)")
-	rateEmail := fs.String("rate-limit-email", env("RESETGW_RATE_LIMIT_EMAIL", strconv.Itoa(def.PerEmail)), "reset requests per email per hour, 0 = off (RESETGW_RATE_LIMIT_EMAIL)")
-	ratePhone := fs.String("rate-limit-phone", env("RESETGW_RATE_LIMIT_PHONE", strconv.Itoa(def.PerPhone)), "reset requests per phone per hour, 0 = off (RESETGW_RATE_LIMIT_PHONE)")
+	ratePersonIP := fs.String("rate-limit-person-ip", env("RESETGW_RATE_LIMIT_PERSON_IP", strconv.Itoa(def.PerPersonIP)), "resets of one person asked from one IP per hour, counted once matched, 0 = off (RESETGW_RATE_LIMIT_PERSON_IP)")
+	ratePerson := fs.String("rate-limit-person", env("RESETGW_RATE_LIMIT_PERSON", strconv.Itoa(def.PerPerson)), "resets of one person per hour from anywhere, counted once matched, 0 = off (RESETGW_RATE_LIMIT_PERSON)")
 	rateTenant := fs.String("rate-limit-tenant", env("RESETGW_RATE_LIMIT_TENANT", strconv.Itoa(def.PerTenant)), "resets per tenant per hour, 0 = off (RESETGW_RATE_LIMIT_TENANT)")
 	fs.StringVar(&c.TemplatesDir, "templates", env("RESETGW_TEMPLATES_DIR", ""), "folder whose templates override the embedded ones (RESETGW_TEMPLATES_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", env("RESETGW_LOG_LEVEL", "info"), "debug, info, warn or error (RESETGW_LOG_LEVEL)")
@@ -78,6 +81,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.DefaultRegion, "default-region", env("RESETGW_DEFAULT_REGION", "US"), "region of numbers given without +country code (RESETGW_DEFAULT_REGION)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", env("RESETGW_PROXY_HEADER", ""), "header holding the client IP behind a proxy, e.g. X-Forwarded-For (RESETGW_PROXY_HEADER)")
 	fs.StringVar(&c.Trusted, "trusted-proxies", env("RESETGW_TRUSTED_PROXIES", ""), "comma-separated proxy IPs/CIDRs allowed to set the proxy header (RESETGW_TRUSTED_PROXIES)")
+	memLimit := fs.String("memory-limit", env("RESETGW_MEMORY_LIMIT", ""), "soft memory limit of the process, e.g. 64MiB or 1GiB, 0 = none; default 64MiB unless GOMEMLIMIT is set (RESETGW_MEMORY_LIMIT)")
 	timeout := fs.String("send-timeout", env("RESETGW_SEND_TIMEOUT", "30s"), "bound on one send to a provider; a crashed send is retried after it (RESETGW_SEND_TIMEOUT)")
 	fs.StringVar(&c.SMTPListen, "smtp-listen", env("RESETGW_SMTP_LISTEN", ""), "address of the SMTP listener for texts by mail and bounces, e.g. :25; empty = none (RESETGW_SMTP_LISTEN)")
 	fs.StringVar(&c.ResetAddress, "reset-address", env("RESETGW_RESET_ADDRESS", ""), "address phones text RESET/HELP/STOP/START to through their carrier (RESETGW_RESET_ADDRESS)")
@@ -103,8 +107,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 		out  *int
 	}{
 		{"RESETGW_RATE_LIMIT_IP", rate, &c.Limits.PerIP},
-		{"RESETGW_RATE_LIMIT_EMAIL", rateEmail, &c.Limits.PerEmail},
-		{"RESETGW_RATE_LIMIT_PHONE", ratePhone, &c.Limits.PerPhone},
+		{"RESETGW_RATE_LIMIT_PERSON_IP", ratePersonIP, &c.Limits.PerPersonIP},
+		{"RESETGW_RATE_LIMIT_PERSON", ratePerson, &c.Limits.PerPerson},
 		{"RESETGW_RATE_LIMIT_TENANT", rateTenant, &c.Limits.PerTenant},
 	} {
 		n, err := strconv.Atoi(strings.TrimSpace(*l.in))
@@ -113,7 +117,18 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 		}
 		*l.out = n
 	}
+	for _, gone := range []string{"RESETGW_RATE_LIMIT_EMAIL", "RESETGW_RATE_LIMIT_PHONE"} {
+		if getenv(gone) != "" {
+			// Counting per typed email or phone let strangers use up
+			// someone's resets; silently ignoring the setting would hide
+			// that it no longer means anything.
+			return nil, fmt.Errorf("%s is gone: reset limits now count requests that matched a person; use RESETGW_RATE_LIMIT_PERSON_IP and RESETGW_RATE_LIMIT_PERSON", gone)
+		}
+	}
 	var err error
+	if c.MemoryLimit, err = parseMemoryLimit(*memLimit, getenv("GOMEMLIMIT")); err != nil {
+		return nil, err
+	}
 	if c.SendTimeout, err = time.ParseDuration(*timeout); err != nil || c.SendTimeout < time.Second {
 		return nil, errors.New("RESETGW_SEND_TIMEOUT must be a duration of at least 1s, like 30s")
 	}
@@ -169,4 +184,32 @@ func (c *config) checkInbound() error {
 		return errors.New("RESETGW_SMTP_LISTEN needs RESETGW_RESET_ADDRESS, RESETGW_BOUNCE_ADDRESS or both")
 	}
 	return nil
+}
+
+// defaultMemoryLimit keeps a login burst from holding on to memory: every
+// argon2id call allocates its 19 MiB afresh, and without a limit the heap
+// grows to twice what is live before a collection returns any of it.
+const defaultMemoryLimit = 64 << 20
+
+// parseMemoryLimit reads sizes like 64MiB, 1GiB, 500MB or a byte count.
+// With none given, an operator's GOMEMLIMIT wins over the default.
+func parseMemoryLimit(v, gomemlimit string) (int64, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		if gomemlimit != "" {
+			return 0, nil
+		}
+		return defaultMemoryLimit, nil
+	}
+	num := strings.TrimRight(v, "KMGTiBkmgtib")
+	unit := strings.ToLower(v[len(num):])
+	mult, ok := map[string]int64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30}[unit]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if !ok || err != nil || n < 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("RESETGW_MEMORY_LIMIT must be a size like 64MiB, 1GiB or 0 for none, not %q", v)
+	}
+	if n > 0 && n*mult < 16<<20 {
+		return 0, errors.New("RESETGW_MEMORY_LIMIT below 16MiB leaves too little for one password hash")
+	}
+	return n * mult, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -30,6 +31,12 @@ import (
 // in flight finish, and closes the store. Queued work stays in the store.
 func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	log := newLogger(stderr, cfg.LogLevel)
+	if cfg.MemoryLimit > 0 {
+		// A soft limit: the collector works harder near it and hands
+		// freed pages back, so a burst of logins does not leave the
+		// process at its peak.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
+	}
 	master, err := loadSecret(cfg)
 	if err != nil {
 		return err
