@@ -53,18 +53,24 @@ var operator = gateway.Actor{Kind: gateway.ActorAdmin, ID: "test"}
 
 const original = "original-crew-password-7"
 
-func newEnv(t *testing.T, twilio bool) *env {
+// newEnv builds the gateway on a fresh store; opts may change its Config
+// (another hasher, limits, a wrapped store) before it is made.
+func newEnv(t *testing.T, twilio bool, opts ...func(*gateway.Config)) *env {
 	t.Helper()
 	e := &env{t: t, ctx: context.Background(), now: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC),
 		twilio: &sender{}, carrier: &sender{}, email: &sender{}, logs: &bytes.Buffer{}}
 	keys := gatewaytest.Keys(t)
 	e.store, e.dbPath = gatewaytest.Store(t, keys)
-	var err error
-	e.svc, err = gateway.New(gateway.Config{
+	cfg := gateway.Config{
 		Store: e.store, Renderer: gatewaytest.Renderer{}, Keys: keys, Hasher: gatewaytest.Hasher(),
 		Clock: e.clock, Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Limits: gateway.DefaultLimits(), DefaultTwilio: twilio,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	var err error
+	e.svc, err = gateway.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

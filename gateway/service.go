@@ -23,7 +23,7 @@ type Config struct {
 	Store    Store
 	Renderer Renderer
 	Keys     *secret.Keys
-	Hasher   *secret.Hasher
+	Hasher   PasswordHasher   // a *secret.Hasher
 	Clock    func() time.Time // time.Now by default
 	Rand     io.Reader        // crypto/rand by default
 	Logger   *slog.Logger

@@ -24,6 +24,7 @@ func (s *Server) routesAdmin() {
 	a.Get("/resets", s.listResets)
 	a.Get("/resets/:id", s.getReset)
 	s.routesAdminTools(a)
+	s.routesAdminThrottles(a)
 }
 
 const actorKey = "actor"
@@ -232,7 +233,7 @@ func (s *Server) getPerson(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(personJSON(p))
+	return s.personWithLock(c, p)
 }
 
 func (s *Server) listPersonnel(c *fiber.Ctx) error {

@@ -319,7 +319,13 @@ func (s *Server) listAdmins(c *fiber.Ctx) error {
 	}
 	out := make([]fiber.Map, 0, len(as))
 	for _, a := range as {
-		out = append(out, adminJSON(a))
+		m := adminJSON(a)
+		lock, err := s.svc.AdminLoginLock(c.UserContext(), a)
+		if err != nil {
+			return err
+		}
+		m["login"] = loginLockJSON(lock)
+		out = append(out, m)
 	}
 	return c.JSON(fiber.Map{"admins": out})
 }
