@@ -13,7 +13,7 @@ import (
 
 // The accept path: every "forgot password" is written to the store before
 // it is answered. Writing each in its own transaction costs a commit (an
-// fsync) per request, which is what a burst waits on; the acceptCommitter
+// fsync) per request, which is what a burst waits on; the committer
 // writes the requests that arrive together in one transaction instead.
 // Each caller still waits for the commit that holds its request, and a
 // batch that fails is tried again one request at a time, so one bad
