@@ -181,6 +181,7 @@ const (
 	SourceSMS       Source = "sms"        // Twilio inbound webhook
 	SourceEmailText Source = "email_text" // text to the gateway's address
 	SourceAdmin     Source = "admin"
+	SourceBulk      Source = "bulk" // an admin's reset of many people at once
 )
 
 // ResetRequest is one "forgot password", from receipt to its outcome.

@@ -36,6 +36,10 @@ type Overview struct {
 	// AtRisk counts crew members reachable by text only through a
 	// retired or retiring carrier gateway (RouteHealth).
 	AtRisk int
+	// Lanes are the delivery lanes in scope and how each stands; Trouble
+	// those that are not ok.
+	Lanes   []LaneStatus
+	Trouble []LaneStatus
 }
 
 // failingWindow is how far back "failing now" looks.
@@ -81,6 +85,14 @@ func (s *Service) Overview(ctx context.Context, a Actor, tenant string, loc *tim
 		return nil, err
 	}
 	o.AtRisk = len(rh.People)
+	if o.Lanes, err = s.Routes(ctx, a, tenant); err != nil {
+		return nil, err
+	}
+	for _, l := range o.Lanes {
+		if l.State != LaneOK {
+			o.Trouble = append(o.Trouble, l)
+		}
+	}
 	return o, nil
 }
 

@@ -243,6 +243,9 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 	out = append(out, d)
 	for _, d := range out {
 		d.RequestID = r.ID
+		if r.Source == SourceBulk {
+			d.Priority = PriorityBulk // behind resets people are waiting for
+		}
 		if err := s.enqueue(ctx, st, t.ID, p.ID, d); err != nil {
 			return err
 		}

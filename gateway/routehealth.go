@@ -48,6 +48,8 @@ type RouteHealth struct {
 	At      time.Time
 	People  []RouteRisk
 	Tenants []TenantRisk
+	// Lanes are the delivery lanes in scope and how each stands.
+	Lanes []LaneStatus
 }
 
 // RouteHealth lists, for the tenants in the actor's scope that text
@@ -110,6 +112,9 @@ func (s *Service) RouteHealth(ctx context.Context, a Actor, tenant string) (*Rou
 		}
 	}
 	sort.SliceStable(rh.People, func(i, j int) bool { return rh.People[i].DaysLeft < rh.People[j].DaysLeft })
+	if rh.Lanes, err = s.Routes(ctx, a, tenant); err != nil {
+		return nil, err
+	}
 	return rh, nil
 }
 

@@ -25,6 +25,7 @@ func (s *Server) routesAdmin() {
 	a.Get("/resets/:id", s.getReset)
 	s.routesAdminTools(a)
 	s.routesAdminThrottles(a)
+	s.routesLanes(a)
 }
 
 const actorKey = "actor"

@@ -1,0 +1,82 @@
+package httpapi_test
+
+import (
+	"testing"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+// TestRoutesShowNeedsAttention: a configuration failure of the SMS sender
+// shows its lane as needs_attention, with the channel's fix, in GET
+// /admin/api/routes, in the contract's shape.
+func TestRoutesShowNeedsAttention(t *testing.T) {
+	h := newHarness(t, token)
+	if code, m, _ := h.do("GET", "/admin/api/routes", "", true); code != 200 || len(m["list"].([]any)) != 0 {
+		t.Fatalf("before any send: %d %v", code, m)
+	}
+	fix := "This Twilio number is not registered for A2P 10DLC: register a campaign or use a toll-free or short code"
+	h.sms.Fail(&gateway.SendError{Class: gateway.FailConfig, Code: "30034", Detail: "unregistered sender", Fix: fix})
+	code, m, _ := h.do("POST", "/admin/api/personnel", `{"name":"Ana","email":"ana@acme.example","status":"active",
+		"mobile_access":true,"allow_mobile_reset":true,"password":"original-crew-password-7",
+		"phones":[{"number":"+12015550123","type":"sms"}]}`, true)
+	if code != 201 {
+		t.Fatalf("person: %d %v", code, m)
+	}
+	if code, m, _ = h.do("POST", "/v1/password-resets", `{"email":"ana@acme.example","phone":"+12015550123"}`, false); code != 202 {
+		t.Fatalf("reset: %d %v", code, m)
+	}
+	h.drain()
+	code, m, _ = h.do("GET", "/admin/api/routes", "", true)
+	if code != 200 {
+		t.Fatalf("routes: %d %v", code, m)
+	}
+	lanes := map[string]map[string]any{}
+	for _, l := range m["list"].([]any) {
+		lm := l.(map[string]any)
+		for _, k := range []string{"lane", "kind", "tenant", "state", "in_flight", "queued", "rate_per_second"} {
+			if _, ok := lm[k]; !ok {
+				t.Fatalf("lane without %q: %v", k, lm)
+			}
+		}
+		lanes[lm["kind"].(string)] = lm
+	}
+	sms, mail := lanes["twilio"], lanes["smtp"]
+	if sms == nil || sms["state"] != "needs_attention" || sms["fix"] != fix || sms["tenant"] != "default" || sms["reason"] == nil {
+		t.Fatalf("SMS lane %v", sms)
+	}
+	if mail == nil || mail["state"] != "ok" || mail["fix"] != nil {
+		t.Fatalf("mail lane %v", mail)
+	}
+	if code, m, _ = h.do("GET", "/admin/api/routes", "", false); code != 401 {
+		t.Fatalf("without a token: %d %v", code, m)
+	}
+}
+
+// TestSMSSettingsRoundTrip: sms_rate_per_second and sms_validity_seconds
+// are read and written by the settings API, and out-of-range values are
+// refused with a stable code.
+func TestSMSSettingsRoundTrip(t *testing.T) {
+	h := newHarness(t, token)
+	code, m, _ := h.do("GET", "/admin/api/settings", "", true)
+	if code != 200 || m["sms_validity_seconds"] != 600.0 || m["sms_rate_per_second"] != 0.0 {
+		t.Fatalf("defaults: %d %v", code, m)
+	}
+	code, m, _ = h.do("PATCH", "/admin/api/settings", `{"sms_rate_per_second":3,"sms_validity_seconds":900}`, true)
+	if code != 200 || m["sms_validity_seconds"] != 900.0 || m["sms_rate_per_second"] != 3.0 {
+		t.Fatalf("patch: %d %v", code, m)
+	}
+	for _, tc := range []struct{ body, code string }{
+		{`{"sms_rate_per_second":-1}`, "sms_rate_invalid"},
+		{`{"sms_rate_per_second":5000}`, "sms_rate_invalid"},
+		{`{"sms_validity_seconds":0}`, "sms_validity_invalid"},
+		{`{"sms_validity_seconds":36001}`, "sms_validity_invalid"},
+		{`{"sms_validity_seconds":"ten"}`, "invalid_field"},
+	} {
+		if code, m, _ := h.do("PATCH", "/admin/api/settings", tc.body, true); code != 400 || errCode(m) != tc.code {
+			t.Errorf("%s: %d %v, want 400 %s", tc.body, code, m, tc.code)
+		}
+	}
+	if _, m, _ = h.do("GET", "/admin/api/settings", "", true); m["sms_validity_seconds"] != 900.0 {
+		t.Fatalf("not kept: %v", m)
+	}
+}
