@@ -38,7 +38,7 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func newSender(srv *smtptest.Server) *smtp.Sender {
+func newSender(t testing.TB, srv *smtptest.Server, opts ...func(*smtp.Config)) *smtp.Sender {
 	cfg := smtp.Config{
 		Default:  gateway.SMTPProfile{URL: srv.URL(), From: fromAddr},
 		Hostname: "gw.movers.example",
@@ -46,8 +46,22 @@ func newSender(srv *smtptest.Server) *smtp.Sender {
 		Clock:    func() time.Time { return fixedNow },
 	}
 	cfg.TLSConfig = srv.ClientTLS()
-	return smtp.New(cfg)
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := smtp.New(cfg)
+	t.Cleanup(func() { s.Close() })
+	return s
 }
+
+// withURL sets the default profile's URL.
+func withURL(u string) func(*smtp.Config) {
+	return func(c *smtp.Config) { c.Default.URL = u }
+}
+
+// allowLoopback lets tenant profiles use relays on this machine, as an
+// operator's RESETGW_SMTP_ALLOW_HOSTS would.
+func allowLoopback(c *smtp.Config) { c.AllowHosts = []string{"127.0.0.1", "localhost"} }
 
 func emailMsg() *gateway.Message {
 	return &gateway.Message{
@@ -104,19 +118,22 @@ func normalize(s string) string {
 
 func TestSendEmail(t *testing.T) {
 	tests := []struct {
-		name string
-		opts smtptest.Options
-		tls  bool
+		name  string
+		opts  smtptest.Options
+		query string
+		tls   bool
 	}{
-		{"plain", smtptest.Options{}, false},
-		{"plain with auth on loopback", smtptest.Options{Username: "relay", Password: password}, false},
-		{"starttls and auth", smtptest.Options{TLS: true, Username: "relay", Password: password}, true},
-		{"starttls without auth", smtptest.Options{TLS: true}, true},
+		{"plain", smtptest.Options{}, "", false},
+		{"plain with auth on loopback, tls=none", smtptest.Options{Username: "relay", Password: password}, "?tls=none", false},
+		{"starttls and auth", smtptest.Options{TLS: true, Username: "relay", Password: password}, "", true},
+		{"starttls without auth", smtptest.Options{TLS: true}, "", true},
+		{"starttls verified", smtptest.Options{TLS: true}, "?tls=verify", true},
+		{"starttls and auth verified", smtptest.Options{TLS: true, Username: "relay", Password: password}, "?tls=verify", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := smtptest.Start(t, tt.opts)
-			s := newSender(srv)
+			s := newSender(t, srv, withURL(srv.URL()+tt.query))
 			m := emailMsg()
 			id, err := s.Send(testCtx(t), m)
 			if err != nil {
@@ -182,7 +199,7 @@ func TestSendEmailWithoutHTML(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{})
 	m := emailMsg()
 	m.HTML = ""
-	if _, err := newSender(srv).Send(testCtx(t), m); err != nil {
+	if _, err := newSender(t, srv).Send(testCtx(t), m); err != nil {
 		t.Fatal(err)
 	}
 	msgs, _ := srv.Wait(testCtx(t), 1)
@@ -208,7 +225,7 @@ func TestSendCarrierRoute(t *testing.T) {
 				To: "2015550123@vtext.com", Subject: tt.subject, Text: tt.text,
 				HTML: "<p>must not be sent</p>",
 			}
-			id, err := newSender(srv).Send(testCtx(t), m)
+			id, err := newSender(t, srv).Send(testCtx(t), m)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +261,7 @@ func TestSendCarrierRoute(t *testing.T) {
 func TestProfileChoice(t *testing.T) {
 	def := smtptest.Start(t, smtptest.Options{})
 	own := smtptest.Start(t, smtptest.Options{})
-	s := newSender(def)
+	s := newSender(t, def, allowLoopback)
 	tests := []struct {
 		name   string
 		tenant *gateway.Tenant
@@ -355,13 +372,14 @@ func TestSendFailures(t *testing.T) {
 		prepare   func(t *testing.T, s *setup)
 		temporary bool
 		code      string
+		class     gateway.FailureClass
 	}{
 		{
 			name: "550 unknown mailbox",
 			prepare: func(t *testing.T, s *setup) {
 				s.srv.Reject(to, &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
 			},
-			code: "550 5.1.1",
+			code: "550 5.1.1", class: gateway.FailRecipient,
 		},
 		{
 			name: "421 at RCPT",
@@ -388,22 +406,23 @@ func TestSendFailures(t *testing.T) {
 			prepare: func(t *testing.T, s *setup) {
 				s.cfg.Default.URL = "smtp://relay:" + password + "@" + s.srv.Addr()
 			},
-			code: "535 5.7.8",
+			code: "535 5.7.8", class: gateway.FailConfig,
 		},
 		{
 			name: "credentials but server has no AUTH",
 			prepare: func(t *testing.T, s *setup) {
-				s.cfg.Default.URL = "smtp://relay:" + password + "@" + s.srv.Addr()
+				s.cfg.Default.URL = "smtp://relay:" + password + "@" + s.srv.Addr() + "?tls=none"
 			},
-			code: "auth_unsupported",
+			code: "auth_unsupported", class: gateway.FailConfig,
 		},
 		{
-			name: "untrusted certificate on STARTTLS",
+			name: "untrusted certificate on STARTTLS under tls=verify",
 			opts: smtptest.Options{TLS: true},
 			prepare: func(t *testing.T, s *setup) {
+				s.cfg.Default.URL += "?tls=verify"
 				s.cfg.TLSConfig = &tls.Config{RootCAs: nil, ServerName: "127.0.0.1"}
 			},
-			temporary: true, code: "tls",
+			code: "tls_certificate", class: gateway.FailConfig,
 		},
 		{
 			name: "smtps to a plain server",
@@ -415,22 +434,22 @@ func TestSendFailures(t *testing.T) {
 		{
 			name:    "no profile",
 			prepare: func(t *testing.T, s *setup) { s.cfg.Default = gateway.SMTPProfile{} },
-			code:    "smtp_not_configured",
+			code:    "smtp_not_configured", class: gateway.FailConfig,
 		},
 		{
 			name:    "bad URL",
 			prepare: func(t *testing.T, s *setup) { s.cfg.Default.URL = "smtp://relay:" + password + "@host:99999" },
-			code:    "smtp_config",
+			code:    "smtp_config", class: gateway.FailConfig,
 		},
 		{
 			name:    "no From",
 			prepare: func(t *testing.T, s *setup) { s.cfg.Default.From = "" },
-			code:    "smtp_config",
+			code:    "smtp_config", class: gateway.FailConfig,
 		},
 		{
 			name:    "bad recipient",
 			prepare: func(t *testing.T, s *setup) { s.m.To = "not an address" },
-			code:    "invalid_address",
+			code:    "invalid_address", class: gateway.FailRecipient,
 		},
 		{
 			name:    "route twilio",
@@ -454,6 +473,12 @@ func TestSendFailures(t *testing.T) {
 			}
 			if se.Temporary() != tt.temporary || se.Code != tt.code {
 				t.Errorf("got %+v, want temporary=%v code=%q", se, tt.temporary, tt.code)
+			}
+			if !tt.temporary && se.Class != tt.class {
+				t.Errorf("class = %q, want %q", se.Class, tt.class)
+			}
+			if se.Class == gateway.FailConfig && se.Fix == "" {
+				t.Errorf("configuration failure %+v has no Fix", se)
 			}
 			assertClean(t, err)
 			if n := len(st.srv.Messages()); n != 0 {
@@ -582,7 +607,8 @@ func TestSilentAfterSTARTTLSOffer(t *testing.T) {
 
 func TestTestProvider(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{TLS: true, Username: "relay", Password: password})
-	s := smtp.New(smtp.Config{TLSConfig: srv.ClientTLS()})
+	s := smtp.New(smtp.Config{TLSConfig: srv.ClientTLS(), AllowHosts: []string{"127.0.0.1"}})
+	defer s.Close()
 	profile := &gateway.SMTPProfile{URL: srv.URL(), From: fromAddr}
 
 	reply, err := s.Test(testCtx(t), profile, "2015550123@vtext.com", "", "resetgw test message")
@@ -601,7 +627,9 @@ func TestTestProvider(t *testing.T) {
 	srv.Reject("gone@movers.example", &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1}, Message: "User unknown"})
 	_, err = s.Test(testCtx(t), profile, "gone@movers.example", "Test", "hello")
 	se := gateway.AsSendError(err)
-	if err == nil || se.Temporary() || se.Code != "550 5.1.1" || se.Detail != "User unknown" {
+	// A tenant's profile: the refusal is classified, the server's words
+	// are not shown.
+	if err == nil || se.Class != gateway.FailRecipient || se.Code != "550 5.1.1" || se.Detail != "the server rejected the recipient" {
 		t.Errorf("err = %#v", se)
 	}
 
@@ -613,7 +641,7 @@ func TestTestProvider(t *testing.T) {
 
 func TestConcurrentSends(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Options{TLS: true})
-	s := newSender(srv)
+	s := newSender(t, srv)
 	const n = 8
 	ids := make(chan string, n)
 	var wg sync.WaitGroup

@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"math/big"
@@ -67,6 +68,7 @@ type Server struct {
 	srv       *smtp.Server
 	ln        *trackingListener
 	clientTLS *tls.Config
+	certPEM   []byte
 
 	mu       sync.Mutex
 	msgs     []Message
@@ -110,6 +112,7 @@ func Start(t testing.TB, opts Options) *Server {
 		}
 		srv.TLSConfig = serverTLS
 		s.clientTLS = clientTLS
+		s.certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: serverTLS.Certificates[0].Certificate[0]})
 	}
 	s.srv = srv
 
@@ -160,6 +163,37 @@ func (s *Server) ClientTLS() *tls.Config {
 		return nil
 	}
 	return s.clientTLS.Clone()
+}
+
+// CertPEM is the server's self-signed certificate in PEM, to write where a
+// client reads its CA file; nil when the server has no TLS.
+func (s *Server) CertPEM() []byte { return bytes.Clone(s.certPEM) }
+
+// Connections is how many connections the server has accepted so far.
+func (s *Server) Connections() int {
+	s.ln.mu.Lock()
+	defer s.ln.mu.Unlock()
+	return s.ln.accepted
+}
+
+// OpenConnections is how many connections are open now, and MaxOpen the
+// most that were open at once.
+func (s *Server) OpenConnections() (now, max int) {
+	s.ln.mu.Lock()
+	defer s.ln.mu.Unlock()
+	return len(s.ln.conns), s.ln.maxOpen
+}
+
+// DropConnections cuts every open connection without a word, as a server
+// that restarts or times out idle clients does.
+func (s *Server) DropConnections() {
+	s.ln.mu.Lock()
+	conns := s.ln.conns
+	s.ln.conns = map[net.Conn]struct{}{}
+	s.ln.mu.Unlock()
+	for c := range conns {
+		c.Close()
+	}
 }
 
 // Messages returns copies of the messages received so far, oldest first.
@@ -341,9 +375,11 @@ func (l testLogger) Println(v ...any) { l.Printf("%s", fmt.Sprintln(v...)) }
 // them: an idle client would otherwise hold the server until ReadTimeout.
 type trackingListener struct {
 	net.Listener
-	mu     sync.Mutex
-	closed bool
-	conns  map[net.Conn]struct{}
+	mu       sync.Mutex
+	closed   bool
+	conns    map[net.Conn]struct{}
+	accepted int
+	maxOpen  int
 }
 
 func (l *trackingListener) Accept() (net.Conn, error) {
@@ -359,6 +395,8 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	}
 	tc := &trackedConn{Conn: c, l: l}
 	l.conns[tc] = struct{}{}
+	l.accepted++
+	l.maxOpen = max(l.maxOpen, len(l.conns))
 	return tc, nil
 }
 
