@@ -153,4 +153,3 @@ func plainEncoding(text string) string {
 func oneLine(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == '\r' || r == '\n' }), " ")
 }
-
