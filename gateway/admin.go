@@ -219,6 +219,9 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 				if !strings.HasPrefix(p.SMTP.URL, "smtp://") && !strings.HasPrefix(p.SMTP.URL, "smtps://") {
 					return Errorf(KindInvalid, "smtp_url_invalid", "SMTP URL must start with smtp:// or smtps://")
 				}
+				if err := s.checkSMTPURL(p.SMTP.URL); err != nil {
+					return err
+				}
 				if _, err := NormalizeEmail(p.SMTP.From); err != nil {
 					return Errorf(KindInvalid, "mail_from_invalid", "the From address is not a valid email address")
 				}

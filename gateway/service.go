@@ -40,6 +40,11 @@ type Config struct {
 	// Tester sends the admin's test messages (Test Provider, test email);
 	// nil answers every test with "no sender" (see SetTester).
 	Tester ProviderTester
+	// CheckSMTPURL checks a tenant's SMTP URL as it is saved (the SMTP
+	// carrier's parser: its query parameters, hosts a tenant may not use);
+	// its error text is shown to the admin. When nil, a URL with a query
+	// is refused.
+	CheckSMTPURL func(rawURL string) error
 }
 
 // Limits are the rate limits of the public endpoints. A zero count turns
@@ -97,6 +102,7 @@ type Service struct {
 	tester   ProviderTester
 	lanes    func() []LaneStatus
 	accepts  acceptCommitter
+	checkURL func(string) error
 }
 
 // New checks cfg and makes a Service.
@@ -108,6 +114,7 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, renderer: cfg.Renderer, keys: cfg.Keys, hasher: hasher{cfg.Hasher},
 		now: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, limits: cfg.Limits,
 		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick, tester: cfg.Tester,
+		checkURL: cfg.CheckSMTPURL,
 	}
 	if s.now == nil {
 		s.now = time.Now

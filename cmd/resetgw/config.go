@@ -18,24 +18,27 @@ import (
 // wins over its variable. Secrets come only from the environment or from
 // files (secretflags.go).
 type config struct {
-	Listen        string
-	DB            string
-	AdminToken    string
-	SMTPURL       string
-	MailFrom      string
-	TwilioSID     string
-	TwilioToken   string
-	TwilioFrom    string
-	TwilioAPIURL  string
-	PublicURL     string
-	SecretKey     string
-	Limits        gateway.Limits
-	TemplatesDir  string
-	LogLevel      string
-	Demo          bool
-	DefaultRegion string
-	ProxyHeader   string
-	Trusted       string
+	Listen     string
+	DB         string
+	AdminToken string
+	SMTPURL    string
+	// SMTPAllowHosts are internal relay hosts tenants may use
+	// (RESETGW_SMTP_ALLOW_HOSTS, comma-separated).
+	SMTPAllowHosts []string
+	MailFrom       string
+	TwilioSID      string
+	TwilioToken    string
+	TwilioFrom     string
+	TwilioAPIURL   string
+	PublicURL      string
+	SecretKey      string
+	Limits         gateway.Limits
+	TemplatesDir   string
+	LogLevel       string
+	Demo           bool
+	DefaultRegion  string
+	ProxyHeader    string
+	Trusted        string
 	// TrustedProxies is Trusted, parsed.
 	TrustedProxies []netip.Prefix
 	SendTimeout    time.Duration
@@ -149,6 +152,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 		return nil, err
 	}
 	if err := c.checkInbound(); err != nil {
+		return nil, err
+	}
+	if err := c.checkSMTP(getenv); err != nil {
 		return nil, err
 	}
 	return c, nil

@@ -71,6 +71,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: cfg.Limits,
 		Hasher:        secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU()}),
 		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion,
+		// Tenants' SMTP URLs are checked as they are saved with the rules
+		// the sender applies when it sends.
+		CheckSMTPURL: carriersmtp.New(carriersmtp.Config{AllowHosts: cfg.SMTPAllowHosts}).CheckTenantURL,
 	})
 	if err != nil {
 		return err
@@ -84,8 +87,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if cfg.SMTPURL != "" {
 		smtpSender := carriersmtp.New(carriersmtp.Config{
 			Default: gateway.SMTPProfile{URL: cfg.SMTPURL, From: cfg.MailFrom}, Timeout: cfg.SendTimeout,
-			EnvelopeFrom: verpSender(cfg, keys),
+			EnvelopeFrom: verpSender(cfg, keys), AllowHosts: cfg.SMTPAllowHosts,
 		})
+		defer smtpSender.Close()
 		senders[gateway.RouteEmail], senders[gateway.RouteCarrier] = smtpSender, smtpSender
 	} else {
 		if !cfg.Demo {

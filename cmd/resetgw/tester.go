@@ -31,7 +31,7 @@ func newProviderTester(cfg *config, inbox *devinbox.Inbox) *providerTester {
 	}
 	return &providerTester{
 		smtp: carriersmtp.New(carriersmtp.Config{Default: gateway.SMTPProfile{URL: cfg.SMTPURL, From: cfg.MailFrom},
-			Timeout: cfg.SendTimeout}),
+			Timeout: cfg.SendTimeout, AllowHosts: cfg.SMTPAllowHosts}),
 		twilio: carriertwilio.New(carriertwilio.Config{Default: def, APIURL: cfg.TwilioAPIURL, Timeout: cfg.SendTimeout}),
 		inbox:  inbox,
 	}
