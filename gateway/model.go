@@ -259,7 +259,11 @@ type Delivery struct {
 	Route     Route
 	To        string
 	// Body is the sealed (AES-GCM) message; nil once delivery has ended.
-	Body          []byte
+	Body []byte
+	// BodyKey is Body's own data key, wrapped by the master key; nil once
+	// the body is wiped (and for rows sealed before data keys, which
+	// open under the outbox key).
+	BodyKey       []byte
 	Locale        string
 	Status        DeliveryStatus
 	Attempts      int

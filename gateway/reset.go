@@ -308,7 +308,7 @@ func (s *Service) supersede(ctx context.Context, st Store, p *Person, newID stri
 	now := s.clock()
 	for _, d := range old.Deliveries {
 		if d.Status == DeliveryPending {
-			d.Status, d.Body, d.UpdatedAt, d.ErrorCode = DeliveryCanceled, nil, now, ReasonSuperseded
+			d.Status, d.Body, d.BodyKey, d.UpdatedAt, d.ErrorCode = DeliveryCanceled, nil, nil, now, ReasonSuperseded
 			if err := st.UpdateDelivery(ctx, d); err != nil {
 				return err
 			}
@@ -408,18 +408,27 @@ func deliveryAAD(d *Delivery) []byte {
 	return []byte(d.RequestID + "\x00" + string(d.Channel) + "\x00" + d.To)
 }
 
-// seal encrypts d.Body (plain JSON) in place.
+// seal encrypts d.Body (plain JSON) in place under a data key of its own,
+// which goes wrapped into d.BodyKey: wiping the row destroys the key, and
+// with it any copy of the body left behind.
 func (s *Service) seal(d *Delivery) error {
-	sealed, err := s.keys.SealOutbox(d.Body, deliveryAAD(d))
+	key, sealed, err := s.keys.SealEnvelope(d.Body, deliveryAAD(d))
 	if err != nil {
 		return secretError(err)
 	}
-	d.Body = sealed
+	d.Body, d.BodyKey = sealed, key
 	return nil
 }
 
 func (s *Service) open(d *Delivery) (*sealedBody, error) {
-	plain, err := s.keys.OpenOutbox(d.Body, deliveryAAD(d))
+	var plain []byte
+	var err error
+	if d.BodyKey == nil {
+		// Sealed before bodies had data keys.
+		plain, err = s.keys.OpenOutbox(d.Body, deliveryAAD(d))
+	} else {
+		plain, err = s.keys.OpenEnvelope(d.BodyKey, d.Body, deliveryAAD(d))
+	}
 	if err != nil {
 		return nil, secretError(err)
 	}

@@ -143,7 +143,7 @@ func (c *cli) open(getenv func(string) string) (func(), error) {
 		return nil, err
 	}
 	cfg.DB = *c.db
-	master, err := loadSecret(cfg)
+	master, err := loadSecret(cfg, c.stderr)
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func startSink(b *testing.B) (*arrivals, string) {
 func startBenchGateway(b *testing.B, smtpURL string, tw *twiliotest.Server) gw {
 	listen := freeAddr(b)
 	env := map[string]string{
-		"RESETGW_LISTEN": listen, "RESETGW_DB": filepath.Join(b.TempDir(), "gw.db"),
+		"RESETGW_LISTEN": listen, "RESETGW_DB": filepath.Join(b.TempDir(), "gw.db"), "XDG_CONFIG_HOME": b.TempDir(),
 		"RESETGW_ADMIN_TOKEN": adminTok, "RESETGW_SMTP_URL": smtpURL, "RESETGW_MAIL_FROM": "reset@acme.example",
 		"RESETGW_TWILIO_ACCOUNT_SID": sid, "RESETGW_TWILIO_AUTH_TOKEN": authToken, "RESETGW_TWILIO_FROM": twFrom,
 		"RESETGW_TWILIO_API_URL": tw.URL(), "RESETGW_RATE_LIMIT_IP": "0", "RESETGW_RATE_LIMIT_TENANT": "0",

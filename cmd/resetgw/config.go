@@ -32,6 +32,7 @@ type config struct {
 	TwilioAPIURL   string
 	PublicURL      string
 	SecretKey      string
+	ConfigDir      string // the user's config folder, for the default key file
 	Limits         gateway.Limits
 	TemplatesDir   string
 	LogLevel       string
@@ -73,6 +74,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.TwilioFrom, "twilio-from", env("RESETGW_TWILIO_FROM", ""), "default Twilio From number or MG... Messaging Service SID (RESETGW_TWILIO_FROM)")
 	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", env("RESETGW_TWILIO_API_URL", ""), "Twilio API base URL, for a regional edge, proxy or test server (RESETGW_TWILIO_API_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", env("RESETGW_PUBLIC_URL", ""), "URL the gateway is reached at from outside (RESETGW_PUBLIC_URL)")
+	c.ConfigDir = userConfigDir(getenv)
 	def := gateway.DefaultLimits()
 	rate := fs.String("rate-limit-ip", env("RESETGW_RATE_LIMIT_IP", strconv.Itoa(def.PerIP)), "reset requests per IP per hour, 0 = off (RESETGW_RATE_LIMIT_IP)")
 	ratePersonIP := fs.String("rate-limit-person-ip", env("RESETGW_RATE_LIMIT_PERSON_IP", strconv.Itoa(def.PerPersonIP)), "resets of one person asked from one IP per hour, counted once matched, 0 = off (RESETGW_RATE_LIMIT_PERSON_IP)")

@@ -172,6 +172,9 @@ func providerEnv(t *testing.T, db string, mailSrv *smtptest.Server, tw *twiliote
 		"RESETGW_TWILIO_ACCOUNT_SID=" + sid, "RESETGW_TWILIO_AUTH_TOKEN=" + authToken,
 		"RESETGW_TWILIO_FROM=" + twFrom, "RESETGW_TWILIO_API_URL=" + tw.URL(),
 		"RESETGW_SEND_TIMEOUT=2s", "RESETGW_LOG_LEVEL=debug",
+		// The key file goes to a config folder apart from the database,
+		// as on an operator's machine, never the real user's.
+		"XDG_CONFIG_HOME=" + filepath.Join(filepath.Dir(db), "config"),
 	}
 }
 
@@ -180,6 +183,9 @@ func envFunc(kv []string) func(string) string {
 	for _, s := range kv {
 		k, v, _ := strings.Cut(s, "=")
 		m[k] = v
+	}
+	if m["XDG_CONFIG_HOME"] == "" && m["RESETGW_DB"] != "" {
+		m["XDG_CONFIG_HOME"] = filepath.Join(filepath.Dir(m["RESETGW_DB"]), "config")
 	}
 	return func(k string) string { return m[k] }
 }

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -37,7 +36,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		// process at its peak.
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryLimit))
 	}
-	master, err := loadSecret(cfg)
+	master, err := loadSecret(cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -177,37 +176,6 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
-}
-
-// loadSecret takes RESETGW_SECRET_KEY, else the key file beside the
-// database, created (mode 0600) on first start.
-func loadSecret(cfg *config) ([]byte, error) {
-	if cfg.SecretKey != "" {
-		return secret.ParseSecret(cfg.SecretKey)
-	}
-	path := cfg.DB + ".key"
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key := make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("creating key file: %w", err)
-		}
-		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
-		return key, nil
-	} else if err != nil {
-		return nil, fmt.Errorf("reading key file: %w", err)
-	}
-	return secret.ParseSecret(strings.TrimSpace(string(b)))
 }
 
 // seedCarriers adds the carriers the store does not know yet; edits an

@@ -78,6 +78,7 @@ func decodeSecret(s string) ([]byte, bool) {
 // label be replaced without touching the master key.
 const (
 	labelOutbox  = "resetgw outbox v1"
+	labelDataKey = "resetgw outbox data-key wrap v1"
 	labelSecrets = "resetgw secrets v1"
 	labelTemp    = "resetgw temp-password v1"
 	labelVERP    = "resetgw verp v1"
@@ -94,6 +95,7 @@ const gcmNonceLen = 12
 // concurrent use.
 type Keys struct {
 	outbox  cipher.AEAD
+	dataKey cipher.AEAD // wraps the per-message data keys (envelope.go)
 	secrets cipher.AEAD
 	temp    []byte
 	verp    []byte
@@ -131,6 +133,9 @@ func NewKeys(master []byte) (*Keys, error) {
 	var k Keys
 	var err error
 	if k.outbox, err = aead(labelOutbox); err != nil {
+		return nil, err
+	}
+	if k.dataKey, err = aead(labelDataKey); err != nil {
 		return nil, err
 	}
 	if k.secrets, err = aead(labelSecrets); err != nil {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ type Config struct {
 	// and the API need one shared, durable database.
 	Path   string
 	Sealer Sealer
+	// CheckpointEvery and CheckpointAfter batch the WAL checkpoints that
+	// follow wiped outbox bodies: at most one per CheckpointEvery (1 s by
+	// default), sooner once CheckpointAfter wipes (64) are waiting.
+	CheckpointEvery time.Duration
+	CheckpointAfter int
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -52,6 +58,7 @@ type Store struct {
 	q      querier
 	inTx   bool
 	sealer Sealer
+	wipe   *wiper
 }
 
 // split sends writes to the writer and reads to the reader pool outside a
@@ -83,9 +90,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	// _txlock=immediate takes the write lock at BEGIN: without it, read-then-
 	// write transactions fail at once with "database is locked" despite
-	// the busy timeout (see shared/NOTES.md).
+	// the busy timeout. secure_delete (set per connection, hence in the
+	// DSN) zeroes what a delete or an update frees, so that a wiped
+	// outbox body does not linger in a free page or a freeblock.
 	dsn := "file:" + (&url.URL{Path: cfg.Path}).EscapedPath() +
-		"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate"
+		"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_secure_delete=on"
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -102,7 +111,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	rdb.SetMaxOpenConns(8)
 	rdb.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, rdb: rdb, q: split{w: db, r: rdb}, sealer: cfg.Sealer}
+	s := &Store{db: db, rdb: rdb, q: split{w: db, r: rdb}, sealer: cfg.Sealer,
+		wipe: newWiper(db, cfg.CheckpointEvery, cfg.CheckpointAfter)}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -110,8 +120,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return errors.Join(s.rdb.Close(), s.db.Close()) }
+// Close checkpoints wipes still waiting and closes the database.
+func (s *Store) Close() error {
+	s.wipe.close()
+	return errors.Join(s.rdb.Close(), s.db.Close())
+}
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.rdb.PingContext(ctx) }
@@ -126,6 +139,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	var applied []int
 	for _, name := range names {
 		var version int
 		if _, err := fmt.Sscanf(strings.TrimPrefix(name, "migrations/"), "%d_", &version); err != nil {
@@ -148,14 +162,31 @@ func (s *Store) migrate(ctx context.Context) error {
 				return fmt.Errorf("sqlite: migration %s: %w", name, err)
 			}
 			_, err := tx.q.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
+			if err == nil {
+				applied = append(applied, version)
+			}
 			return err
 		})
 		if err != nil {
 			return err
 		}
 	}
+	// A database that ran before secure_delete was on still holds wiped
+	// outbox bodies in its free pages: rebuild it once, when the data key
+	// migration arrives (a fresh database has nothing to scrub).
+	if len(applied) > 0 && applied[0] != 1 && slices.Contains(applied, secureDeleteMigration) {
+		if _, err := s.db.ExecContext(ctx, `VACUUM`); err != nil {
+			return fmt.Errorf("sqlite: scrubbing free pages: %w", err)
+		}
+		if err := checkpoint(ctx, s.db); err != nil {
+			return err
+		}
+	}
 	return nil
 }
+
+// secureDeleteMigration is the migration that came with secure_delete.
+const secureDeleteMigration = 7
 
 // WithTx implements gateway.Store.
 func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error {
@@ -166,7 +197,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 	if err != nil {
 		return wrap(err)
 	}
-	if err := fn(&Store{db: s.db, rdb: s.rdb, q: tx, inTx: true, sealer: s.sealer}); err != nil {
+	if err := fn(&Store{db: s.db, rdb: s.rdb, q: tx, inTx: true, sealer: s.sealer, wipe: s.wipe}); err != nil {
 		tx.Rollback()
 		return err
 	}

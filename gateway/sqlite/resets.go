@@ -113,16 +113,16 @@ func scanReset(row scanner) (*gateway.ResetRequest, error) {
 	return &r, nil
 }
 
-const deliveryCols = `id, request_id, tenant_id, channel, route, recipient, body, locale, status, attempts,
+const deliveryCols = `id, request_id, tenant_id, channel, route, recipient, body, body_key, locale, status, attempts,
 	next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at, priority, claimed,
 	first_attempt_at`
 
 // CreateDelivery implements gateway.Store.
 func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 	res, err := s.q.ExecContext(ctx, `INSERT INTO deliveries (request_id, tenant_id, channel, route, recipient,
-		body, locale, status, attempts, next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at,
-		priority) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		nullStr(d.RequestID), d.TenantID, string(d.Channel), string(d.Route), d.To, d.Body, d.Locale,
+		body, body_key, locale, status, attempts, next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at,
+		priority) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		nullStr(d.RequestID), d.TenantID, string(d.Channel), string(d.Route), d.To, d.Body, bodyKey(d), d.Locale,
 		string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
 		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority))
 	if err != nil {
@@ -133,13 +133,26 @@ func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 }
 
 // UpdateDelivery implements gateway.Store. Saving a delivery records its
-// outcome, so the claim on it is over.
+// outcome, so the claim on it is over. A nil Body wipes the row's body and
+// its data key together, whatever d.BodyKey says, and counts toward the
+// next checkpoint of the wiper.
 func (s *Store) UpdateDelivery(ctx context.Context, d *gateway.Delivery) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE deliveries SET body=?, status=?, attempts=?, next_attempt_at=?,
+	res, err := s.q.ExecContext(ctx, `UPDATE deliveries SET body=?, body_key=?, status=?, attempts=?, next_attempt_at=?,
 		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0 WHERE id=?`,
-		d.Body, string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
+		d.Body, bodyKey(d), string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
 		ts(d.UpdatedAt), d.ID)
+	if err == nil && d.Body == nil {
+		s.wiped()
+	}
 	return mustAffect(res, err)
+}
+
+// bodyKey is the data key column's value: NULL whenever the body is.
+func bodyKey(d *gateway.Delivery) any {
+	if d.Body == nil || d.BodyKey == nil {
+		return nil
+	}
+	return d.BodyKey
 }
 
 // ClaimDeliveries implements gateway.Store. SQLite serialises writers, so
@@ -241,7 +254,7 @@ func (s *Store) deliveries(ctx context.Context, tail string, args ...any) ([]*ga
 			prio, claimed          int
 			first                  int64
 		)
-		if err := rows.Scan(&d.ID, &requestID, &d.TenantID, &channel, &route, &d.To, &d.Body, &d.Locale, &status,
+		if err := rows.Scan(&d.ID, &requestID, &d.TenantID, &channel, &route, &d.To, &d.Body, &d.BodyKey, &d.Locale, &status,
 			&d.Attempts, &next, &d.ProviderID, &d.ErrorCode, &d.ErrorDetail, &created, &updated, &prio, &claimed,
 			&first); err != nil {
 			return nil, wrap(err)
