@@ -82,7 +82,9 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 			}
 		}
 	}
-	return s.store.WithTx(ctx, func(st Store) error {
+	final := false
+	err := s.store.WithTx(ctx, func(st Store) error {
+		final = false
 		var d *Delivery
 		var err error
 		switch {
@@ -141,6 +143,7 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 		if err := st.UpdateDelivery(ctx, d); err != nil {
 			return err
 		}
+		final = true
 		if err := s.event(ctx, st, ev); err != nil {
 			return err
 		}
@@ -156,6 +159,11 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 		}
 		return s.settleRequest(ctx, st, r.ID, ReasonFailedLate)
 	})
+	if err == nil && final && s.followUp != nil {
+		// The provider is done with the message: erase its body there.
+		s.followUp()
+	}
+	return err
 }
 
 // cleanProviderText makes a provider's text one line of printable text:

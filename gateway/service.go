@@ -99,6 +99,9 @@ type Service struct {
 	twilio   bool
 	region   string
 	kick     func()
+	// followUp wakes the provider follow-up (poll.go) when a delivery
+	// reached a final status; nil when there is none.
+	followUp func()
 	tester   ProviderTester
 	lanes    func() []LaneStatus
 	accepts  acceptCommitter

@@ -73,6 +73,17 @@ type Store interface {
 	RenewLeases(ctx context.Context, ids []int64, leaseUntil time.Time) error
 	DeliveryByProviderID(ctx context.Context, providerID string) (*Delivery, error)
 	Delivery(ctx context.Context, id int64) (*Delivery, error)
+	// UnconfirmedDeliveries lists up to limit deliveries of a route that
+	// the provider accepted before sentBefore, that it never reported
+	// final on, and that were never polled (poll.go).
+	UnconfirmedDeliveries(ctx context.Context, route Route, sentBefore time.Time, limit int) ([]*Delivery, error)
+	// MarkDeliveryPolled records that a delivery's status was asked for.
+	MarkDeliveryPolled(ctx context.Context, id int64, at time.Time) error
+	// DeliveriesToRedact lists up to limit deliveries of a route whose
+	// body the provider still holds although it is done with them.
+	DeliveriesToRedact(ctx context.Context, route Route, limit int) ([]*Delivery, error)
+	// SetDeliveryRedaction records what became of a body at the provider.
+	SetDeliveryRedaction(ctx context.Context, id int64, r Redaction) error
 
 	AppendEvent(ctx context.Context, e *Event) error
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)

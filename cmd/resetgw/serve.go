@@ -99,10 +99,15 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		inbox = devinbox.New(devinbox.Config{})
 		senders[gateway.RouteEmail], senders[gateway.RouteCarrier] = inbox, inbox
 	}
-	senders[gateway.RouteTwilio] = carriertwilio.New(carriertwilio.Config{
+	twilioSender := carriertwilio.New(carriertwilio.Config{
 		Default: defaultTwilio, APIURL: cfg.TwilioAPIURL, Timeout: cfg.SendTimeout,
 		StatusCallback: cfg.PublicURL + httpapi.TwilioStatusPath,
 	})
+	senders[gateway.RouteTwilio] = twilioSender
+	// Texts Twilio accepted: polled when no final status came, and their
+	// bodies (passwords) redacted at Twilio once it is done with them.
+	poller := gateway.NewPoller(gateway.PollerConfig{Service: svc, Route: gateway.RouteTwilio,
+		Fetcher: twilioSender, Redactor: twilioSender})
 	svc.SetTester(newProviderTester(cfg, inbox))
 
 	// A claim lasts a little longer than a send may: a process killed
@@ -142,6 +147,8 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(context.WithoutCancel(ctx)) }()
+	pollerDone := make(chan error, 1)
+	go func() { pollerDone <- poller.Run(context.WithoutCancel(ctx)) }()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- api.App().Listener(ln) }()
 
@@ -166,6 +173,12 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	}
 	if werr := <-workerDone; werr != nil && !errors.Is(werr, gateway.ErrWorkerClosed) && err == nil {
 		err = werr
+	}
+	if perr := poller.Shutdown(shutdownCtx); perr != nil && err == nil {
+		err = perr
+	}
+	if perr := <-pollerDone; perr != nil && !errors.Is(perr, gateway.ErrWorkerClosed) && err == nil {
+		err = perr
 	}
 	return err
 }
