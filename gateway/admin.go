@@ -137,6 +137,8 @@ type SettingsPatch struct {
 	SMSRatePerSecond *float64
 	// SMSValiditySeconds is the provider's validity of a text, 1-36000.
 	SMSValiditySeconds *int
+	// TrustMailKeywords applies STOP and START that arrive by mail.
+	TrustMailKeywords *bool
 }
 
 // UpdateSettings applies a settings patch to a tenant.
@@ -176,18 +178,22 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 			changed = append(changed, "reset_ttl")
 		}
 		if p.SMSCountries != nil {
-			var cs []string
-			for _, c := range p.SMSCountries {
-				c = strings.ToUpper(strings.TrimSpace(c))
-				if len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
-					return Errorf(KindInvalid, "country_invalid", "countries are ISO 3166 two-letter codes")
-				}
-				if !slices.Contains(cs, c) {
-					cs = append(cs, c)
+			cs, err := normalizeCountries(p.SMSCountries)
+			if err != nil {
+				return err
+			}
+			for _, c := range cs {
+				if !slices.Contains(s.countries, c) {
+					return Errorf(KindInvalid, "country_not_permitted", "texts to %s are not offered by this gateway (the operator allows %s)",
+						c, strings.Join(s.countries, ", "))
 				}
 			}
 			t.SMSCountries = cs
 			changed = append(changed, "sms_countries")
+		}
+		if p.TrustMailKeywords != nil {
+			t.TrustMailKeywords = *p.TrustMailKeywords
+			changed = append(changed, "trust_mail_keywords")
 		}
 		if p.MinPasswordLength != nil {
 			if *p.MinPasswordLength < 8 || *p.MinPasswordLength > 64 {
@@ -258,6 +264,9 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 				if !tw.Configured() {
 					return Errorf(KindInvalid, "twilio_invalid", "Twilio needs an account SID, an auth token and a From number or Messaging Service SID")
 				}
+				if err := s.checkTwilioSender(ctx, st, a, t, &tw); err != nil {
+					return err
+				}
 				t.Twilio = &tw
 			}
 			changed = append(changed, "twilio")
@@ -271,6 +280,22 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 		return nil, err
 	}
 	return t, nil
+}
+
+// normalizeCountries checks ISO 3166 two-letter codes, upper-cases them
+// and drops repeats.
+func normalizeCountries(in []string) ([]string, error) {
+	var cs []string
+	for _, c := range in {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		if len(c) != 2 || c[0] < 'A' || c[0] > 'Z' || c[1] < 'A' || c[1] > 'Z' {
+			return nil, Errorf(KindInvalid, "country_invalid", "countries are ISO 3166 two-letter codes")
+		}
+		if !slices.Contains(cs, c) {
+			cs = append(cs, c)
+		}
+	}
+	return cs, nil
 }
 
 func alnum(s string) bool {

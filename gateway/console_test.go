@@ -314,7 +314,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[int]string{4: "email", 5: "row 2", 6: "already on file", 7: "phone", 8: "carrier", 9: "status"}
+	want := map[int]string{4: "email", 5: "row 2", 6: "is on the record of person", 7: "phone", 8: "carrier", 9: "status"}
 	if len(res.Errors) != len(want) || res.Committed || res.Created+res.Updated != 0 {
 		t.Fatalf("result %+v", res)
 	}
@@ -396,10 +396,10 @@ func TestTestProvider(t *testing.T) {
 	if err != nil || !res.OK || res.SID == "" || tt.calls[2] != "twilio "+phoneA {
 		t.Fatalf("twilio: %+v %v", res, err)
 	}
-	if _, err := e.svc.TestProvider(e.ctx, admin, "verizon", gateway.ProviderTestInput{Phone: phoneA, Message: strings.Repeat("x", 161)}); gateway.ErrorCode(err) != "message_invalid" {
+	if _, err := e.svc.TestProvider(e.ctx, admin, "verizon", gateway.ProviderTestInput{Phone: phoneA, Message: strings.Repeat("x", 61)}); gateway.ErrorCode(err) != "note_too_long" {
 		t.Fatalf("long message: %v", err)
 	}
-	if err := e.store.SetOptOut(e.ctx, phoneA, true); err != nil {
+	if err := e.store.SetOptOut(e.ctx, gateway.OptOut{TenantID: e.tenant.ID, Channel: gateway.ChannelAny, Number: phoneA, Source: gateway.OptOutAdmin}); err != nil {
 		t.Fatal(err)
 	}
 	for _, slug := range []string{"verizon", "twilio"} {

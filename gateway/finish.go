@@ -68,7 +68,7 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 		if se.Code == twilioUnsubscribed && cur.Route == RouteTwilio {
 			// Twilio refuses numbers that texted STOP to it: record the
 			// opt-out so that every other path honours it too.
-			if err := st.SetOptOut(ctx, cur.To, true); err != nil {
+			if err := s.recordTwilioOptOut(ctx, st, cur); err != nil {
 				return err
 			}
 		}

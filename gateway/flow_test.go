@@ -432,7 +432,7 @@ func TestTwilioUnsubscribedRecordsOptOut(t *testing.T) {
 	e.twilio.set(&gateway.SendError{Code: "21610", Detail: "Attempt to send to unsubscribed recipient"})
 	e.reset("rae@acme.example", phoneA)
 	e.drain()
-	if out, err := e.store.OptedOut(e.ctx, phoneA); err != nil || !out {
+	if out, err := e.store.OptedOut(e.ctx, e.tenant.ID, "twilio:default", phoneA); err != nil || !out {
 		t.Fatalf("opted out %v %v", out, err)
 	}
 	// The next reset goes by email only, on every route.

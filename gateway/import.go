@@ -79,7 +79,7 @@ func (s *Service) ImportPersonnel(ctx context.Context, a Actor, tenant string, r
 	emails, phones := map[string]int{}, map[string]int{}
 	for i := range rows {
 		row := &rows[i]
-		if err := s.planRow(ctx, t, carriers, row, emails, phones); err != nil {
+		if err := s.planRow(ctx, a, t, carriers, row, emails, phones); err != nil {
 			if ErrorKind(err) != KindInvalid && ErrorKind(err) != KindConflict {
 				return nil, err
 			}
@@ -215,7 +215,7 @@ func csvError(err error) error {
 
 // planRow checks a row against the rules and the store, and says what it
 // will do; row.person is then the record to write.
-func (s *Service) planRow(ctx context.Context, t *Tenant, carriers []*Carrier, row *ImportRow,
+func (s *Service) planRow(ctx context.Context, a Actor, t *Tenant, carriers []*Carrier, row *ImportRow,
 	emails, phones map[string]int) error {
 	if row.Error != "" {
 		return Errorf(KindInvalid, "row_invalid", "%s", row.Error)
@@ -276,7 +276,7 @@ func (s *Service) planRow(ctx context.Context, t *Tenant, carriers []*Carrier, r
 		}
 		phones[e164] = row.Row
 		if ph, err := s.store.PhoneByNumber(ctx, e164); err == nil && (ph.PersonID != p.ID || p.ID == 0) {
-			return Errorf(KindConflict, "phone_taken", "the phone number %s is already on file for someone else", e164)
+			return s.phoneHeld(ctx, a, ph)
 		} else if err != nil && !IsNotFound(err) {
 			return err
 		}
@@ -356,6 +356,9 @@ func (s *Service) commitRow(ctx context.Context, st Store, a Actor, row *ImportR
 		}
 	}
 	if err != nil && (ErrorKind(err) == KindConflict || ErrorKind(err) == KindInvalid) {
+		if a.TenantID != 0 && ErrorCode(err) == "phone_taken" {
+			err = errPhoneTaken
+		}
 		return &importRowError{row: row.Row, err: err}
 	}
 	return err

@@ -30,9 +30,16 @@ type InboundTextInput struct {
 	IP string
 	// MessageID is the provider's id of the text (Twilio's MessageSid):
 	// the same text handed over again (a retry, a replayed request) is
-	// acted on once a day at most.
+	// acted on once in a rolling messageIDKeep.
 	MessageID string
+	// EnvelopeFrom is the SMTP envelope sender of a text by mail: it must
+	// be the same carrier address as From, or the mail is no text.
+	EnvelopeFrom string
 }
+
+// messageIDKeep is how long a provider's message id is remembered, so
+// that a replayed webhook is acted on once: longer than any retry.
+const messageIDKeep = 48 * time.Hour
 
 // textRepliesPerWindow bounds the answers sent to one number per rate
 // window. A text by mail can be forged, so without it anyone could make the
@@ -48,18 +55,23 @@ const securityEventsPerWindow = 60
 // ("" for none). RESET starts a reset for the sender's number (the text
 // and the mail go to the phone and mailbox on record, never to whoever
 // sent this), HELP answers with the help text, STOP opts the number out of
-// every text, START opts it back in. The answer to RESET is the same
-// neutral sentence whether or not the number is on file, and nothing else
-// in the answer depends on it either: its words, language and company name
-// come from the tenant that owns the receiving number, not from the
-// sender's record.
+// the company's texts on the channel it came in by, START opts it back in.
+// The answer to RESET is the same neutral sentence whether or not the
+// number is on file, and nothing else in the answer depends on it either:
+// its words, language and company name come from the tenant that owns the
+// receiving number, not from the sender's record.
+//
+// Mail is spoofable: a STOP or START by mail is recorded as a request the
+// admin sees (opt_out_requested, opt_in_requested) and not applied, unless
+// the tenant trusts mailed keywords. Twilio's signed webhook is trusted.
 //
 // A SourceSMS answer is for the caller to send (as TwiML); a
 // SourceEmailText answer is queued here, as a text to the sender's number
 // through its carrier's gateway. Every inbound text is an event.
 //
 // Errors: not_carrier_sender (KindInvalid) when a mailed text does not
-// come from a known carrier gateway; store failures.
+// come from a known carrier gateway with the same envelope sender; store
+// failures.
 func (s *Service) InboundText(ctx context.Context, in InboundTextInput) (string, error) {
 	if in.Source != SourceSMS && in.Source != SourceEmailText {
 		return "", Errorf(KindInvalid, "source_invalid", "an inbound text comes by SMS or by email")
@@ -69,12 +81,11 @@ func (s *Service) InboundText(ctx context.Context, in InboundTextInput) (string,
 		return "", err
 	}
 	if in.MessageID != "" {
-		over, err := s.store.Hit(ctx, s.clock(), []Limit{{Scope: "inbound_message", Key: Clip(in.MessageID, 64),
-			Max: 1, Window: 24 * time.Hour}})
+		seen, err := s.store.SeenMessage(ctx, "inbound_message", Clip(in.MessageID, 64), s.clock(), messageIDKeep)
 		if err != nil {
 			return "", err
 		}
-		if over != nil {
+		if seen {
 			s.log.Info("inbound text seen before; ignored", "message_id", Clip(in.MessageID, 64))
 			return "", nil
 		}
@@ -83,7 +94,7 @@ func (s *Service) InboundText(ctx context.Context, in InboundTextInput) (string,
 	ev := Event{TenantID: t.ID, Type: "inbound_text", Actor: ActorCrew, IP: in.IP, Channel: string(ChannelSMS),
 		Code: keywordCode(kw), Detail: string(in.Source)}
 
-	var phone, replyTo string
+	var phone, replyTo, channel string
 	switch in.Source {
 	case SourceSMS:
 		if phone, _, err = ParsePhone(in.From, s.region); err != nil {
@@ -92,9 +103,13 @@ func (s *Service) InboundText(ctx context.Context, in InboundTextInput) (string,
 			ev.ActorID, ev.Code = Clip(cleanProviderText(in.From), 32), "bad_sender"
 			return "", s.event(ctx, s.store, ev)
 		}
+		channel = s.twilioChannel(nil) // the shared number
+		if in.Tenant != "" {
+			channel = s.twilioChannel(t)
+		}
 	case SourceEmailText:
 		var c *Carrier
-		if phone, c, err = s.carrierSender(ctx, in.From); err != nil {
+		if phone, c, err = s.mailSender(ctx, in.From, in.EnvelopeFrom); err != nil {
 			return "", err
 		}
 		// The answer goes to the number's SMS gateway even when the text
@@ -102,8 +117,15 @@ func (s *Service) InboundText(ctx context.Context, in InboundTextInput) (string,
 		if c.UsableOn(s.clock()) {
 			replyTo, _ = c.Address(phone, false)
 		}
+		channel = ChannelCarrier
 	}
 	ev.ActorID = phone
+	// The opt-out is the company's: the receiving number's, or for a
+	// shared number or address the one that has the sender on record.
+	owner, err := s.optOutTenant(ctx, t, in.Tenant, phone)
+	if err != nil {
+		return "", err
+	}
 
 	if kw == KeywordReset {
 		// The IP is left out: it is the provider's, shared by every crew.
@@ -118,19 +140,15 @@ func (s *Service) InboundText(ctx context.Context, in InboundTextInput) (string,
 	queued := false
 	err = s.store.WithTx(ctx, func(st Store) error {
 		reply, queued = "", false
-		switch kw {
-		case KeywordStop:
-			if err := st.SetOptOut(ctx, phone, true); err != nil {
-				return err
-			}
-		case KeywordStart:
-			if err := st.SetOptOut(ctx, phone, false); err != nil {
-				return err
-			}
-		}
-		name, why, err := s.replyFor(ctx, st, kw, in.Source, phone)
+		applied, err := s.applyKeyword(ctx, st, owner, in.Source, kw, channel, phone, ev)
 		if err != nil {
 			return err
+		}
+		name, why := "", "not_applied"
+		if applied {
+			if name, why, err = s.replyFor(ctx, st, kw, in.Source, owner.ID, channel, phone); err != nil {
+				return err
+			}
 		}
 		if name != "" && in.Source == SourceEmailText && replyTo == "" {
 			name, why = "", "carrier_gateway_retired"
@@ -163,7 +181,7 @@ func (s *Service) InboundText(ctx context.Context, in InboundTextInput) (string,
 }
 
 // replyFor picks the message that answers a text, or says why none does.
-func (s *Service) replyFor(ctx context.Context, st Store, kw Keyword, src Source, phone string) (name, why string, err error) {
+func (s *Service) replyFor(ctx context.Context, st Store, kw Keyword, src Source, tenantID int64, channel, phone string) (name, why string, err error) {
 	switch kw {
 	case KeywordReset:
 		name = "reply"
@@ -184,7 +202,7 @@ func (s *Service) replyFor(ctx context.Context, st Store, kw Keyword, src Source
 	}
 	// A number that said STOP gets nothing but the confirmation.
 	if kw != KeywordStop {
-		out, err := st.OptedOut(ctx, phone)
+		out, err := st.OptedOut(ctx, tenantID, channel, phone)
 		if err != nil {
 			return "", "", err
 		}
@@ -342,39 +360,6 @@ func (s *Service) carrierSender(ctx context.Context, addr string) (string, *Carr
 		return "", nil, notCarrier
 	}
 	return e164, c, nil
-}
-
-// carrierAddressNumber is the E.164 number of a national10 gateway
-// address (2015550123@vtext.com), or "".
-func carrierAddressNumber(addr string) string {
-	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 {
-		return ""
-	}
-	m := carrierNumberRE.FindStringSubmatch(addr[:at])
-	if m == nil {
-		return ""
-	}
-	return "+1" + m[1]
-}
-
-// optedOutDelivery reports whether a reset's text must not go because its
-// number texted STOP, perhaps while the text waited for a retry. It is
-// asked at send time, for Twilio and carrier gateway alike. Answers to
-// inbound texts (no request) were checked when queued: the confirmation of
-// a STOP is one of them and must still go.
-func (s *Service) optedOutDelivery(ctx context.Context, d *Delivery) (bool, error) {
-	if d.Channel != ChannelSMS || d.RequestID == "" {
-		return false, nil
-	}
-	number := d.To
-	if d.Route == RouteCarrier {
-		number = carrierAddressNumber(d.To)
-	}
-	if number == "" {
-		return false, nil
-	}
-	return s.store.OptedOut(ctx, number)
 }
 
 // SecurityEventInput is something suspicious an adapter saw: a webhook

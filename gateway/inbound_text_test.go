@@ -12,7 +12,11 @@ import (
 // text sends an inbound text and returns the answer.
 func (e *env) text(src gateway.Source, from, tenant, body string) string {
 	e.t.Helper()
-	reply, err := e.svc.InboundText(e.ctx, gateway.InboundTextInput{Source: src, From: from, Tenant: tenant, Body: body, IP: "198.51.100.7"})
+	in := gateway.InboundTextInput{Source: src, From: from, Tenant: tenant, Body: body, IP: "198.51.100.7"}
+	if src == gateway.SourceEmailText {
+		in.EnvelopeFrom = from // as a carrier's gateway sends it
+	}
+	reply, err := e.svc.InboundText(e.ctx, in)
 	if err != nil {
 		e.t.Fatalf("inbound %q from %s: %v", body, from, err)
 	}
@@ -68,7 +72,7 @@ func TestInboundSMSKeywords(t *testing.T) {
 			if got := e.text(gateway.SourceSMS, phoneA, "", tc.body); got != tc.want {
 				t.Fatalf("reply %q, want %q", got, tc.want)
 			}
-			out, _ := e.store.OptedOut(e.ctx, phoneA)
+			out, _ := e.store.OptedOut(e.ctx, e.tenant.ID, "twilio:default", phoneA)
 			if out != tc.optedOut {
 				t.Fatalf("opted out %v", out)
 			}
@@ -177,7 +181,14 @@ func TestOptOutHonouredAtSendTime(t *testing.T) {
 			sms.set(&gateway.SendError{Class: gateway.FailTransient, Code: "unavailable"})
 			id := e.reset("ana@acme.example", phoneA)
 			e.drain()
-			e.text(gateway.SourceSMS, phoneA, "", "STOP")
+			if twilio {
+				e.text(gateway.SourceSMS, phoneA, "", "STOP")
+			} else {
+				// Without Twilio a STOP comes by mail, from a tenant that
+				// trusts those.
+				e.patchTenant(gateway.SettingsPatch{TrustMailKeywords: ptr(true)})
+				e.text(gateway.SourceEmailText, "2015550123@vtext.com", "", "STOP")
+			}
 			sms.set(nil)
 			e.advance(time.Minute)
 			e.drain()
@@ -326,6 +337,7 @@ func TestForgedEmailTextLocksNobodyOut(t *testing.T) {
 // opted out; nothing else does.
 func TestEmailTextStop(t *testing.T) {
 	e := newEnv(t, false)
+	e.patchTenant(gateway.SettingsPatch{TrustMailKeywords: ptr(true)})
 	if got := e.text(gateway.SourceEmailText, "2015550123@vtext.com", "", "STOP"); got != "[en/opted_out] PW=" {
 		t.Fatalf("reply %q", got)
 	}

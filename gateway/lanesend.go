@@ -186,7 +186,7 @@ func (w *Worker) message(c *claim, body *sealedBody) *Message {
 func (w *Worker) send(c *claim) (string, error) {
 	ctx := context.Background()
 	d := c.d
-	if out, err := w.s.optedOutDelivery(ctx, d); err != nil {
+	if out, err := w.s.optedOutDelivery(ctx, d, c.t); err != nil {
 		return "", &SendError{Class: FailTransient, Code: "store", Detail: "opt-out status unavailable"}
 	} else if out {
 		return "", &SendError{Class: FailOptedOut, Code: "opted_out", Detail: "the number texted STOP"}

@@ -34,7 +34,10 @@ type Tenant struct {
 	// SMSValiditySeconds is how long a reset text may wait for delivery
 	// before the provider drops it as stale; 0 means DefaultSMSValidity.
 	SMSValiditySeconds int
-	CreatedAt          time.Time
+	// TrustMailKeywords applies STOP and START that arrive by mail; off by
+	// default, as mail is spoofable: they are only shown to the admin.
+	TrustMailKeywords bool
+	CreatedAt         time.Time
 }
 
 // DefaultSMSValidity is how long a reset text stays worth delivering: a

@@ -163,7 +163,8 @@ func (s *Service) CreatePerson(ctx context.Context, a Actor, in PersonInput) (*P
 		return s.adminEvent(ctx, st, a, Event{TenantID: t.ID, Type: "person_created", PersonID: p.ID})
 	})
 	if err != nil {
-		return nil, err
+		p.ID = 0
+		return nil, s.phoneTaken(ctx, a, err, p)
 	}
 	return p, nil
 }
@@ -252,7 +253,10 @@ func (s *Service) UpdatePerson(ctx context.Context, a Actor, tenant string, id i
 			Detail: strings.Join(changed, ",")})
 	})
 	if err != nil {
-		return nil, err
+		if p == nil {
+			return nil, err
+		}
+		return nil, s.phoneTaken(ctx, a, err, p)
 	}
 	return p, nil
 }

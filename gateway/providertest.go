@@ -1,9 +1,14 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ProviderTester sends the admin's test messages synchronously and returns
@@ -28,11 +33,12 @@ func (s *Service) SetTester(t ProviderTester) { s.tester = t }
 const testTimeout = 30 * time.Second
 
 // ProviderTestInput is a Test Provider form: a phone and an optional
-// message (the "test" template when empty), sent with the tenant's SMTP
-// profile or Twilio account.
+// note, sent after the fixed "test" text with the tenant's SMTP profile or
+// Twilio account.
 type ProviderTestInput struct {
-	Tenant  string
-	Phone   string
+	Tenant string
+	Phone  string
+	// Message is the note: at most 60 plain characters, no links.
 	Message string
 }
 
@@ -71,12 +77,23 @@ func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in Pro
 	if err != nil {
 		return nil, err
 	}
-	optedOut, err := s.store.OptedOut(ctx, e164)
+	if region := PhoneRegion(e164); !s.smsCountryAllowed(t, region) {
+		return nil, Errorf(KindInvalid, "country_not_allowed", "texts to %s are not allowed for this company (allowed: %s)",
+			cmp.Or(region, "this number's country"), strings.Join(s.allowedCountries(t), ", "))
+	}
+	route := RouteTwilio
+	if c != nil {
+		route = RouteCarrier
+	}
+	optedOut, err := s.store.OptedOut(ctx, t.ID, s.smsChannel(t, route), e164)
 	if err != nil {
 		return nil, err
 	}
 	text, err := s.testText(t, in.Message)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.testAllowed(ctx, a, t); err != nil {
 		return nil, err
 	}
 	res := &ProviderTestResult{To: e164}
@@ -146,6 +163,9 @@ func (s *Service) TestEmail(ctx context.Context, a Actor, tenant, to string) (*P
 	if err != nil {
 		return nil, err
 	}
+	if err := s.testAllowed(ctx, a, t); err != nil {
+		return nil, err
+	}
 	subject, text, _, err := s.renderer.Email("", "test", MessageData{Company: t.Name})
 	if err != nil {
 		return nil, Internal(err)
@@ -181,21 +201,76 @@ func (r *ProviderTestResult) code() string {
 	return r.Code
 }
 
-// testText is the admin's message, or the "test" template. A custom text
-// must fit one GSM-7 segment, as every text the gateway sends does.
-func (s *Service) testText(t *Tenant, msg string) (string, error) {
-	msg = strings.TrimSpace(msg)
-	if msg == "" {
-		text, err := s.renderer.SMS("", "test", MessageData{Company: t.Name})
-		if err != nil {
-			return "", Internal(err)
+// Tests are bounded per tenant and per admin: a test sends to any number
+// or address the admin types, so without a bound it is an open sender.
+const (
+	testsPerTenant = 10
+	testsPerAdmin  = 10
+	testWindow     = time.Hour
+)
+
+// maxTestNote bounds the admin's note on a test text.
+const maxTestNote = 60
+
+// testAllowed counts a test against the tenant's and the admin's hourly
+// bounds, the same over the API, the console and the CLI.
+func (s *Service) testAllowed(ctx context.Context, a Actor, t *Tenant) error {
+	over, err := s.store.Hit(ctx, s.clock(), []Limit{
+		{Scope: "test_tenant", Key: strconv.FormatInt(t.ID, 10), Max: testsPerTenant, Window: testWindow},
+		{Scope: "test_admin", Key: a.Kind + ":" + a.ID, Max: testsPerAdmin, Window: testWindow},
+	})
+	if err != nil {
+		return err
+	}
+	if over != nil {
+		return Errorf(KindRateLimited, "tests_rate_limited", "at most %d tests an hour; try again later", over.Max)
+	}
+	return nil
+}
+
+// allowedCountries is where t's texts may go: its list within the
+// operator's.
+func (s *Service) allowedCountries(t *Tenant) []string {
+	var out []string
+	for _, c := range t.SMSCountries {
+		if slices.Contains(s.countries, c) {
+			out = append(out, c)
 		}
+	}
+	return out
+}
+
+// linkRE finds what a phone would show as a link, or a reader would
+// follow: a scheme, www., an address, or a dotted name like example.com.
+var linkRE = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://|\b(sms|smsto|tel|mailto|javascript|data):|www\.|@|[a-z0-9-](\.|\(dot\)|\[dot\])[a-z]{2,})`)
+
+// testText is the "test" template, with the admin's optional note after
+// it. The note is short and plain (no links): a test must not be a way to
+// send anyone any text, such as a phishing link, from the company's
+// number. The whole must fit one GSM-7 segment, as every text does.
+func (s *Service) testText(t *Tenant, note string) (string, error) {
+	text, err := s.renderer.SMS("", "test", MessageData{Company: t.Name})
+	if err != nil {
+		return "", Internal(err)
+	}
+	note = strings.Join(strings.Fields(note), " ")
+	if note == "" {
 		return text, nil
 	}
-	if n := GSM7Len(msg); n < 0 || n > SMSSegment {
-		return "", Errorf(KindInvalid, "message_invalid", "the message must fit one text: at most %d plain (GSM-7) characters", SMSSegment)
+	if utf8.RuneCountInString(note) > maxTestNote {
+		return "", Errorf(KindInvalid, "note_too_long", "the note is at most %d characters", maxTestNote)
 	}
-	return msg, nil
+	if linkRE.MatchString(note) {
+		return "", Errorf(KindInvalid, "note_has_link", "the note may not contain links, addresses or domain names")
+	}
+	text = strings.TrimSpace(text) + " Note: " + note
+	if n := GSM7Len(note); n < 0 {
+		return "", Errorf(KindInvalid, "note_invalid", "the note must be plain (GSM-7) characters")
+	}
+	if n := GSM7Len(text); n < 0 || n > SMSSegment {
+		return "", Errorf(KindInvalid, "note_too_long", "with this note the test does not fit one text (%d characters)", SMSSegment)
+	}
+	return text, nil
 }
 
 // maskAddress keeps enough of a number or address to recognise it in the

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"slices"
 	"strings"
 )
 
@@ -346,14 +345,14 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 	if target == nil {
 		return nil, "no_sms_phone", nil
 	}
-	optedOut, err := st.OptedOut(ctx, target.Number)
+	optedOut, err := st.OptedOut(ctx, t.ID, s.smsChannel(t, s.smsRoute(t)), target.Number)
 	if err != nil {
 		return nil, "", err
 	}
 	if optedOut {
 		return nil, "opted_out", nil
 	}
-	if !slices.Contains(t.SMSCountries, PhoneRegion(target.Number)) {
+	if !s.smsCountryAllowed(t, PhoneRegion(target.Number)) {
 		return nil, "country_not_allowed", nil
 	}
 	d := &Delivery{Channel: ChannelSMS, Locale: p.Locale, Status: DeliveryPending}

@@ -32,6 +32,13 @@ type Config struct {
 	// tenants without their own use; else their texts go by carrier
 	// gateway.
 	DefaultTwilio bool
+	// DefaultTwilioFrom is the operator's shared sender (RESETGW_TWILIO_FROM:
+	// a number or an MG… Messaging Service SID): only an operator may give
+	// it to a tenant.
+	DefaultTwilioFrom string
+	// SMSCountries are the regions the operator lets texts go to (US and
+	// CA by default); a tenant's own list only narrows it.
+	SMSCountries []string
 	// DefaultRegion is the region for numbers given without a country code.
 	DefaultRegion string
 	// Kick, when set, is called after a request was stored, to wake the
@@ -106,10 +113,14 @@ type Service struct {
 	lanes    func() []LaneStatus
 	accepts  acceptCommitter
 	checkURL func(string) error
+	// twilioFrom is the operator's shared Twilio sender, normalized.
+	twilioFrom string
+	countries  []string
 }
 
 // New checks cfg and makes a Service.
 func New(cfg Config) (*Service, error) {
+	var err error
 	if cfg.Store == nil || cfg.Renderer == nil || cfg.Keys == nil || cfg.Hasher == nil {
 		return nil, Errorf(KindInternal, "config", "gateway: Store, Renderer, Keys and Hasher are required")
 	}
@@ -142,6 +153,22 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.kick == nil {
 		s.kick = func() {}
+	}
+	if from := strings.TrimSpace(cfg.DefaultTwilioFrom); from != "" {
+		s.twilioFrom = from
+		if !strings.HasPrefix(from, "MG") {
+			e, _, err := ParsePhone(from, s.region)
+			if err != nil {
+				return nil, Errorf(KindInternal, "config", "gateway: the default Twilio From is no phone number")
+			}
+			s.twilioFrom = e
+		}
+	}
+	s.countries = []string{"US", "CA"}
+	if len(cfg.SMSCountries) > 0 {
+		if s.countries, err = normalizeCountries(cfg.SMSCountries); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -36,8 +36,16 @@ type Store interface {
 	ListPersonnel(ctx context.Context, f PersonFilter) ([]*Person, error)
 	// PhoneByNumber finds a number in any tenant.
 	PhoneByNumber(ctx context.Context, e164 string) (*Phone, error)
-	SetOptOut(ctx context.Context, e164 string, optedOut bool) error
-	OptedOut(ctx context.Context, e164 string) (bool, error)
+	// SetOptOut records an opt-out (see OptOut); ClearOptOut ends the
+	// number's opt-outs for that tenant and channel, its tenant-wide ones
+	// and the ones for every tenant. OptedOut reports whether a text from
+	// the tenant through channel to e164 must not go.
+	SetOptOut(ctx context.Context, o OptOut) error
+	ClearOptOut(ctx context.Context, tenantID int64, channel, e164 string) error
+	OptedOut(ctx context.Context, tenantID int64, channel, e164 string) (bool, error)
+	// SeenMessage records a provider's message id in scope and reports
+	// whether it was seen already within keep before now.
+	SeenMessage(ctx context.Context, scope, id string, now time.Time, keep time.Duration) (bool, error)
 
 	UpsertCarrier(ctx context.Context, c *Carrier) error
 	Carrier(ctx context.Context, slug string) (*Carrier, error)

@@ -166,7 +166,8 @@ func (c *cli) open(getenv func(string) string) (func(), error) {
 	}
 	c.svc, err = gateway.New(gateway.Config{Store: store, Renderer: renderer, Keys: keys, Limits: cfg.Limits,
 		Hasher: secret.NewHasher(secret.HasherConfig{}), DefaultTwilio: cfg.TwilioSID != "",
-		DefaultRegion: cfg.DefaultRegion, Tester: newProviderTester(cfg, nil)})
+		DefaultRegion: cfg.DefaultRegion, Tester: newProviderTester(cfg, nil),
+		DefaultTwilioFrom: cfg.TwilioFrom, SMSCountries: cfg.SMSCountries})
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -46,6 +46,9 @@ type config struct {
 	// MemoryLimit is the runtime's soft memory limit in bytes; 0 leaves
 	// the runtime's own (GOMEMLIMIT, or none).
 	MemoryLimit int64
+	// SMSCountries is the operator's list of regions texts may go to; a
+	// tenant's own list only narrows it.
+	SMSCountries []string
 	// The SMTP listener (inbound texts and bounces); off without an
 	// address to listen on.
 	SMTPListen, ResetAddress, BounceAddress string
@@ -87,6 +90,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.ProxyHeader, "proxy-header", env("RESETGW_PROXY_HEADER", ""), "header holding the client IP behind a proxy, e.g. X-Forwarded-For (RESETGW_PROXY_HEADER)")
 	fs.StringVar(&c.Trusted, "trusted-proxies", env("RESETGW_TRUSTED_PROXIES", ""), "comma-separated proxy IPs/CIDRs allowed to set the proxy header (RESETGW_TRUSTED_PROXIES)")
 	memLimit := fs.String("memory-limit", env("RESETGW_MEMORY_LIMIT", ""), "soft memory limit of the process, e.g. 64MiB or 1GiB, 0 = none; default 64MiB unless GOMEMLIMIT is set (RESETGW_MEMORY_LIMIT)")
+	countries := fs.String("sms-countries", env("RESETGW_SMS_COUNTRIES", "US,CA"), "comma-separated ISO regions any tenant's texts may go to (RESETGW_SMS_COUNTRIES)")
 	timeout := fs.String("send-timeout", env("RESETGW_SEND_TIMEOUT", "30s"), "bound on one send to a provider; a crashed send is retried after it (RESETGW_SEND_TIMEOUT)")
 	fs.StringVar(&c.SMTPListen, "smtp-listen", env("RESETGW_SMTP_LISTEN", ""), "address of the SMTP listener for texts by mail and bounces, e.g. :25; empty = none (RESETGW_SMTP_LISTEN)")
 	fs.StringVar(&c.ResetAddress, "reset-address", env("RESETGW_RESET_ADDRESS", ""), "address phones text RESET/HELP/STOP/START to through their carrier (RESETGW_RESET_ADDRESS)")
@@ -128,6 +132,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 			// someone's resets; silently ignoring the setting would hide
 			// that it no longer means anything.
 			return nil, fmt.Errorf("%s is gone: reset limits now count requests that matched a person; use RESETGW_RATE_LIMIT_PERSON_IP and RESETGW_RATE_LIMIT_PERSON", gone)
+		}
+	}
+	for _, r := range strings.Split(*countries, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			c.SMSCountries = append(c.SMSCountries, r)
 		}
 	}
 	var err error

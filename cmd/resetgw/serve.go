@@ -72,7 +72,8 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion,
 		// Tenants' SMTP URLs are checked as they are saved with the rules
 		// the sender applies when it sends.
-		CheckSMTPURL: carriersmtp.New(carriersmtp.Config{AllowHosts: cfg.SMTPAllowHosts}).CheckTenantURL,
+		CheckSMTPURL:      carriersmtp.New(carriersmtp.Config{AllowHosts: cfg.SMTPAllowHosts}).CheckTenantURL,
+		DefaultTwilioFrom: cfg.TwilioFrom, SMSCountries: cfg.SMSCountries,
 	})
 	if err != nil {
 		return err

@@ -26,6 +26,7 @@ func (s *Server) routesAdmin() {
 	s.routesAdminTools(a)
 	s.routesAdminThrottles(a)
 	s.routesLanes(a)
+	s.routesOptOuts(a)
 }
 
 const actorKey = "actor"
@@ -88,8 +89,9 @@ func tenantJSON(t *gateway.Tenant) fiber.Map {
 		"min_password_length": t.MinPasswordLength,
 		"keywords":            t.Keywords,
 		"sms_rate_per_second": t.SMSRatePerSecond, "sms_validity_seconds": t.SMSValiditySeconds,
-		"smtp":   fiber.Map{"configured": t.SMTP != nil},
-		"twilio": fiber.Map{"configured": t.Twilio.Configured()},
+		"trust_mail_keywords": t.TrustMailKeywords,
+		"smtp":                fiber.Map{"configured": t.SMTP != nil},
+		"twilio":              fiber.Map{"configured": t.Twilio.Configured()},
 	}
 	if t.SMTP != nil {
 		m["smtp"] = fiber.Map{"configured": true, "from": t.SMTP.From}
@@ -137,6 +139,7 @@ type settingsBody struct {
 	// SMSValiditySeconds is how long the provider may keep trying one.
 	SMSRatePerSecond   *float64 `json:"sms_rate_per_second"`
 	SMSValiditySeconds *int     `json:"sms_validity_seconds"`
+	TrustMailKeywords  *bool    `json:"trust_mail_keywords"`
 }
 
 func (s *Server) patchSettings(c *fiber.Ctx) error {
@@ -146,7 +149,7 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	}
 	p := gateway.SettingsPatch{Name: b.Name, AllowMobileReset: b.AllowMobileReset, KeepOriginal: b.KeepOriginal,
 		MustChange: b.MustChange, SMSCountries: b.SMSCountries, MinPasswordLength: b.MinPasswordLength,
-		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords,
+		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords, TrustMailKeywords: b.TrustMailKeywords,
 		SMSRatePerSecond: b.SMSRatePerSecond, SMSValiditySeconds: b.SMSValiditySeconds}
 	if b.ResetTTLHours != nil {
 		d := time.Duration(*b.ResetTTLHours * float64(time.Hour))

@@ -31,6 +31,7 @@ type settingsView struct {
 	ResetTTLHours     float64
 	MinPasswordLength int
 	SMSCountries      string
+	TrustMailKeywords bool
 	Email             gateway.EmailProfileView
 	Twilio            twilioView
 	EmailTest         *gateway.ProviderTestResult
@@ -48,7 +49,8 @@ type twilioView struct {
 func viewSettings(t *gateway.Tenant) settingsView {
 	v := settingsView{Slug: t.Slug, Name: t.Name, AllowMobileReset: t.AllowMobileReset, KeepOriginal: t.KeepOriginal,
 		MustChange: t.MustChange, ResetTTLHours: t.ResetTTL.Hours(), MinPasswordLength: t.MinPasswordLength,
-		SMSCountries: strings.Join(t.SMSCountries, ", "), Email: gateway.ViewEmailProfile(t.SMTP)}
+		SMSCountries: strings.Join(t.SMSCountries, ", "), TrustMailKeywords: t.TrustMailKeywords,
+		Email: gateway.ViewEmailProfile(t.SMTP)}
 	if tw := t.Twilio; tw != nil {
 		v.Twilio = twilioView{Configured: tw.Configured(), AccountSID: tw.AccountSID, From: tw.From,
 			MessagingServiceSID: tw.MessagingServiceSID, HasToken: tw.AuthToken != ""}
@@ -95,7 +97,8 @@ func (u *consoleUI) afterSettings(c *fiber.Ctx, err error) error {
 
 func (u *consoleUI) saveFlags(c *fiber.Ctx) error {
 	allow, keep, must := checked(c, "allow_mobile_reset"), checked(c, "keep_original"), checked(c, "must_change")
-	patch := gateway.SettingsPatch{AllowMobileReset: &allow, KeepOriginal: &keep, MustChange: &must}
+	trustMail := checked(c, "trust_mail_keywords")
+	patch := gateway.SettingsPatch{AllowMobileReset: &allow, KeepOriginal: &keep, MustChange: &must, TrustMailKeywords: &trustMail}
 	if v := strings.TrimSpace(c.FormValue("min_password_length")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {

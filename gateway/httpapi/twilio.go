@@ -125,15 +125,12 @@ func (s *Server) twilioSMS(c *fiber.Ctx) error {
 // number (its slug, its account), else the operator's default number,
 // shared by every tenant without one (slug "": the tenant is found from
 // the sender).
+//
+// The operator's number is looked at first: it is the operator's account
+// that signs its webhooks, whatever a tenant row claims, so a tenant that
+// put the shared number in its own settings can neither break them nor
+// sign its own.
 func (s *Server) numberTenant(ctx context.Context, to, serviceSID string) (string, *gateway.TwilioSettings, int64, error) {
-	if to != "" {
-		t, err := s.svc.Store().TenantByTwilioNumber(ctx, to)
-		if err == nil && t.Twilio.Configured() {
-			return t.Slug, t.Twilio, t.ID, nil
-		} else if err != nil && !gateway.IsNotFound(err) {
-			return "", nil, 0, err
-		}
-	}
 	def := s.tw.def
 	if def.Configured() && ((def.From != "" && samePhone(to, def.From)) ||
 		(def.MessagingServiceSID != "" && serviceSID == def.MessagingServiceSID)) {
@@ -142,6 +139,14 @@ func (s *Server) numberTenant(ctx context.Context, to, serviceSID string) (strin
 			return "", nil, 0, err
 		}
 		return "", def, t.ID, nil
+	}
+	if to != "" {
+		t, err := s.svc.Store().TenantByTwilioNumber(ctx, to)
+		if err == nil && t.Twilio.Configured() {
+			return t.Slug, t.Twilio, t.ID, nil
+		} else if err != nil && !gateway.IsNotFound(err) {
+			return "", nil, 0, err
+		}
 	}
 	return "", nil, 0, gateway.ErrNotFound
 }

@@ -165,7 +165,7 @@ func TestTwilioInboundSigned(t *testing.T) {
 	if _, _, b := h.signed(httpapi.TwilioSMSPath, defToken, inbound("SM4", crewPhone, defNumber, "STOP")); !strings.Contains(b, "[en/opted_out]") {
 		t.Fatalf("stop: %s", b)
 	}
-	if out, _ := h.store.OptedOut(context.Background(), crewPhone); !out {
+	if out, _ := h.store.OptOutsOf(context.Background(), crewPhone); len(out) == 0 {
 		t.Fatal("not opted out")
 	}
 	if n := len(h.events("inbound_text")); n != 4 {
@@ -232,7 +232,7 @@ func TestTwilioRepeatedField(t *testing.T) {
 	if code, _, body := h.post(httpapi.TwilioSMSPath, params.Encode()+"&Body=STOP", sig); code != 200 || body != replyTwiML {
 		t.Fatalf("%d %s", code, body)
 	}
-	if out, _ := h.store.OptedOut(context.Background(), crewPhone); out {
+	if out, _ := h.store.OptOutsOf(context.Background(), crewPhone); len(out) > 0 {
 		t.Fatal("the unsigned second value was acted on")
 	}
 	// Signed over STOP, sent with RESET first: refused.

@@ -457,12 +457,14 @@ func (l *Listener) handleText(ctx context.Context, ip, envFrom string, data []by
 		return errMalformed
 	}
 	_, err = l.cfg.Handler.InboundText(ctx, gateway.InboundTextInput{
-		Source: gateway.SourceEmailText, From: tm.From, Body: tm.Body, IP: ip,
+		Source: gateway.SourceEmailText, From: tm.From, EnvelopeFrom: envFrom, Body: tm.Body, IP: ip,
 	})
 	switch {
 	case err == nil:
 		return nil
 	case gateway.ErrorCode(err) == "not_carrier_sender":
+		// Also when the envelope sender is not the header's: a forger
+		// sets the header, a carrier's gateway sets both alike.
 		l.log.Info("mail to the reset address not from a carrier gateway refused", "ip", ip)
 		return errNotText
 	case gateway.ErrorKind(err) == gateway.KindInvalid:

@@ -66,7 +66,7 @@ func (s *Store) insertPhones(ctx context.Context, p *gateway.Person) error {
 		res, err := s.q.ExecContext(ctx, `INSERT INTO phones (tenant_id, person_id, number, type, carrier)
 			VALUES (?,?,?,?,?)`, p.TenantID, p.ID, ph.Number, string(ph.Type), ph.Carrier)
 		if err != nil {
-			return conflict(err, "phone_taken", "the phone number "+ph.Number+" is already on file")
+			return conflict(err, "phone_taken", "this phone number is already on someone's record")
 		}
 		if ph.ID, err = res.LastInsertId(); err != nil {
 			return wrap(err)
@@ -186,7 +186,7 @@ func (s *Store) loadPhones(ctx context.Context, people []*gateway.Person) error 
 		args = append(args, p.ID)
 	}
 	rows, err := s.q.QueryContext(ctx, `SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type, ph.carrier,
-		o.number IS NOT NULL FROM phones ph LEFT JOIN opt_outs o ON o.number = ph.number
+		`+phoneOptedOut+` FROM phones ph
 		WHERE ph.person_id IN (`+strings.Join(ph, ",")+`) ORDER BY ph.id`, args...)
 	if err != nil {
 		return wrap(err)
@@ -220,27 +220,7 @@ func scanPhone(row scanner) (*gateway.Phone, error) {
 // PhoneByNumber implements gateway.Store.
 func (s *Store) PhoneByNumber(ctx context.Context, e164 string) (*gateway.Phone, error) {
 	return scanPhone(s.q.QueryRowContext(ctx, `SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type,
-		ph.carrier, o.number IS NOT NULL FROM phones ph LEFT JOIN opt_outs o ON o.number = ph.number
-		WHERE ph.number = ?`, e164))
-}
-
-// SetOptOut implements gateway.Store.
-func (s *Store) SetOptOut(ctx context.Context, e164 string, optedOut bool) error {
-	var err error
-	if optedOut {
-		_, err = s.q.ExecContext(ctx, `INSERT INTO opt_outs (number, created_at) VALUES (?, strftime('%s','now'))
-			ON CONFLICT (number) DO NOTHING`, e164)
-	} else {
-		_, err = s.q.ExecContext(ctx, `DELETE FROM opt_outs WHERE number = ?`, e164)
-	}
-	return wrap(err)
-}
-
-// OptedOut reports whether a number texted STOP.
-func (s *Store) OptedOut(ctx context.Context, e164 string) (bool, error) {
-	var n int
-	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM opt_outs WHERE number = ?`, e164).Scan(&n)
-	return n > 0, wrap(err)
+		ph.carrier, `+phoneOptedOut+` FROM phones ph WHERE ph.number = ?`, e164))
 }
 
 // conflict gives a UNIQUE violation a specific code and message.

@@ -12,7 +12,7 @@ import (
 
 const tenantCols = `id, slug, name, allow_mobile_reset, keep_original, must_change,
 	reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed, created_at, keywords,
-	sms_rate_per_second, sms_validity_seconds`
+	sms_rate_per_second, sms_validity_seconds, trust_mail_keywords`
 
 // CreateTenant implements gateway.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
@@ -22,11 +22,12 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 	}
 	res, err := s.q.ExecContext(ctx, `INSERT INTO tenants (slug, name, allow_mobile_reset, keep_original,
 		must_change, reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed,
-		twilio_from, created_at, keywords, sms_rate_per_second, sms_validity_seconds)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		twilio_from, created_at, keywords, sms_rate_per_second, sms_validity_seconds, trust_mail_keywords,
+		twilio_service_sid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		t.Slug, t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
-		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t))
+		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
+		b2i(t.TrustMailKeywords), serviceSID(t))
 	if err != nil {
 		return wrap(err)
 	}
@@ -42,10 +43,17 @@ func (s *Store) UpdateTenant(ctx context.Context, t *gateway.Tenant) error {
 	}
 	res, err := s.q.ExecContext(ctx, `UPDATE tenants SET name=?, allow_mobile_reset=?, keep_original=?,
 		must_change=?, reset_ttl_seconds=?, sms_countries=?, min_password_length=?, smtp_sealed=?,
-		twilio_sealed=?, twilio_from=?, keywords=?, sms_rate_per_second=?, sms_validity_seconds=? WHERE id=?`,
+		twilio_sealed=?, twilio_from=?, keywords=?, sms_rate_per_second=?, sms_validity_seconds=?,
+		trust_mail_keywords=?, twilio_service_sid=? WHERE id=?`,
 		t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
-		smtp, twilio, from, keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t), t.ID)
+		smtp, twilio, from, keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
+		b2i(t.TrustMailKeywords), serviceSID(t), t.ID)
+	if err != nil {
+		// The only uniqueness an update can break: a Twilio sender is one
+		// tenant's.
+		return conflict(err, "twilio_sender_taken", "another company already uses this Twilio number or Messaging Service")
+	}
 	return mustAffect(res, err)
 }
 
@@ -92,13 +100,15 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 		countries         string
 		smtp, twilio      []byte
 		keywords          string
+		trustMail         int
 	)
 	err := row.Scan(&t.ID, &t.Slug, &t.Name, &allow, &keep, &must, &ttl, &countries,
-		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds)
+		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds, &trustMail)
 	if err != nil {
 		return nil, wrap(err)
 	}
 	t.AllowMobileReset, t.KeepOriginal, t.MustChange = allow == 1, keep == 1, must == 1
+	t.TrustMailKeywords = trustMail == 1
 	t.ResetTTL = time.Duration(ttl) * time.Second
 	if countries != "" {
 		t.SMSCountries = strings.Split(countries, ",")
@@ -165,6 +175,15 @@ func (s *Store) openJSON(sealed, aad []byte, v any) error {
 		return gateway.Internal(err)
 	}
 	return nil
+}
+
+// serviceSID is the tenant's Messaging Service SID in the clear, kept
+// unique across tenants like its number.
+func serviceSID(t *gateway.Tenant) string {
+	if t.Twilio == nil {
+		return ""
+	}
+	return t.Twilio.MessagingServiceSID
 }
 
 // mustAffect turns "no row changed" into not found.
