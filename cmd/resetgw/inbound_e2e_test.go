@@ -228,7 +228,13 @@ func TestForgedTextByMail(t *testing.T) {
 	g.person("bo@acme.example", "+12015550124")
 	forged := "From: 2015550124@vtext.com\r\nTo: " + resetAddress + "\r\nSubject: \r\n" +
 		"Message-ID: <forged.1@evil.example>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nRESET\r\n"
-	if err := g.mailTo("stranger@evil.example", resetAddress, []byte(forged)); err != nil {
+	// Only the header forged: no text at all.
+	var se *smtp.SMTPError
+	if err := g.mailTo("stranger@evil.example", resetAddress, []byte(forged)); !errorAs(err, &se) || se.Code != 550 {
+		t.Fatalf("a header-only forgery: %v", err)
+	}
+	// The envelope forged too, as anyone can: a reset to the record only.
+	if err := g.mailTo("2015550124@vtext.com", resetAddress, []byte(forged)); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -273,7 +279,6 @@ func TestForgedTextByMail(t *testing.T) {
 	// Mail to the reset address from anywhere but a carrier gateway is
 	// refused; a Twilio webhook without a valid signature too.
 	notText := strings.Replace(forged, "2015550124@vtext.com", "stranger@evil.example", 1)
-	var se *smtp.SMTPError
 	if err := g.mailTo("stranger@evil.example", resetAddress, []byte(notText)); !errorAs(err, &se) || se.Code != 550 {
 		t.Fatalf("non-carrier mail: %v", err)
 	}
