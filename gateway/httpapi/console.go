@@ -163,12 +163,9 @@ func (u *consoleUI) render(c *fiber.Ctx, name string, p page) error {
 // fail shows an error as a console page, with the status the one mapping
 // in errors.go gives its kind.
 func (u *consoleUI) fail(c *fiber.Ctx, err error) error {
-	var ge *gateway.Error
-	if !errors.As(err, &ge) {
-		ge = gateway.Internal(err)
-	}
+	ge := domainError(err)
 	code := status[ge.Kind]
-	if ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable {
+	if ge != errRequestEnded && (ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable) {
 		u.s.log.Error("console request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	p := u.page(c, "", "Error", nil)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 
 	"github.com/gofiber/fiber/v2"
@@ -43,17 +44,16 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		code = fe.Code
 		body.Error.Code, body.Error.Message = fiberCode(fe.Code), fe.Message
 	default:
-		var ge *gateway.Error
-		if !errors.As(err, &ge) {
-			ge = gateway.Internal(err)
-		}
+		ge := domainError(err)
 		code = status[ge.Kind]
 		body.Error.Code, body.Error.Message = ge.Code, ge.Message
 		var fe *fieldError
 		if errors.As(err, &fe) {
 			body.Error.Field = fe.Field
 		}
-		if ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable {
+		if ge == errRequestEnded {
+			s.log.Warn("request ended before its answer", "method", c.Method(), "path", c.Path(), "err", err)
+		} else if ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable {
 			s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}
 	}
@@ -61,6 +61,28 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, "60")
 	}
 	return c.Status(code).JSON(body)
+}
+
+// errRequestEnded answers a request whose context ended (its time bound
+// passed, or the client went away) before the work was done: waiting for
+// a hashing slot, or for the store. It is the load, not a bug: 503.
+var errRequestEnded = gateway.Errorf(gateway.KindUnavailable, "request_timeout",
+	"the gateway is busy and this request ran out of time; try again")
+
+// domainError is err as the domain error it answers with: itself, the
+// request's end, or an internal error whose cause only the log sees.
+func domainError(err error) *gateway.Error {
+	var ge *gateway.Error
+	if errors.As(err, &ge) && ge.Kind != gateway.KindInternal {
+		return ge
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return errRequestEnded
+	}
+	if ge != nil {
+		return ge
+	}
+	return gateway.Internal(err)
 }
 
 func fiberCode(status int) string {

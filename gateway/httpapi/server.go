@@ -60,6 +60,9 @@ type Config struct {
 	// defaults 10 and 15 minutes, a negative TokenFailures turns it off.
 	TokenFailures int
 	TokenWindow   time.Duration
+	// RequestTimeout bounds every request's work (its UserContext);
+	// default 10 s.
+	RequestTimeout time.Duration
 	// Clock is the time for the token throttle; default time.Now.
 	Clock func() time.Time
 	// DefaultTwilio is the operator's Twilio account (RESETGW_TWILIO_*),
@@ -80,6 +83,7 @@ type Server struct {
 	// secure is whether PublicURL is https (cookies, HSTS).
 	secure     bool
 	tokenFails *failureThrottle
+	reqTimeout time.Duration
 }
 
 // New builds the app with every route.
@@ -98,6 +102,9 @@ func New(cfg Config) *Server {
 		cfg.TokenWindow = 15 * time.Minute
 	}
 	s.tokenFails = newFailureThrottle(cfg.TokenFailures, cfg.TokenWindow, cfg.Clock)
+	if s.reqTimeout = cfg.RequestTimeout; s.reqTimeout <= 0 {
+		s.reqTimeout = defaultRequestTimeout
+	}
 	if err := CheckProxyConfig(cfg.ProxyHeader, cfg.TrustedProxies); err != nil {
 		s.log.Error("proxy header ignored", "err", err)
 	}
@@ -115,6 +122,7 @@ func New(cfg Config) *Server {
 	})
 	s.app.Use(recover.New())
 	s.app.Use(s.clientIPMiddleware)
+	s.app.Use(s.requestContext)
 	s.app.Use(s.securityHeaders)
 	s.app.Get("/healthz", s.healthz)
 	s.routesPublic()

@@ -12,6 +12,7 @@ import (
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/gatewaytest"
 	"github.com/resetgw/resetgw/gateway/httpapi"
+	"github.com/resetgw/resetgw/gateway/secret"
 )
 
 const token = "test-admin-token"
@@ -34,10 +35,17 @@ func newHarness(t *testing.T, adminToken string) *harness {
 // before the app is built.
 func newHarnessWith(t *testing.T, adminToken string, mod func(*httpapi.Config)) *harness {
 	t.Helper()
+	return newHarnessHasher(t, adminToken, gatewaytest.Hasher(), mod)
+}
+
+// newHarnessHasher is newHarnessWith with this hasher (a test that fills
+// its slots).
+func newHarnessHasher(t *testing.T, adminToken string, hasher *secret.Hasher, mod func(*httpapi.Config)) *harness {
+	t.Helper()
 	keys := gatewaytest.Keys(t)
 	st, _ := gatewaytest.Store(t, keys)
 	svc, err := gateway.New(gateway.Config{Store: st, Renderer: gatewaytest.Renderer{}, Keys: keys,
-		Hasher: gatewaytest.Hasher(), Limits: gateway.DefaultLimits(), DefaultTwilio: true})
+		Hasher: hasher, Limits: gateway.DefaultLimits(), DefaultTwilio: true})
 	if err != nil {
 		t.Fatal(err)
 	}
