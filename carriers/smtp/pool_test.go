@@ -187,17 +187,20 @@ func TestLane(t *testing.T) {
 	email := emailMsg()
 	carrier := &gateway.Message{Route: gateway.RouteCarrier, To: "2015550123@vtext.com"}
 	own := emailMsg()
-	own.Tenant = &gateway.Tenant{SMTP: &gateway.SMTPProfile{URL: "smtps://u:p@mail.hvac.example", From: "a@hvac.example"}}
+	own.Tenant = &gateway.Tenant{Slug: "hvac", SMTP: &gateway.SMTPProfile{URL: "smtps://u:p@mail.hvac.example", From: "a@hvac.example"}}
 	broken := emailMsg()
-	broken.Tenant = &gateway.Tenant{SMTP: &gateway.SMTPProfile{URL: "smtp://x:99999"}}
+	broken.Tenant = &gateway.Tenant{Slug: "plumb", SMTP: &gateway.SMTPProfile{URL: "smtp://x:99999"}}
+	shared := emailMsg()
+	shared.Tenant = &gateway.Tenant{Slug: "clean"} // no profile of its own: the default lane
 	for _, tt := range []struct {
 		m    *gateway.Message
 		want gateway.LaneSpec
 	}{
 		{email, gateway.LaneSpec{Key: "smtp:relay.example:587", Kind: "smtp", Concurrency: 4}},
 		{carrier, gateway.LaneSpec{Key: "carrier:relay.example:587", Kind: "carrier", Concurrency: 4}},
-		{own, gateway.LaneSpec{Key: "smtp:mail.hvac.example:465", Kind: "smtp", Concurrency: 4}},
-		{broken, gateway.LaneSpec{Key: "smtp:unconfigured", Kind: "smtp", Concurrency: 4}},
+		{shared, gateway.LaneSpec{Key: "smtp:relay.example:587", Kind: "smtp", Concurrency: 4}},
+		{own, gateway.LaneSpec{Key: "smtp:mail.hvac.example:465/hvac", Kind: "smtp", Concurrency: 4}},
+		{broken, gateway.LaneSpec{Key: "smtp:unconfigured/plumb", Kind: "smtp", Concurrency: 4}},
 	} {
 		if got := s.Lane(tt.m); got != tt.want {
 			t.Errorf("Lane = %+v, want %+v", got, tt.want)

@@ -136,20 +136,27 @@ func (s *Sender) Close() error {
 
 // Lane names the lane of m: one per relay endpoint, "smtp:host:port" for
 // email and "carrier:host:port" for texts through a carrier's gateway,
-// with the endpoint's connection count as its concurrency.
+// with the endpoint's connection count as its concurrency. A tenant's own
+// profile is its own endpoint, "smtp:host:port/tenant": its account at
+// the relay is not another tenant's, so its wrong password or refused
+// From address pauses only its own mail.
 func (s *Sender) Lane(m *gateway.Message) gateway.LaneSpec {
 	kind := "smtp"
 	if m != nil && m.Route == gateway.RouteCarrier {
 		kind = "carrier"
 	}
-	spec := gateway.LaneSpec{Kind: kind, Concurrency: s.cfg.Connections, Key: kind + ":unconfigured"}
+	spec := gateway.LaneSpec{Kind: kind, Concurrency: s.cfg.Connections}
 	var t *gateway.Tenant
 	if m != nil {
 		t = m.Tenant
 	}
-	profile, _ := s.profileFor(t)
+	profile, tenant := s.profileFor(t)
+	spec.Key = kind + ":unconfigured"
 	if ep, err := ParseURL(profile.URL); err == nil {
-		spec.Key = kind + ":" + strings.ToLower(ep.Host) + ":" + strconv.Itoa(ep.Port)
+		spec.Key = kind + ":" + net.JoinHostPort(strings.ToLower(ep.Host), strconv.Itoa(ep.Port))
+	}
+	if tenant {
+		spec.Key += "/" + t.Slug
 	}
 	return spec
 }
