@@ -180,3 +180,29 @@ func TestTwilioPollWithoutCallback(t *testing.T) {
 		})
 	}
 }
+
+// Through the outbox: Twilio stores the text and answers 500; the retry
+// finds it and adopts its SID. Exactly one text at Twilio, and the
+// delivery carries that text's SID, so its status callback finds it.
+func TestTwilioLookupBeforeResendThroughWorker(t *testing.T) {
+	e := newTwilioEnv(t)
+	e.srv.Script(twiliotest.Answer{StoreThenFail: 500})
+	e.person("ana@acme.example", phoneA, "")
+	id := e.reset("ana@acme.example", phoneA)
+	e.drain()
+	if d := deliveryOf(t, e.request(id), gateway.ChannelSMS); d.Status != gateway.DeliveryPending || d.ProviderID != "" {
+		t.Fatalf("after the lost answer: %+v", d)
+	}
+	for range 5 {
+		e.advance(5 * time.Minute)
+		e.drain()
+		if d := deliveryOf(t, e.request(id), gateway.ChannelSMS); d.Status != gateway.DeliveryPending {
+			break
+		}
+	}
+	msgs := e.srv.Messages()
+	d := deliveryOf(t, e.request(id), gateway.ChannelSMS)
+	if len(msgs) != 1 || d.Status != gateway.DeliverySent || d.ProviderID != msgs[0].SID {
+		t.Fatalf("delivery %+v; Twilio holds %d texts %+v", d, len(msgs), msgs)
+	}
+}

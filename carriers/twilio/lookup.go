@@ -44,13 +44,18 @@ func (s *Sender) lookup(ctx context.Context, settings *gateway.TwilioSettings, m
 	// messages to the number, by date_created.
 	recent := &openapi.ListMessageParams{}
 	recent.SetTo(m.To).SetPageSize(lookupPage)
-	for _, params := range []*openapi.ListMessageParams{sent, recent} {
+	for i, params := range []*openapi.ListMessageParams{sent, recent} {
 		var page *openapi.ListMessageResponse
 		if err := s.call(ctx, settings, m.Text, func(api *openapi.ApiService) (err error) {
 			page, err = api.PageMessage(params, "", "")
 			return err
 		}); err != nil {
 			se := gateway.AsSendError(err)
+			if i == 0 && se.Class == "" {
+				// Twilio documents the filter by day; should it refuse a
+				// time, the list by number still answers.
+				continue
+			}
 			se.Detail = "looking up an earlier attempt: " + se.Detail
 			return "", se
 		}
