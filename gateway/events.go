@@ -17,6 +17,7 @@ var SecurityEvents = []string{
 	"login_failed", "password_set", "password_changed", "settings_changed", "reset_rejected",
 	EventLoginCeilingReached, EventLoginUnlocked, EventResetFlood, EventResetTargeted, EventResetBudget,
 	"carrier_created", "carrier_updated", "personnel_imported", "person_deleted", "events_exported",
+	"opt_out_requested", "opt_in_requested", "opt_out_set", "opt_out_cleared",
 }
 
 // EventQuery filters the log. Zero fields do not filter. Since and Until
