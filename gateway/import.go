@@ -347,9 +347,12 @@ func (s *Service) commitRow(ctx context.Context, st Store, a Actor, row *ImportR
 		if cur, err = st.Person(ctx, p.TenantID, p.ID); err != nil {
 			return err
 		}
+		before := *cur
 		cur.Name, cur.Status, cur.Locale, cur.Phones, cur.UpdatedAt = p.Name, p.Status, p.Locale, p.Phones, now
-		if cur.Status != StatusActive {
-			cur.PendingRequest = ""
+		if reason := endReason(cur, &before); reason != "" {
+			if err = s.endPending(ctx, st, cur, reason); err != nil {
+				return err
+			}
 		}
 		if err = st.UpdatePerson(ctx, cur); err == nil {
 			err = s.adminEvent(ctx, st, a, Event{TenantID: p.TenantID, Type: "person_updated", PersonID: p.ID, Detail: "import"})

@@ -211,11 +211,19 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) error {
 		return Internal(err)
 	}
 	return s.store.WithTx(ctx, func(st Store) error {
-		p.PasswordHash, p.MustChange, p.UpdatedAt = hash, false, s.clock()
-		if err := st.SavePersonAuth(ctx, p); err != nil {
+		cur, err := st.Person(ctx, t.ID, p.ID)
+		if err != nil {
+			return err
+		}
+		// A temporary password still out would undo the choice just made.
+		if err := s.endPending(ctx, st, cur, ReasonPasswordChanged); err != nil {
+			return err
+		}
+		cur.PasswordHash, cur.MustChange, cur.UpdatedAt = hash, false, s.clock()
+		if err := st.SavePersonAuth(ctx, cur); err != nil {
 			return err
 		}
 		return s.event(ctx, st, Event{TenantID: t.ID, Type: "password_changed", Actor: ActorCrew,
-			PersonID: p.ID, IP: in.IP})
+			PersonID: cur.ID, IP: in.IP})
 	})
 }

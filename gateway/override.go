@@ -65,10 +65,10 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id int64, in Passwor
 		}
 		// A reset still out would let its temporary password in, or
 		// (with KeepOriginal off) lock out the one just set.
-		if err := s.supersede(ctx, st, cur, ReasonPasswordSet); err != nil {
+		if err := s.endPending(ctx, st, cur, ReasonPasswordSet); err != nil {
 			return err
 		}
-		cur.PasswordHash, cur.MustChange, cur.PendingRequest, cur.UpdatedAt = hash, in.MustChange, "", s.clock()
+		cur.PasswordHash, cur.MustChange, cur.UpdatedAt = hash, in.MustChange, s.clock()
 		if err := st.SavePersonAuth(ctx, cur); err != nil {
 			return err
 		}

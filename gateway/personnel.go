@@ -205,6 +205,7 @@ func (s *Service) UpdatePerson(ctx context.Context, a Actor, tenant string, id i
 		if p, err = st.Person(ctx, tid, id); err != nil {
 			return err
 		}
+		before := *p
 		var changed []string
 		if in.Name != nil {
 			if p.Name, err = normalizeName(*in.Name); err != nil {
@@ -242,8 +243,12 @@ func (s *Service) UpdatePerson(ctx context.Context, a Actor, tenant string, id i
 			p.Phones = phones
 			changed = append(changed, "phones")
 		}
-		if p.Status != StatusActive || !p.MobileAccess {
-			p.PendingRequest = "" // termination ends a reset in flight at once
+		// A reset in flight ends at once when the person may no longer
+		// have it, or when the contacts it went to are no longer theirs.
+		if reason := endReason(p, &before); reason != "" {
+			if err := s.endPending(ctx, st, p, reason); err != nil {
+				return err
+			}
 		}
 		p.UpdatedAt = s.clock()
 		if err := st.UpdatePerson(ctx, p); err != nil {
@@ -259,6 +264,40 @@ func (s *Service) UpdatePerson(ctx context.Context, a Actor, tenant string, id i
 		return nil, s.phoneTaken(ctx, a, err, p)
 	}
 	return p, nil
+}
+
+// endReason says why an update ends the person's pending reset, "" when
+// it does not: deactivation, mobile access taken away, or a different
+// email or set of phone numbers.
+func endReason(p, before *Person) string {
+	switch {
+	case p.Status != StatusActive:
+		return ReasonInactive
+	case !p.MobileAccess:
+		return ReasonNoMobileAccess
+	case p.Email != before.Email || !sameNumbers(p.Phones, before.Phones):
+		return ReasonContactChanged
+	}
+	return ""
+}
+
+// sameNumbers reports whether a and b hold the same numbers, in any order
+// (a new type or carrier for the same number reaches the same phone).
+func sameNumbers(a, b []Phone) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	have := make(map[string]int, len(a))
+	for _, ph := range a {
+		have[ph.Number]++
+	}
+	for _, ph := range b {
+		if have[ph.Number] == 0 {
+			return false
+		}
+		have[ph.Number]--
+	}
+	return true
 }
 
 // DeletePerson removes a record (its log stays).

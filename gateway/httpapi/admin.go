@@ -349,7 +349,8 @@ func (s *Server) listResets(c *fiber.Ctx) error {
 	limit, offset := paging(c)
 	state := gateway.ResetState(c.Query("state"))
 	switch state {
-	case "", gateway.StateReceived, gateway.StateRejected, gateway.StateDelivering, gateway.StateDelivered, gateway.StateRolledBack:
+	case "", gateway.StateReceived, gateway.StateRejected, gateway.StateDelivering, gateway.StateDelivered, gateway.StateRolledBack,
+		gateway.StateCancelled:
 	default:
 		return gateway.Errorf(gateway.KindInvalid, "state_invalid", "unknown state %q", state)
 	}
