@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -143,5 +144,27 @@ func TestHardening01_KeptAliveConnection(t *testing.T) {
 		if len(evs) != 1 || evs[0].(map[string]any)["ip"] != ip {
 			t.Fatalf("logged ip for %s: %v", ip, evs)
 		}
+	}
+}
+
+// TestHardening01_SecurityEventsNameTheClient: a forged webhook from
+// behind our proxy is logged with the client's address, not the proxy's
+// nor one the client wrote.
+func TestHardening01_SecurityEventsNameTheClient(t *testing.T) {
+	h := newHarnessWith(t, token, behindProxy("0.0.0.0/32"))
+	req, _ := http.NewRequest("POST", httpapi.TwilioSMSPath, strings.NewReader("To=%2B12015550177&From=%2B12015550123&Body=STOP"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Forwarded-For", "192.0.2.99, 203.0.113.7")
+	resp, err := h.srv.App().Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("forged webhook: %d", resp.StatusCode)
+	}
+	evs, err := h.svc.Events(context.Background(), gateway.Actor{}, gateway.EventQuery{Types: []string{"security"}})
+	if err != nil || len(evs) != 1 || evs[0].IP != "203.0.113.7" {
+		t.Fatalf("security events %v %+v", err, evs)
 	}
 }

@@ -52,9 +52,9 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 			body.Error.Field = fe.Field
 		}
 		if ge == errRequestEnded {
-			s.log.Warn("request ended before its answer", "method", c.Method(), "path", c.Path(), "err", err)
+			s.log.Warn("request ended before its answer", "method", c.Method(), "path", c.Path(), "ip", clientIP(c), "err", err)
 		} else if ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable {
-			s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+			s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "ip", clientIP(c), "err", err)
 		}
 	}
 	if code == fiber.StatusTooManyRequests {

@@ -50,7 +50,19 @@ func TestHardening12_LoginQueuedBehindFullHasherEndsAtDeadline(t *testing.T) {
 			t.Fatal("the slot never looked taken")
 		}
 	}
-	code, m, _ := h.do("POST", "/v1/login", `{"email":"ana@acme.example","password":"original-crew-password-7"}`, false)
+	// An unknown account first, while the hasher has not yet made the
+	// fixed hash it checks unknown accounts against: that wait too ends at
+	// the deadline, with the same answer as a known account's (no oracle).
+	code, m, _ := h.do("POST", "/v1/login", `{"email":"nobody@acme.example","password":"original-crew-password-7"}`, false)
+	select {
+	case <-holderDone:
+		t.Fatal("the unknown account's login answered only after the slot was free again")
+	default:
+	}
+	if code != 503 || errCode(m) != "request_timeout" {
+		t.Fatalf("queued login, unknown account: %d %v", code, m)
+	}
+	code, m, _ = h.do("POST", "/v1/login", `{"email":"ana@acme.example","password":"original-crew-password-7"}`, false)
 	select {
 	case <-holderDone:
 		t.Fatal("the login answered only after the slot was free again")

@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -62,7 +61,9 @@ type Hasher struct {
 	// happen under a login flood.
 	sem chan struct{}
 
-	dummyOnce sync.Once
+	// dummyLock (one token) guards dummy, made at first use; waiting
+	// for it honours the caller's context, as the slots do.
+	dummyLock chan struct{}
 	dummy     string
 }
 
@@ -94,7 +95,7 @@ func NewHasher(cfg HasherConfig) *Hasher {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
-	return &Hasher{cfg: cfg, sem: make(chan struct{}, cfg.MaxConcurrent)}
+	return &Hasher{cfg: cfg, sem: make(chan struct{}, cfg.MaxConcurrent), dummyLock: make(chan struct{}, 1)}
 }
 
 // argonParams is a decoded PHC string.
@@ -283,6 +284,33 @@ func (h *Hasher) NeedsRehash(phc string) bool {
 		len(p.salt) < argonSaltLen || len(p.key) < argonKeyLen
 }
 
+// dummyHash is the fixed hash VerifyDummy checks against, made once, in
+// a slot like any other hash. Every wait (for the first caller making it,
+// for a slot) ends with ctx: with all slots busy, a login for an unknown
+// account must give up at its deadline like any other.
+func (h *Hasher) dummyHash(ctx context.Context) (string, error) {
+	select {
+	case h.dummyLock <- struct{}{}:
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	defer func() { <-h.dummyLock }()
+	if h.dummy != "" {
+		return h.dummy, nil
+	}
+	// The salt is fixed, not random: the hash only has to cost the same
+	// as a real one, and a fixed salt leaves no error to handle.
+	p := &argonParams{memory: h.cfg.Memory, time: h.cfg.Time, threads: h.cfg.Threads,
+		salt: []byte("resetgw-dummy-sa")}
+	key, err := h.derive(ctx, "resetgw dummy password", p, argonKeyLen)
+	if err != nil {
+		return "", err // nothing kept: the next caller makes it
+	}
+	p.key = key
+	h.dummy = encodePHC(p)
+	return h.dummy, nil
+}
+
 // VerifyDummy spends the work of a real Verify against a fixed hash and
 // throws the answer away. Login calls it for unknown accounts so that the
 // time to answer does not tell whether the account exists.
@@ -291,19 +319,11 @@ func (h *Hasher) VerifyDummy(ctx context.Context, pw string) {
 }
 
 func (h *Hasher) verifyDummy(ctx context.Context, pw string) error {
-	h.dummyOnce.Do(func() {
-		// The salt is fixed, not random: the hash only has to cost the
-		// same as a real one, and a fixed salt leaves no error to handle.
-		p := &argonParams{memory: h.cfg.Memory, time: h.cfg.Time, threads: h.cfg.Threads,
-			salt: []byte("resetgw-dummy-sa")}
-		// Inside the cap like any other call, but without ctx: a caller
-		// giving up must not leave the Once done with no hash.
-		h.sem <- struct{}{}
-		defer h.release()
-		p.key = argon2.IDKey([]byte("resetgw dummy password"), p.salt, p.time, p.memory, p.threads, argonKeyLen)
-		h.dummy = encodePHC(p)
-	})
-	p, err := parsePHC(h.dummy)
+	dummy, err := h.dummyHash(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := parsePHC(dummy)
 	if err != nil {
 		return err // cannot happen: encodePHC made it from a valid config
 	}
