@@ -73,7 +73,7 @@ type Limits struct {
 	LoginPerAccountIP int           // failed logins per (account, client IP)
 	LoginPerIP        int           // failed logins per client IP
 	// LoginDelay is the pause asked for after the first few failures of
-	// an (account, IP) pair (or many of an IP), doubling with each more.
+	// an (account, IP) pair, doubling with each more.
 	LoginDelay time.Duration
 	// LoginCeiling caps an account's failures from everywhere in
 	// LoginCeilingWindow (a day by default). Past it, only addresses that

@@ -13,7 +13,8 @@ import (
 // The counters are chosen so that a stranger cannot lock anyone out:
 //   - per (account, client IP): a few failures, then growing pauses, then
 //     a cap for the window. This is the one an attacker meets first.
-//   - per client IP: many failures over all accounts, then pauses.
+//   - per client IP: many failures over all accounts (in-flight attempts
+//     count too, until they succeed).
 //   - per account, from everywhere: a ceiling far higher (NIST's 100 a
 //     day). Past it, addresses that failed for the account today are
 //     refused and others may still try, so the owner's right password from
@@ -55,7 +56,11 @@ func (s *Service) loginGate(scope, account, ip string) *loginGate {
 		now:     s.clock(),
 		pair:    Limit{Scope: scope + "_pair", Key: pair, Max: l.LoginPerAccountIP, Window: l.LoginWindow, Free: loginFree, Delay: l.LoginDelay},
 		pairDay: Limit{Scope: scope + "_pair_day", Key: pair, Max: math.MaxInt32, Window: l.LoginCeilingWindow},
-		ip:      Limit{Scope: scope + "_ip", Key: ip, Max: l.LoginPerIP, Window: l.LoginWindow, Free: l.LoginPerIP / 2, Delay: l.LoginDelay},
+		// No pause per IP: a crew behind one office address logs in at
+		// the start of a shift, many at once, and an attempt counts here
+		// while its hash waits. The cap alone bounds an address that
+		// tries many accounts.
+		ip:      Limit{Scope: scope + "_ip", Key: ip, Max: l.LoginPerIP, Window: l.LoginWindow},
 		account: Limit{Scope: scope + "_account", Key: account, Max: l.LoginCeiling, Window: l.LoginCeilingWindow},
 	}
 }
