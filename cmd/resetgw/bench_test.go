@@ -79,7 +79,9 @@ func startSink(b *testing.B) (*arrivals, string) {
 	return a, "smtp://" + ln.Addr().String()
 }
 
-func startBenchGateway(b *testing.B, smtpURL string, tw *twiliotest.Server) gw {
+// startBenchGateway runs the gateway in this process; extra are more
+// variables, name then value.
+func startBenchGateway(b *testing.B, smtpURL string, tw *twiliotest.Server, extra ...string) gw {
 	listen := freeAddr(b)
 	env := map[string]string{
 		"RESETGW_LISTEN": listen, "RESETGW_DB": filepath.Join(b.TempDir(), "gw.db"), "XDG_CONFIG_HOME": b.TempDir(),
@@ -87,6 +89,9 @@ func startBenchGateway(b *testing.B, smtpURL string, tw *twiliotest.Server) gw {
 		"RESETGW_TWILIO_ACCOUNT_SID": sid, "RESETGW_TWILIO_AUTH_TOKEN": authToken, "RESETGW_TWILIO_FROM": twFrom,
 		"RESETGW_TWILIO_API_URL": tw.URL(), "RESETGW_RATE_LIMIT_IP": "0", "RESETGW_RATE_LIMIT_TENANT": "0",
 		"RESETGW_LOG_LEVEL": "error",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -89,7 +90,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.DefaultRegion, "default-region", env("RESETGW_DEFAULT_REGION", "US"), "region of numbers given without +country code (RESETGW_DEFAULT_REGION)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", env("RESETGW_PROXY_HEADER", ""), "header holding the client IP behind a proxy, e.g. X-Forwarded-For (RESETGW_PROXY_HEADER)")
 	fs.StringVar(&c.Trusted, "trusted-proxies", env("RESETGW_TRUSTED_PROXIES", ""), "comma-separated proxy IPs/CIDRs allowed to set the proxy header (RESETGW_TRUSTED_PROXIES)")
-	memLimit := fs.String("memory-limit", env("RESETGW_MEMORY_LIMIT", ""), "soft memory limit of the process, e.g. 64MiB or 1GiB, 0 = none; default 64MiB unless GOMEMLIMIT is set (RESETGW_MEMORY_LIMIT)")
+	memLimit := fs.String("memory-limit", env("RESETGW_MEMORY_LIMIT", ""), "soft memory limit of the process, e.g. 64MiB or 1GiB, 0 = none; default 20MiB a core + 8MiB (at least 48MiB) unless GOMEMLIMIT is set (RESETGW_MEMORY_LIMIT)")
 	countries := fs.String("sms-countries", env("RESETGW_SMS_COUNTRIES", "US,CA"), "comma-separated ISO regions any tenant's texts may go to (RESETGW_SMS_COUNTRIES)")
 	timeout := fs.String("send-timeout", env("RESETGW_SEND_TIMEOUT", "30s"), "bound on one send to a provider; a crashed send is retried after it (RESETGW_SEND_TIMEOUT)")
 	fs.StringVar(&c.SMTPListen, "smtp-listen", env("RESETGW_SMTP_LISTEN", ""), "address of the SMTP listener for texts by mail and bounces, e.g. :25; empty = none (RESETGW_SMTP_LISTEN)")
@@ -205,8 +206,14 @@ func (c *config) checkInbound() error {
 
 // defaultMemoryLimit keeps a login burst from holding on to memory: every
 // argon2id call allocates its 19 MiB afresh, and without a limit the heap
-// grows to twice what is live before a collection returns any of it.
-const defaultMemoryLimit = 64 << 20
+// grows to twice what is live before a collection returns any of it. The
+// limit is what the hashes in flight (one per core) need plus a little,
+// so the collector runs as soon as a finished hash's memory is garbage:
+// 48 MiB on two cores. That memory holds no pointers, so those
+// collections are cheap.
+func defaultMemoryLimit() int64 {
+	return max(48<<20, int64(runtime.NumCPU())*20<<20+8<<20)
+}
 
 // parseMemoryLimit reads sizes like 64MiB, 1GiB, 500MB or a byte count.
 // With none given, an operator's GOMEMLIMIT wins over the default.
@@ -216,7 +223,7 @@ func parseMemoryLimit(v, gomemlimit string) (int64, error) {
 		if gomemlimit != "" {
 			return 0, nil
 		}
-		return defaultMemoryLimit, nil
+		return defaultMemoryLimit(), nil
 	}
 	num := strings.TrimRight(v, "KMGTiBkmgtib")
 	unit := strings.ToLower(v[len(num):])

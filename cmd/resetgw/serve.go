@@ -68,7 +68,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	}
 	svc, err := gateway.New(gateway.Config{
 		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: cfg.Limits,
-		Hasher:        secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU()}),
+		Hasher:        secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU(), Reclaim: true}),
 		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion,
 		// Tenants' SMTP URLs are checked as they are saved with the rules
 		// the sender applies when it sends.

@@ -48,6 +48,12 @@ type HasherConfig struct {
 	// MaxConcurrent caps argon2 calls in flight, each holding Memory KiB;
 	// default runtime.NumCPU().
 	MaxConcurrent int
+	// Reclaim collects garbage after each hash, before its slot goes to
+	// the next one: the hash's memory is then free for the next to reuse,
+	// so MaxConcurrent×Memory bounds what hashing holds, rather than that
+	// plus whatever the collector has not got to yet. Hashing memory holds
+	// no pointers, so such a collection is short next to the hash.
+	Reclaim bool
 	// Rand makes salts; default crypto/rand.Reader.
 	Rand io.Reader
 }
@@ -226,7 +232,11 @@ func (h *Hasher) derive(ctx context.Context, pw string, p *argonParams, keyLen i
 		return nil, err
 	}
 	defer h.release()
-	return argon2.IDKey([]byte(pw), p.salt, p.time, p.memory, p.threads, uint32(keyLen)), nil
+	key := argon2.IDKey([]byte(pw), p.salt, p.time, p.memory, p.threads, uint32(keyLen))
+	if h.cfg.Reclaim {
+		runtime.GC()
+	}
+	return key, nil
 }
 
 // Hash returns the argon2id PHC string of pw with a fresh 16-byte salt and
