@@ -171,6 +171,31 @@ func TestHardening02_OptOutPerTenant(t *testing.T) {
 	if oo := e.optOuts(phoneA); len(oo) != 1 || oo[0].TenantID != e.tenant.ID {
 		t.Fatalf("after hvac's START: %+v", oo)
 	}
+
+	// A 21610 in a status callback records HVAC's opt-out on its sender.
+	e.twilio.set(nil)
+	hp := e.person("bo@hvac.example", "+12015550150", "", func(in *gateway.PersonInput) { in.Tenant = "hvac" })
+	if _, err := e.svc.RequestReset(e.ctx, gateway.ResetInput{Email: hp.Email, Phone: "+12015550150", Tenant: "hvac", IP: "192.0.2.1"}); err != nil {
+		t.Fatal(err)
+	}
+	e.drain()
+	msgs := e.twilio.all()
+	last := msgs[len(msgs)-1]
+	if last.To != "+12015550150" {
+		t.Fatalf("last text to %s", last.To)
+	}
+	d, err := e.store.Delivery(e.ctx, last.DeliveryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.DeliveryOutcome(e.ctx, gateway.OutcomeInput{ProviderID: d.ProviderID, Source: gateway.OutcomeSourceTwilio,
+		Status: gateway.OutcomeFailed, ErrorCode: "21610"}); err != nil {
+		t.Fatal(err)
+	}
+	if oo := e.optOuts("+12015550150"); len(oo) != 1 || oo[0].TenantID != hvac.ID || oo[0].Channel != "twilio:+15005550006" ||
+		oo[0].Source != gateway.OptOutTwilio21610 {
+		t.Fatalf("late 21610: %+v", oo)
+	}
 }
 
 // The operator's shared number is the operator's: a tenant admin cannot

@@ -111,6 +111,13 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 		if r != nil {
 			ev.PersonID = r.PersonID
 		}
+		if source == OutcomeSourceTwilio && in.Status == OutcomeFailed && code == twilioUnsubscribed && d.Route == RouteTwilio {
+			// A late 21610 says what a refused create says: this number
+			// texted STOP to the sender.
+			if err := s.recordTwilioOptOut(ctx, st, d); err != nil {
+				return err
+			}
+		}
 		switch {
 		case in.Status == OutcomeDelayed:
 			ev.Type = "delivery_delayed"
