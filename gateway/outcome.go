@@ -66,12 +66,13 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 		source = "provider"
 	}
 	var class FailureClass
+	var fix string
 	if source == OutcomeSourceTwilio && in.Status == OutcomeFailed {
 		// A callback carries only the number: say what it means, and for
 		// the sender's setup (30034, 30032 mostly arrive here) what the
 		// admin should do, on the delivery and in the log.
-		if c, what, fix, ok := TwilioLateFailure(code); ok {
-			class = c
+		if c, what, f, ok := TwilioLateFailure(code); ok {
+			class, fix = c, f
 			if detail == "" {
 				detail = what
 			} else {
@@ -83,8 +84,9 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 		}
 	}
 	final := false
+	var late *Delivery
 	err := s.store.WithTx(ctx, func(st Store) error {
-		final = false
+		final, late = false, nil
 		var d *Delivery
 		var err error
 		switch {
@@ -151,6 +153,9 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 			return err
 		}
 		final = true
+		if in.Status == OutcomeFailed && class == FailConfig {
+			late = d
+		}
 		if err := s.event(ctx, st, ev); err != nil {
 			return err
 		}
@@ -169,6 +174,9 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 	if err == nil && final && s.followUp != nil {
 		// The provider is done with the message: erase its body there.
 		s.followUp()
+	}
+	if err == nil && late != nil && s.lateFailure != nil {
+		s.lateFailure(late, &SendError{Class: FailConfig, Code: late.ErrorCode, Detail: late.ErrorDetail, Fix: fix})
 	}
 	return err
 }

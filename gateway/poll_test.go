@@ -32,6 +32,7 @@ func newTwilioEnv(t *testing.T) *twilioEnv {
 	e.worker = gateway.NewWorker(gateway.WorkerConfig{Service: e.svc, Senders: map[gateway.Route]gateway.Sender{
 		gateway.RouteTwilio: tw, gateway.RouteCarrier: e.carrier, gateway.RouteEmail: e.email,
 	}, BackoffBase: time.Second, RetryFor: 10 * time.Minute})
+	e.svc.SetLateFailure(e.worker.LateFailure)
 	p := gateway.NewPoller(gateway.PollerConfig{Service: e.svc, Route: gateway.RouteTwilio, Fetcher: tw, Redactor: tw})
 	return &twilioEnv{env: e, srv: srv, poller: p}
 }
@@ -204,5 +205,40 @@ func TestTwilioLookupBeforeResendThroughWorker(t *testing.T) {
 	d := deliveryOf(t, e.request(id), gateway.ChannelSMS)
 	if len(msgs) != 1 || d.Status != gateway.DeliverySent || d.ProviderID != msgs[0].SID {
 		t.Fatalf("delivery %+v; Twilio holds %d texts %+v", d, len(msgs), msgs)
+	}
+}
+
+// A 30034 arrives in the status callback, after Twilio accepted the text:
+// the sender's lane needs attention with the fix, as if the create had
+// been refused, and the next text waits for the lane's probe instead of
+// going out to fail the same way.
+func TestTwilioLateConfigFailurePausesLane(t *testing.T) {
+	e := newTwilioEnv(t)
+	_, d := e.sent()
+	e.outcome(gateway.OutcomeInput{ProviderID: d.ProviderID, Status: gateway.OutcomeFailed, ErrorCode: "30034",
+		Detail: "Twilio: undelivered", Source: gateway.OutcomeSourceTwilio})
+	var lane *gateway.LaneStatus
+	for _, l := range e.worker.Lanes() {
+		if l.Kind == "twilio" {
+			lane = &l
+		}
+	}
+	if lane == nil || lane.State != gateway.LaneNeedsAttention || !strings.Contains(lane.Fix, "register a campaign") {
+		t.Fatalf("lanes %+v", e.worker.Lanes())
+	}
+
+	e.person("bo@acme.example", "+12015550124", "")
+	e.reset("bo@acme.example", "+12015550124")
+	e.drain()
+	if n := len(e.srv.Messages()); n != 1 {
+		t.Fatalf("%d texts at Twilio while the lane needs attention", n)
+	}
+	if len(e.eventsOf(gateway.EventLaneNeedsAttention)) != 1 {
+		t.Fatalf("events %+v", e.eventsOf(gateway.EventLaneNeedsAttention))
+	}
+	e.advance(2 * time.Minute)
+	e.drain()
+	if n := len(e.srv.Messages()); n != 2 {
+		t.Fatalf("%d texts at Twilio after the probe time", n)
 	}
 }

@@ -109,6 +109,11 @@ type Service struct {
 	// followUp wakes the provider follow-up (poll.go) when a delivery
 	// reached a final status; nil when there is none.
 	followUp func()
+
+	// lateFailure is told of late failures of the sender's setup
+	// (lateattention.go); nil when nobody listens.
+	lateFailure func(*Delivery, *SendError)
+
 	tester   ProviderTester
 	lanes    func() []LaneStatus
 	accepts  acceptCommitter

@@ -115,6 +115,9 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	// mid-send has its message retried soon after, and no sooner.
 	worker := gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: senders,
 		SendTimeout: cfg.SendTimeout, Lease: cfg.SendTimeout + 15*time.Second})
+	// A late failure of the sender's setup (a 30034 in a status
+	// callback) pauses its lane like a refused send.
+	svc.SetLateFailure(worker.LateFailure)
 	var seeded *demoSeed
 	if cfg.Demo {
 		if cfg.AdminToken == "" {
