@@ -205,7 +205,7 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 		if p.SMSRatePerSecond != nil {
 			r := *p.SMSRatePerSecond
 			if r != 0 && (r < 0.01 || r > MaxSMSRatePerSecond) || r != r {
-				return Errorf(KindInvalid, "sms_rate_invalid", "sms_rate_per_second must be 0 (the sender's own) or 0.01 to 1000")
+				return Errorf(KindInvalid, "sms_rate_invalid", "sms_rate_per_second must be 0 (the sender's own) or 0.01 to 10000")
 			}
 			t.SMSRatePerSecond = r
 			changed = append(changed, "sms_rate_per_second")

@@ -159,13 +159,15 @@ func (l *lane) signal() {
 	}
 }
 
-// maxQueueLocked bounds what waits in the lane: a paced lane holds about
-// a quarter lease's worth, so nothing waits long on a claim.
+// maxQueueLocked bounds what waits in the lane, so that a stalled lane
+// cannot take all of the worker's room: half of it at most, and for a
+// paced lane about a quarter lease's worth, so nothing waits long.
 func (l *lane) maxQueueLocked(now time.Time) int {
+	half := max(l.w.cfg.MaxInFlight/2, 1)
 	if r := l.rateLocked(now); r > 0 {
-		return min(max(int(r*l.w.cfg.Lease.Seconds()/4), 2), 256)
+		return min(max(int(r*l.w.cfg.Lease.Seconds()/4), 2), half)
 	}
-	return max(8*l.conc, 32)
+	return max(half, 2*l.conc)
 }
 
 // offer takes a claimed delivery into the lane, or gives it back unsent

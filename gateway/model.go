@@ -46,10 +46,10 @@ const DefaultSMSValidity = 600
 
 // MaxSMSValiditySeconds is Twilio's upper bound for a validity period;
 // MaxSMSRatePerSecond bounds sms_rate_per_second (a short code's
-// throughput is 100/s; a Messaging Service can pool more).
+// throughput is 100/s; a Messaging Service pools many senders).
 const (
 	MaxSMSValiditySeconds = 36000
-	MaxSMSRatePerSecond   = 1000
+	MaxSMSRatePerSecond   = 10000
 )
 
 // DefaultSlug names the tenant that always exists.

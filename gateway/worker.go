@@ -172,6 +172,12 @@ func (w *Worker) Run(ctx context.Context) error {
 		if busy && !full {
 			continue
 		}
+		if full {
+			// Claim again when a good part of the room is free, not at
+			// every finished send: a claim is a write transaction.
+			w.waitRoom(ctx, max(w.cfg.Batch/2, 1), w.cfg.Poll)
+			continue
+		}
 		timer.Reset(w.cfg.Poll)
 		select {
 		case <-ctx.Done():
@@ -328,6 +334,28 @@ func (w *Worker) release(c *claim) {
 	select {
 	case w.room <- struct{}{}:
 	default:
+	}
+}
+
+// waitRoom waits until at least n deliveries' room is free, ctx ends, or
+// d passes.
+func (w *Worker) waitRoom(ctx context.Context, n int, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		w.hmu.Lock()
+		free := w.cfg.MaxInFlight - len(w.held)
+		w.hmu.Unlock()
+		if free >= n {
+			return
+		}
+		select {
+		case <-w.room:
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			return
+		}
 	}
 }
 

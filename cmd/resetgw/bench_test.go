@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,11 +28,12 @@ import (
 // a Twilio-shaped server on loopback, and report what a capacity plan
 // needs:
 //
-//	go test ./cmd/resetgw -run '^$' -bench . -benchtime 400x
+//	go test ./cmd/resetgw -run '^$' -bench . -benchtime 3000x
 //
-// resets/s is accepted requests whose email reached the SMTP sink, per
-// second of wall time; accept_p50/p99 is the 202's latency; mail_p50/p99
-// the time from sending the request to the mail's arrival.
+// resets/s is accepted requests whose text reached the Twilio-shaped
+// server and whose email reached the SMTP sink, per second of wall time;
+// accept_p50/p99 is the 202's latency; sms_p50/p99 and mail_p50/p99 the
+// time from sending the request to the text's or mail's arrival.
 
 // arrivals is an SMTP sink that notes when mail for each recipient lands.
 type arrivals struct {
@@ -79,15 +85,70 @@ func startSink(b *testing.B) (*arrivals, string) {
 	return a, "smtp://" + ln.Addr().String()
 }
 
+// textArrivals stands in front of the Twilio-shaped server and notes
+// when each text's create call was answered (the server's own dates are
+// whole seconds, as Twilio's).
+type textArrivals struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func startTextArrivals(b *testing.B, tw *twiliotest.Server) (*textArrivals, string) {
+	a := &textArrivals{at: map[string]time.Time{}}
+	target, _ := url.Parse(tw.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var to string
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/Messages.json") {
+			body, _ := io.ReadAll(r.Body)
+			form, _ := url.ParseQuery(string(body))
+			to = form.Get("To")
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		proxy.ServeHTTP(rec, r)
+		if to != "" && rec.status == http.StatusCreated {
+			a.mu.Lock()
+			if _, ok := a.at[to]; !ok {
+				a.at[to] = time.Now()
+			}
+			a.mu.Unlock()
+		}
+	}))
+	b.Cleanup(srv.Close)
+	return a, srv.URL
+}
+
+func (a *textArrivals) n() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.at)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
 // startBenchGateway runs the gateway in this process; extra are more
 // variables, name then value.
 func startBenchGateway(b *testing.B, smtpURL string, tw *twiliotest.Server, extra ...string) gw {
+	return startBenchGatewayAt(b, smtpURL, tw.URL(), extra...)
+}
+
+// startBenchGatewayAt is startBenchGateway with the Twilio API at twilioURL.
+func startBenchGatewayAt(b *testing.B, smtpURL, twilioURL string, extra ...string) gw {
 	listen := freeAddr(b)
 	env := map[string]string{
 		"RESETGW_LISTEN": listen, "RESETGW_DB": filepath.Join(b.TempDir(), "gw.db"), "XDG_CONFIG_HOME": b.TempDir(),
 		"RESETGW_ADMIN_TOKEN": adminTok, "RESETGW_SMTP_URL": smtpURL, "RESETGW_MAIL_FROM": "reset@acme.example",
 		"RESETGW_TWILIO_ACCOUNT_SID": sid, "RESETGW_TWILIO_AUTH_TOKEN": authToken, "RESETGW_TWILIO_FROM": twFrom,
-		"RESETGW_TWILIO_API_URL": tw.URL(), "RESETGW_RATE_LIMIT_IP": "0", "RESETGW_RATE_LIMIT_TENANT": "0",
+		"RESETGW_TWILIO_API_URL": twilioURL, "RESETGW_RATE_LIMIT_IP": "0", "RESETGW_RATE_LIMIT_TENANT": "0",
 		"RESETGW_LOG_LEVEL": "error",
 	}
 	for i := 0; i+1 < len(extra); i += 2 {
@@ -121,27 +182,68 @@ func pct(d []time.Duration, p float64) float64 {
 	return float64(d[int(float64(len(d)-1)*p)].Microseconds()) / 1000
 }
 
+// benchAreaCodes give each bench crew member a valid number of the
+// fictional NPA-555-0100..0199 range: 100 numbers per area code.
+var benchAreaCodes = []string{"201", "202", "203", "205", "206", "207", "208", "209", "210", "212", "213",
+	"214", "215", "216", "217", "218", "219", "224", "225", "228", "229", "231", "234", "239", "240", "248",
+	"251", "252", "253", "254", "256", "260", "262", "267", "269", "270", "301", "302", "303", "304"}
+
+func benchPhone(i int) string {
+	return fmt.Sprintf("+1%s5550%03d", benchAreaCodes[i/100%len(benchAreaCodes)], 100+i%100)
+}
+
+// rssMB is the process's resident set now and at its peak, from /proc
+// (0 where there is none). The gateway, the load and both sinks share
+// the process, so this bounds the gateway's own.
+func rssMB() (now, peak float64) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var kb float64
+		if _, err := fmt.Sscanf(line, "VmRSS: %f kB", &kb); err == nil {
+			now = kb / 1024
+		}
+		if _, err := fmt.Sscanf(line, "VmHWM: %f kB", &kb); err == nil {
+			peak = kb / 1024
+		}
+	}
+	return now, peak
+}
+
+// BenchmarkResetEndToEnd is resets per second delivered by SMS (Twilio-
+// shaped server) and email (SMTP sink) end to end, through HTTP, SQLite
+// with full durability and the delivery engine; b.N requests from each
+// count of clients:
+//
+//	go test ./cmd/resetgw -run '^$' -bench ResetEndToEnd -benchtime 3000x
 func BenchmarkResetEndToEnd(b *testing.B) {
 	for _, clients := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			sink, smtpURL := startSink(b)
 			tw := twiliotest.Start(b, sid, authToken)
-			g := startBenchGateway(b, smtpURL, tw)
+			texts, twURL := startTextArrivals(b, tw)
+			g := startBenchGatewayAt(b, smtpURL, twURL)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
-			emails := make([]string, b.N)
-			for i := range b.N {
-				emails[i] = fmt.Sprintf("crew%d@acme.example", i)
-				body := fmt.Sprintf(`{"name":"Crew %d","email":%q,"phones":[{"number":"+1201555%04d","type":"sms"}]}`, i, emails[i], 100+i%100)
-				if i >= 100 { // the fictional range is 0100-0199: later crew go by email only
-					body = fmt.Sprintf(`{"name":"Crew %d","email":%q}`, i, emails[i])
-				}
-				req, _ := http.NewRequest("POST", g.base+"/admin/api/personnel", strings.NewReader(body))
+			admin := func(method, path, body string) {
+				req, _ := http.NewRequest(method, g.base+path, strings.NewReader(body))
 				req.Header.Set("Authorization", "Bearer "+adminTok)
+				req.Header.Set("Content-Type", "application/json")
 				resp, err := client.Do(req)
-				if err != nil || resp.StatusCode != 201 {
-					b.Fatalf("seed %d: %v %v", i, err, resp)
+				if err != nil || resp.StatusCode >= 300 {
+					b.Fatalf("%s %s: %v %v", method, path, err, resp)
 				}
 				resp.Body.Close()
+			}
+			// The bench sender stands for a pool of short codes: the
+			// tenant's rate lets the SMS lane go as fast as the mail lane.
+			admin("PATCH", "/admin/api/settings", `{"sms_rate_per_second":10000}`)
+			emails, phones := make([]string, b.N), make([]string, b.N)
+			for i := range b.N {
+				emails[i], phones[i] = fmt.Sprintf("crew%d@acme.example", i), benchPhone(i)
+				admin("POST", "/admin/api/personnel", fmt.Sprintf(`{"name":"Crew %d","email":%q,"status":"active",
+					"mobile_access":true,"allow_mobile_reset":true,"phones":[{"number":%q,"type":"sms"}]}`, i, emails[i], phones[i]))
 			}
 			sent := make([]time.Time, b.N)
 			accept := make([]time.Duration, b.N)
@@ -158,7 +260,7 @@ func BenchmarkResetEndToEnd(b *testing.B) {
 				go func() {
 					defer wg.Done()
 					for i := range next {
-						body := fmt.Sprintf(`{"email":%q}`, emails[i])
+						body := fmt.Sprintf(`{"email":%q,"phone":%q}`, emails[i], phones[i])
 						t0 := time.Now()
 						resp, err := client.Post(g.base+"/v1/password-resets", "application/json", strings.NewReader(body))
 						if err != nil || resp.StatusCode != 202 {
@@ -172,23 +274,23 @@ func BenchmarkResetEndToEnd(b *testing.B) {
 				}()
 			}
 			wg.Wait()
-			deadline := time.After(2 * time.Minute)
+			deadline := time.After(3 * time.Minute)
 			for {
 				sink.mu.Lock()
 				n := len(sink.at)
 				sink.mu.Unlock()
-				if n >= b.N {
+				if n >= b.N && texts.n() >= b.N {
 					break
 				}
 				select {
 				case <-sink.wake:
 				case <-time.After(50 * time.Millisecond):
 				case <-deadline:
-					b.Fatalf("only %d of %d mails arrived", n, b.N)
+					b.Fatalf("only %d mails and %d texts of %d arrived", n, texts.n(), b.N)
 				}
 			}
 			var last time.Time
-			mail := make([]time.Duration, b.N)
+			mail, text := make([]time.Duration, b.N), make([]time.Duration, 0, b.N)
 			sink.mu.Lock()
 			for i, e := range emails {
 				at := sink.at[e]
@@ -198,12 +300,26 @@ func BenchmarkResetEndToEnd(b *testing.B) {
 				}
 			}
 			sink.mu.Unlock()
+			texts.mu.Lock()
+			for i, p := range phones {
+				at := texts.at[p]
+				text = append(text, at.Sub(sent[i]))
+				if at.After(last) {
+					last = at
+				}
+			}
+			texts.mu.Unlock()
 			b.StopTimer()
+			rss, peak := rssMB()
 			b.ReportMetric(float64(b.N)/last.Sub(start).Seconds(), "resets/s")
 			b.ReportMetric(pct(accept, 0.50), "accept_p50_ms")
 			b.ReportMetric(pct(accept, 0.99), "accept_p99_ms")
+			b.ReportMetric(pct(text, 0.50), "sms_p50_ms")
+			b.ReportMetric(pct(text, 0.99), "sms_p99_ms")
 			b.ReportMetric(pct(mail, 0.50), "mail_p50_ms")
 			b.ReportMetric(pct(mail, 0.99), "mail_p99_ms")
+			b.ReportMetric(rss, "rss_MB")
+			b.ReportMetric(peak, "peak_rss_MB")
 		})
 	}
 }

@@ -67,7 +67,7 @@ func TestSMSSettingsRoundTrip(t *testing.T) {
 	}
 	for _, tc := range []struct{ body, code string }{
 		{`{"sms_rate_per_second":-1}`, "sms_rate_invalid"},
-		{`{"sms_rate_per_second":5000}`, "sms_rate_invalid"},
+		{`{"sms_rate_per_second":20000}`, "sms_rate_invalid"},
 		{`{"sms_validity_seconds":0}`, "sms_validity_invalid"},
 		{`{"sms_validity_seconds":36001}`, "sms_validity_invalid"},
 		{`{"sms_validity_seconds":"ten"}`, "invalid_field"},
