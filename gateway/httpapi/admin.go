@@ -55,7 +55,7 @@ func (s *Server) adminAuth(c *fiber.Ctx) error {
 		return gateway.Errorf(gateway.KindUnauthorized, "unauthorized", "a valid admin token is required")
 	}
 	c.Locals(actorKey, gateway.Actor{Kind: gateway.ActorAdmin, ID: "token", IP: ip})
-	return c.Next()
+	return s.adminBound(c)
 }
 
 func actor(c *fiber.Ctx) gateway.Actor {

@@ -265,7 +265,7 @@ func (u *consoleUI) auth(c *fiber.Ctx) error {
 		return u.fail(c, gateway.Errorf(gateway.KindForbidden, "csrf_invalid",
 			"this form has expired or did not come from the console: reload the page and try again"))
 	}
-	return c.Next()
+	return u.s.adminBound(c)
 }
 
 func (u *consoleUI) css(c *fiber.Ctx) error {

@@ -11,10 +11,19 @@ import (
 // write timeout (15 s), and under the 15 s Twilio waits for a webhook.
 const defaultRequestTimeout = 10 * time.Second
 
+// defaultAdminRequestTimeout bounds the work of a signed-in admin's
+// request instead: a Test Provider or test email waits for a relay whose
+// every command may take the send timeout (30 s by default), and an
+// import or bulk send does more than one thing. Only an authenticated,
+// throttled caller gets it; a sign-in attempt has the short bound.
+const defaultAdminRequestTimeout = 2 * time.Minute
+
 // peerCheckEvery is how often a request still running looks whether its
 // client has closed the connection. Most requests end before the first
 // look and cost nothing.
 const peerCheckEvery = 200 * time.Millisecond
+
+const baseCtxKey = "request_base_ctx"
 
 // requestContext gives every handler a context that ends after the bound,
 // or when the client closes the connection (where the platform lets us
@@ -24,10 +33,26 @@ const peerCheckEvery = 200 * time.Millisecond
 // is recycled for the next request while a context derived from it
 // might still be asked for a value.
 func (s *Server) requestContext(c *fiber.Ctx) error {
-	ctx, cancel := context.WithTimeout(context.Background(), s.reqTimeout)
-	defer cancel()
-	stop := watchPeer(c, cancel)
+	base, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	stop := watchPeer(c, cancelBase)
 	defer stop()
+	ctx, cancel := context.WithTimeout(base, s.reqTimeout)
+	defer cancel()
+	c.Locals(baseCtxKey, base)
+	c.SetUserContext(ctx)
+	return c.Next()
+}
+
+// adminBound gives the rest of an authenticated admin request the longer
+// bound; the client going away still ends it.
+func (s *Server) adminBound(c *fiber.Ctx) error {
+	base, ok := c.Locals(baseCtxKey).(context.Context)
+	if !ok {
+		return c.Next()
+	}
+	ctx, cancel := context.WithTimeout(base, s.adminTimeout)
+	defer cancel()
 	c.SetUserContext(ctx)
 	return c.Next()
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/httpapi"
 	"github.com/resetgw/resetgw/gateway/secret"
 )
@@ -93,4 +94,36 @@ func TestHardening12_BoundDefaultsAndApplies(t *testing.T) {
 	if !ok || deadline.Before(before) || deadline.After(before.Add(11*time.Second)) {
 		t.Fatalf("handler context deadline %v (set %v)", deadline, ok)
 	}
+}
+
+// TestHardening12_AdminCallsGetTheLongerBound: once the admin token is
+// checked, a test of a slow relay keeps its own 30 s rather than being
+// cut at the public bound.
+func TestHardening12_AdminCallsGetTheLongerBound(t *testing.T) {
+	var deadlines []time.Time
+	h := newHarnessWith(t, token, func(c *httpapi.Config) {
+		c.RequestTimeout, c.AdminRequestTimeout = time.Second, time.Hour
+	})
+	h.svc.SetTester(testerFunc(func(ctx context.Context) {
+		d, _ := ctx.Deadline()
+		deadlines = append(deadlines, d)
+	}))
+	before := time.Now()
+	code, m, _ := h.do("POST", "/admin/api/settings/test-email", `{"to":"office@acme.example"}`, true)
+	if code != 200 || len(deadlines) != 1 || deadlines[0].Before(before.Add(20*time.Second)) {
+		t.Fatalf("admin call: %d %v, deadline %v", code, m, deadlines)
+	}
+}
+
+// testerFunc is a ProviderTester that reports the context it was given.
+type testerFunc func(ctx context.Context)
+
+func (f testerFunc) TestSMTP(ctx context.Context, p *gateway.SMTPProfile, to, subject, text string) (string, error) {
+	f(ctx)
+	return "250 ok", nil
+}
+
+func (f testerFunc) TestTwilio(ctx context.Context, s *gateway.TwilioSettings, to, body string) (string, error) {
+	f(ctx)
+	return "SM0123456789abcdef0123456789abcdef", nil
 }

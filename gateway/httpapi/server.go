@@ -61,8 +61,10 @@ type Config struct {
 	TokenFailures int
 	TokenWindow   time.Duration
 	// RequestTimeout bounds every request's work (its UserContext);
-	// default 10 s.
-	RequestTimeout time.Duration
+	// default 10 s. AdminRequestTimeout replaces it once an admin is
+	// authenticated (tests of a slow relay, imports); default 2 minutes.
+	RequestTimeout      time.Duration
+	AdminRequestTimeout time.Duration
 	// Clock is the time for the token throttle; default time.Now.
 	Clock func() time.Time
 	// DefaultTwilio is the operator's Twilio account (RESETGW_TWILIO_*),
@@ -81,9 +83,10 @@ type Server struct {
 	tw    twilioHooks
 	ips   ipResolver
 	// secure is whether PublicURL is https (cookies, HSTS).
-	secure     bool
-	tokenFails *failureThrottle
-	reqTimeout time.Duration
+	secure       bool
+	tokenFails   *failureThrottle
+	reqTimeout   time.Duration
+	adminTimeout time.Duration
 }
 
 // New builds the app with every route.
@@ -104,6 +107,9 @@ func New(cfg Config) *Server {
 	s.tokenFails = newFailureThrottle(cfg.TokenFailures, cfg.TokenWindow, cfg.Clock)
 	if s.reqTimeout = cfg.RequestTimeout; s.reqTimeout <= 0 {
 		s.reqTimeout = defaultRequestTimeout
+	}
+	if s.adminTimeout = cfg.AdminRequestTimeout; s.adminTimeout <= 0 {
+		s.adminTimeout = defaultAdminRequestTimeout
 	}
 	if err := CheckProxyConfig(cfg.ProxyHeader, cfg.TrustedProxies); err != nil {
 		s.log.Error("proxy header ignored", "err", err)
