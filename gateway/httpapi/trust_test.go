@@ -62,3 +62,27 @@ func TestTrustSettingsAndOptOutRequestsAPI(t *testing.T) {
 		t.Fatalf("patch: %d %v", code, m)
 	}
 }
+
+// A tenant with only a Messaging Service gets its webhooks, checked with
+// its own token; the service is its, so nobody else's token passes.
+func TestTwilioWebhookByMessagingService(t *testing.T) {
+	h := newTwilioHarness(t)
+	op := gateway.Actor{Kind: gateway.ActorAdmin, ID: "test"}
+	if _, err := h.svc.UpdateSettings(context.Background(), op, "hvac", gateway.SettingsPatch{Twilio: &gateway.TwilioSettings{
+		AccountSID: hvacSID, AuthToken: hvacToken, MessagingServiceSID: "MG00000000000000000000000000000002"}}); err != nil {
+		t.Fatal(err)
+	}
+	in := inbound("SM1", crewPhone, "+12015550177", "STOP")
+	in.Set("MessagingServiceSid", "MG00000000000000000000000000000002")
+	if code, _, body := h.signed(httpapi.TwilioSMSPath, defToken, in); code != 403 {
+		t.Fatalf("signed with another account's token: %d %s", code, body)
+	}
+	if code, _, body := h.signed(httpapi.TwilioSMSPath, hvacToken, in); code != 200 {
+		t.Fatalf("the service's own webhook: %d %s", code, body)
+	}
+	hvac, _ := h.store.TenantBySlug(context.Background(), "hvac")
+	if out, _ := h.store.OptOutsOf(context.Background(), crewPhone); len(out) != 1 || out[0].TenantID != hvac.ID ||
+		out[0].Channel != "twilio:MG00000000000000000000000000000002" {
+		t.Fatalf("opt-outs %+v", out)
+	}
+}

@@ -148,6 +148,19 @@ func (s *Server) numberTenant(ctx context.Context, to, serviceSID string) (strin
 			return "", nil, 0, err
 		}
 	}
+	if serviceSID != "" {
+		// A tenant that sends through a Messaging Service alone: To is
+		// one of the service's numbers, the service names the tenant.
+		ts, err := s.svc.Store().ListTenants(ctx)
+		if err != nil {
+			return "", nil, 0, err
+		}
+		for _, t := range ts {
+			if t.Twilio.Configured() && t.Twilio.MessagingServiceSID == serviceSID {
+				return t.Slug, t.Twilio, t.ID, nil
+			}
+		}
+	}
 	return "", nil, 0, gateway.ErrNotFound
 }
 
