@@ -246,11 +246,15 @@ func (s *Service) compactReset(ctx context.Context, a Actor, id string) (*ResetR
 // a person: nobody can use them up by naming that person's phone or email
 // in requests that match someone else or no one.
 func (s *Service) matchedLimits(t *Tenant, p *Person, r *ResetRequest) []Limit {
+	tenant := Limit{Scope: "tenant", Key: t.Slug, Max: s.limits.PerTenant, Window: s.limits.Window}
+	if r.Source == SourceAdmin {
+		return []Limit{tenant} // an admin's retry, logged as theirs
+	}
 	person := strconv.FormatInt(p.ID, 10)
 	return []Limit{
 		{Scope: "reset_person_ip", Key: person + " " + IPKey(r.IP), Max: s.limits.PerPersonIP, Window: s.limits.Window},
 		{Scope: "reset_person", Key: person, Max: s.limits.PerPerson, Window: s.limits.Window},
-		{Scope: "tenant", Key: t.Slug, Max: s.limits.PerTenant, Window: s.limits.Window},
+		tenant,
 	}
 }
 
