@@ -69,7 +69,7 @@ type TenantInput struct {
 // NewTenant is a tenant with the product's defaults.
 func NewTenant(slug, name string) *Tenant {
 	return &Tenant{Slug: slug, Name: name, AllowMobileReset: true, KeepOriginal: true,
-		ResetTTL: 24 * time.Hour, SMSCountries: []string{"US", "CA"}, MinPasswordLength: 12,
+		MustChange: true, ResetTTL: 24 * time.Hour, SMSCountries: []string{"US", "CA"}, MinPasswordLength: DefaultMinPasswordLength,
 		SMSValiditySeconds: DefaultSMSValidity}
 }
 
@@ -196,8 +196,9 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 			changed = append(changed, "trust_mail_keywords")
 		}
 		if p.MinPasswordLength != nil {
-			if *p.MinPasswordLength < 8 || *p.MinPasswordLength > 64 {
-				return Errorf(KindInvalid, "min_length_invalid", "minimum password length must be 8 to 64")
+			if *p.MinPasswordLength < MinPasswordLengthLow || *p.MinPasswordLength > MinPasswordLengthHigh {
+				return Errorf(KindInvalid, "min_length_invalid", "minimum password length must be %d to %d",
+					MinPasswordLengthLow, MinPasswordLengthHigh)
 			}
 			t.MinPasswordLength = *p.MinPasswordLength
 			changed = append(changed, "min_password_length")

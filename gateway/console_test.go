@@ -223,7 +223,7 @@ func TestSetPasswordByHand(t *testing.T) {
 	e.drain()
 	temp := e.twilio.password(t)
 	const chosen = "blue-truck-seven-ladders"
-	res, err := e.svc.SetPassword(e.ctx, admin, p.ID, gateway.PasswordInput{Password: chosen, MustChange: true})
+	res, err := e.svc.SetPassword(e.ctx, admin, p.ID, gateway.PasswordInput{Password: chosen, MustChange: ptr(true)})
 	if err != nil || res.Generated != "" {
 		t.Fatalf("set: %+v %v", res, err)
 	}
@@ -253,7 +253,7 @@ func TestSetPasswordByHand(t *testing.T) {
 	e.mustLogin("ana@acme.example", res.Generated)
 	evs := e.events("password_set")
 	if len(evs) != 2 || evs[0].ActorID != admin.ID || evs[0].IP != admin.IP || evs[0].PersonID != p.ID ||
-		evs[1].Detail != "generated" {
+		evs[1].Detail != "generated,must_change" { // the tenant default: on
 		t.Fatalf("events %+v", evs)
 	}
 	for _, ev := range e.events() {

@@ -12,13 +12,17 @@ type Tenant struct {
 	// first used, so that a stranger who knows an email and a phone cannot
 	// lock anybody out (DESIGN.md rule 7, on by default).
 	KeepOriginal bool
-	// MustChange makes a delivered password one to change at first login.
+	// MustChange makes a delivered password, and one an admin sets without
+	// saying otherwise, one to change at first login: it went by SMS or
+	// email, or through an admin's hands, and should not become permanent.
+	// On by default; the tenant may turn it off.
 	MustChange bool
 	// ResetTTL is how long a delivered, never-used password stays valid.
 	ResetTTL time.Duration
 	// SMSCountries lists the ISO regions texts may go to (SMS pumping guard).
 	SMSCountries []string
-	// MinPasswordLength applies to passwords people choose; 12 by default.
+	// MinPasswordLength applies to passwords people choose: 8 to 64, 15 by
+	// default (DefaultMinPasswordLength).
 	MinPasswordLength int
 	// SMTP is the tenant's own mail profile; nil means the default profile.
 	SMTP *SMTPProfile

@@ -6,10 +6,12 @@ import "context"
 // manual password entry, for when delivery failed): a password the person
 // chose, checked against the rules, or one generated here.
 type PasswordInput struct {
-	Tenant     string
-	Password   string
-	Generate   bool
-	MustChange bool
+	Tenant   string
+	Password string
+	Generate bool
+	// MustChange says whether the person must change it at next login;
+	// nil takes the tenant's MustChange (on by default).
+	MustChange *bool
 }
 
 // PasswordResult says what SetPassword did. Generated holds a generated
@@ -40,7 +42,11 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id int64, in Passwor
 	if err != nil {
 		return nil, err
 	}
-	res := &PasswordResult{PersonID: p.ID, MustChange: in.MustChange}
+	must := t.MustChange
+	if in.MustChange != nil {
+		must = *in.MustChange
+	}
+	res := &PasswordResult{PersonID: p.ID, MustChange: must}
 	pw, how := in.Password, "entered"
 	if in.Generate {
 		if pw, err = s.generatePassword(); err != nil {
@@ -54,7 +60,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id int64, in Passwor
 	if err != nil {
 		return nil, Internal(err)
 	}
-	note, err := s.emailDelivery(p, "password_set", MessageData{Name: p.Name, Company: t.Name, MustChange: in.MustChange})
+	note, err := s.emailDelivery(p, "password_set", MessageData{Name: p.Name, Company: t.Name, MustChange: must})
 	if err != nil {
 		return nil, err
 	}
@@ -68,12 +74,12 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id int64, in Passwor
 		if err := s.endPending(ctx, st, cur, ReasonPasswordSet); err != nil {
 			return err
 		}
-		cur.PasswordHash, cur.MustChange, cur.UpdatedAt = hash, in.MustChange, s.clock()
+		cur.PasswordHash, cur.MustChange, cur.UpdatedAt = hash, must, s.clock()
 		if err := st.SavePersonAuth(ctx, cur); err != nil {
 			return err
 		}
 		detail := how
-		if in.MustChange {
+		if must {
 			detail += ",must_change"
 		}
 		if err := s.adminEvent(ctx, st, a, Event{TenantID: cur.TenantID, Type: "password_set", PersonID: cur.ID,

@@ -11,8 +11,14 @@ import (
 
 // Limits for passwords that people choose or admins enter.
 const (
-	// defaultMinPasswordLen applies when the tenant sets none.
-	defaultMinPasswordLen = 12
+	// DefaultMinPasswordLength applies when the tenant sets none: 15 is
+	// NIST SP 800-63B rev. 4's minimum for a password that is the only
+	// factor, as a crew member's is.
+	DefaultMinPasswordLength = 15
+	// MinPasswordLengthLow and MinPasswordLengthHigh bound what a tenant
+	// may set.
+	MinPasswordLengthLow  = 8
+	MinPasswordLengthHigh = 64
 	// maxPasswordBytes bounds the work a login costs and what the store
 	// keeps; argon2id itself takes any length.
 	maxPasswordBytes = 128
@@ -45,7 +51,7 @@ func isCommonPassword(pw string) bool {
 }
 
 // CheckPassword applies the rules for a password a person chooses or an
-// admin enters (NIST SP 800-63B): at least minLen characters (runes; 12
+// admin enters (NIST SP 800-63B): at least minLen characters (runes; 15
 // when minLen <= 0), at most 128 bytes, valid UTF-8 without control
 // characters, not a common password (the embedded blocklist.txt, compared
 // lower-cased) and not one of the person's own strings given in personal
@@ -59,7 +65,7 @@ func isCommonPassword(pw string) bool {
 // password_personal. Its message never contains the password.
 func CheckPassword(pw string, minLen int, personal ...string) error {
 	if minLen <= 0 {
-		minLen = defaultMinPasswordLen
+		minLen = DefaultMinPasswordLength
 	}
 	// Length in bytes first, so that every later step works on a bounded
 	// string.
@@ -76,11 +82,13 @@ func CheckPassword(pw string, minLen int, personal ...string) error {
 			return Errorf(KindUnprocessable, "password_invalid_chars", "password must not contain control characters")
 		}
 	}
-	if utf8.RuneCountInString(pw) < minLen {
-		return Errorf(KindUnprocessable, "password_too_short", "password must be at least %d characters", minLen)
-	}
+	// The blocklist first: "too common" says more than "too short" about
+	// a password like "password1234", whatever the tenant's minimum.
 	if isCommonPassword(pw) {
 		return Errorf(KindUnprocessable, "password_common", "password is too common; choose another")
+	}
+	if utf8.RuneCountInString(pw) < minLen {
+		return Errorf(KindUnprocessable, "password_too_short", "password must be at least %d characters", minLen)
 	}
 	lower := strings.ToLower(pw)
 	for _, p := range personal {

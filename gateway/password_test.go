@@ -36,13 +36,14 @@ func TestCheckPassword(t *testing.T) {
 		code     string // "" for accepted
 	}{
 		{"good passphrase", "correct horse battery", 0, nil, ""},
-		{"exactly 12", "Tq7vLm2Rx9Pw", 0, nil, ""},
-		{"11 chars default min", "Tq7vLm2Rx9P", 0, nil, "password_too_short"},
-		{"negative min means 12", "Tq7vLm2Rx9P", -3, nil, "password_too_short"},
+		{"exactly 15", "Tq7vLm2Rx9Pw4Kd", 0, nil, ""},
+		{"14 chars default min", "Tq7vLm2Rx9Pw4K", 0, nil, "password_too_short"},
+		{"negative min means 15", "Tq7vLm2Rx9Pw4K", -3, nil, "password_too_short"},
+		{"tenant min 12", "Tq7vLm2Rx9Pw", 12, nil, ""},
 		{"tenant min 8", "Tq7vLm2R", 8, nil, ""},
 		{"tenant min 8 short", "Tq7vLm2", 8, nil, "password_too_short"},
-		{"runes not bytes", strings.Repeat("é", 12), 0, nil, ""},
-		{"runes short", strings.Repeat("é", 11), 0, nil, "password_too_short"},
+		{"runes not bytes", strings.Repeat("é", 15), 0, nil, ""},
+		{"runes short", strings.Repeat("é", 14), 0, nil, "password_too_short"},
 		{"no composition rules", "alllowercaseletters", 0, nil, ""},
 		{"128 bytes", strings.Repeat("a", 127) + "b", 0, nil, ""},
 		{"129 bytes", strings.Repeat("a", 129), 0, nil, "password_too_long"},
@@ -121,7 +122,7 @@ func FuzzCheckPassword(f *testing.F) {
 			}
 			want := minLen
 			if want <= 0 {
-				want = defaultMinPasswordLen
+				want = DefaultMinPasswordLength
 			}
 			if utf8.RuneCountInString(pw) < want {
 				t.Fatalf("accepted a short password")

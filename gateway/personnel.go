@@ -25,9 +25,10 @@ type PersonInput struct {
 	MobileAccess     *bool
 	AllowMobileReset *bool
 	Password         string
-	MustChange       bool
-	Locale           string
-	Phones           []PhoneInput
+	// MustChange applies to Password; nil takes the tenant's MustChange.
+	MustChange *bool
+	Locale     string
+	Phones     []PhoneInput
 }
 
 // PersonPatch changes a record; nil fields stay as they are.
@@ -124,7 +125,12 @@ func (s *Service) CreatePerson(ctx context.Context, a Actor, in PersonInput) (*P
 	if err != nil {
 		return nil, err
 	}
-	p := &Person{TenantID: t.ID, MobileAccess: true, AllowMobileReset: true, MustChange: in.MustChange}
+	p := &Person{TenantID: t.ID, MobileAccess: true, AllowMobileReset: true}
+	if in.MustChange != nil {
+		p.MustChange = *in.MustChange
+	} else if in.Password != "" {
+		p.MustChange = t.MustChange // an admin-set password, like SetPassword's
+	}
 	if p.Name, err = normalizeName(in.Name); err != nil {
 		return nil, err
 	}

@@ -208,7 +208,7 @@ func passwordSet(c *cli, args []string, getenv func(string) string) error {
 	email := c.fs.String("email", "", "or the person's email (in --tenant)")
 	tenant := c.fs.String("tenant", "", "the person's tenant")
 	generate := c.fs.Bool("generate", false, "generate the password and print it once")
-	must := c.fs.Bool("must-change", false, "must be changed at next login")
+	must := c.fs.Bool("must-change", false, "must be changed at next login (default: the tenant's setting, on unless turned off)")
 	if _, err := c.parse(args, false); err != nil {
 		return err
 	}
@@ -243,7 +243,12 @@ func passwordSet(c *cli, args []string, getenv func(string) string) error {
 			return fmt.Errorf("nobody with email %s in tenant %s", addr, t.Slug)
 		}
 	}
-	in := gateway.PasswordInput{Tenant: *tenant, Generate: *generate, MustChange: *must}
+	in := gateway.PasswordInput{Tenant: *tenant, Generate: *generate}
+	c.fs.Visit(func(f *flag.Flag) {
+		if f.Name == "must-change" {
+			in.MustChange = must // given, true or false; else the tenant's
+		}
+	})
 	if !*generate {
 		if in.Password, err = c.readPassword("New password: "); err != nil {
 			return err

@@ -185,7 +185,7 @@ type personBody struct {
 	MobileAccess     *bool       `json:"mobile_access"`
 	AllowMobileReset *bool       `json:"allow_mobile_reset"`
 	Password         string      `json:"password"`
-	MustChange       bool        `json:"must_change"`
+	MustChange       *bool       `json:"must_change"`
 	Locale           string      `json:"locale"`
 	Phones           []phoneJSON `json:"phones"`
 }

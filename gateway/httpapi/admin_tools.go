@@ -190,7 +190,7 @@ func (s *Server) setPassword(c *fiber.Ctx) error {
 	}
 	var b struct {
 		Password   string `json:"password"`
-		MustChange bool   `json:"must_change"`
+		MustChange *bool  `json:"must_change"`
 		Generate   bool   `json:"generate"`
 		Tenant     string `json:"tenant"`
 	}

@@ -60,6 +60,7 @@ type personData struct {
 	Generated   string
 	HasPassword bool
 	MinLength   int
+	MustChange  bool // the tenant's default for a password set here
 }
 
 // safePerson is a copy of p without its password hash: a page gets no
@@ -72,7 +73,8 @@ func safePerson(p *gateway.Person) *gateway.Person {
 
 func (u *consoleUI) personData(c *fiber.Ctx, p *gateway.Person) (personData, error) {
 	cs := session(c)
-	d := personData{P: safePerson(p), HasPassword: p.PasswordHash != "", MinLength: 12}
+	d := personData{P: safePerson(p), HasPassword: p.PasswordHash != "", MinLength: gateway.DefaultMinPasswordLength,
+		MustChange: true}
 	var err error
 	if d.Carriers, err = u.svc.Carriers(c.UserContext(), cs.Actor); err != nil {
 		return d, err
@@ -86,7 +88,7 @@ func (u *consoleUI) personData(c *fiber.Ctx, p *gateway.Person) (personData, err
 		if ts, err := u.svc.Tenants(c.UserContext(), cs.Actor); err == nil {
 			for _, t := range ts {
 				if t.ID == p.TenantID {
-					d.MinLength = t.MinPasswordLength
+					d.MinLength, d.MustChange = t.MinPasswordLength, t.MustChange
 				}
 			}
 		}
@@ -208,8 +210,9 @@ func (u *consoleUI) setPassword(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
+	must := checked(c, "must_change")
 	in := gateway.PasswordInput{Password: c.FormValue("password"), Generate: c.FormValue("mode") == "generate",
-		MustChange: checked(c, "must_change")}
+		MustChange: &must}
 	res, err := u.svc.SetPassword(c.UserContext(), session(c).Actor, p.ID, in)
 	d, derr := u.personData(c, p)
 	if derr != nil {

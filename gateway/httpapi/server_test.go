@@ -185,7 +185,7 @@ func TestBadInputGetsAClearError(t *testing.T) {
 		{"POST", "/v1/login", `{"email":"a@b.example","password":"whatever-123"}`, false, 401, "invalid_credentials"},
 		{"GET", "/v1/nothing", ``, false, 404, "route_not_found"},
 		{"POST", "/admin/api/personnel", `{"name":"X","email":"x@acme.example","phones":[{"number":"+1 212 555 0100 ext. 12"}]}`, true, 400, "phone_extension"},
-		{"POST", "/admin/api/personnel", `{"name":"X","email":"x@acme.example","password":"password"}`, true, 422, "password_too_short"},
+		{"POST", "/admin/api/personnel", `{"name":"X","email":"x@acme.example","password":"password"}`, true, 422, "password_common"},
 		{"POST", "/admin/api/personnel", `{"name":"X","email":"x@acme.example","status":"gone"}`, true, 400, "status_invalid"},
 		{"POST", "/admin/api/personnel", `{"name":"X","email":"x@acme.example","phones":[{"number":"+12015550123","carrier":"nope"}]}`, true, 400, "carrier_unknown"},
 		{"POST", "/admin/api/personnel", `{"tenant":"nope","name":"X","email":"x@acme.example"}`, true, 404, "tenant_not_found"},

@@ -115,3 +115,42 @@ func TestHardening05_UpgradeScrubsOldFreePages(t *testing.T) {
 		t.Fatal("the upgrade left a wiped body in the files")
 	}
 }
+
+// Tenants from before the new defaults: must_change on for all, the
+// minimum length moved to 15 where it was the old default 12, kept where a
+// tenant chose another.
+func TestHardening09_ExistingTenantsMigrated(t *testing.T) {
+	st, _, path := wiperStore(t, sqlite.Config{}, 0)
+	ctx := context.Background()
+	other := gateway.NewTenant("beta", "Beta")
+	if err := st.CreateTenant(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	raw := openRaw(t, path)
+	for _, q := range []string{
+		`DELETE FROM schema_migrations WHERE version = 7`,
+		`ALTER TABLE deliveries DROP COLUMN body_key`,
+		`UPDATE tenants SET must_change = 0, min_password_length = 12 WHERE slug = 'acme'`,
+		`UPDATE tenants SET must_change = 0, min_password_length = 10 WHERE slug = 'beta'`,
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+	again, err := sqlite.Open(ctx, sqlite.Config{Path: path, Sealer: mustKeys(t, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	for slug, min := range map[string]int{"acme": 15, "beta": 10} {
+		tn, err := again.TenantBySlug(ctx, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tn.MustChange || tn.MinPasswordLength != min {
+			t.Fatalf("%s after the upgrade: must_change %v, minimum %d (want %d)", slug, tn.MustChange, tn.MinPasswordLength, min)
+		}
+	}
+}
