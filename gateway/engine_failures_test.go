@@ -305,3 +305,35 @@ func TestRecordingRetriedInsideLease(t *testing.T) {
 		t.Fatalf("a resend was logged: %v", evs)
 	}
 }
+
+// TestUnrecordedClaimIsLoggedAsResend: a claim that ended without an
+// outcome (a worker killed mid-send) makes the next send of that delivery
+// one that may be a second: the sender is told (Attempt counts the lost
+// one, so it can look it up first) and the log counts the resend.
+func TestUnrecordedClaimIsLoggedAsResend(t *testing.T) {
+	e := newEnv(t, false)
+	e.email.set(&gateway.SendError{Class: gateway.FailTransient, Code: "421", Detail: "busy"})
+	e.person("ana@acme.example", "", "")
+	id := e.reset("ana@acme.example", "")
+	e.drain() // one failed attempt, recorded
+	e.advance(2 * time.Minute)
+	// Another worker claims it and dies before recording anything.
+	now := e.clock()
+	ds, err := e.store.ClaimDeliveries(e.ctx, now, now.Add(time.Minute), 10)
+	if err != nil || len(ds) != 1 || ds[0].Unrecorded {
+		t.Fatalf("claim: %v %+v", err, ds)
+	}
+	e.email.set(nil)
+	e.advance(2 * time.Minute) // its lease runs out
+	e.drain()
+	msgs := e.email.all()
+	if len(msgs) != 1 || msgs[0].Attempt != 2 || msgs[0].FirstAttemptAt.IsZero() {
+		t.Fatalf("sent %d, attempt %d, first attempt %v; want 1 sent as attempt 2", len(msgs), msgs[0].Attempt, msgs[0].FirstAttemptAt)
+	}
+	if st := e.state(id); st != gateway.StateDelivered {
+		t.Fatalf("reset %s", st)
+	}
+	if n := count(e.eventTypes(), gateway.EventDeliveryResend); n != 1 {
+		t.Fatalf("%d resend events, want 1", n)
+	}
+}

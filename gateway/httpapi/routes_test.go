@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/resetgw/resetgw/gateway"
@@ -49,6 +50,17 @@ func TestRoutesShowNeedsAttention(t *testing.T) {
 	}
 	if code, m, _ = h.do("GET", "/admin/api/routes", "", false); code != 401 {
 		t.Fatalf("without a token: %d %v", code, m)
+	}
+
+	// The console's overview and route health show the lane and its fix.
+	h.admin("office@acme.example", "")
+	b := h.browser()
+	b.login("office@acme.example", adminPW)
+	for _, path := range []string{"/admin/overview", "/admin/routes"} {
+		code, page, _ := b.do("GET", path, nil)
+		if code != 200 || !strings.Contains(page, "needs_attention") || !strings.Contains(page, "register a campaign") {
+			t.Fatalf("%s: %d, lane or fix missing:\n%.2000s", path, code, page)
+		}
 	}
 }
 
