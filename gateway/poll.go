@@ -194,6 +194,11 @@ func (p *Poller) Pass(ctx context.Context) (bool, error) {
 			return t, nil
 		}
 		t, err := p.s.store.TenantByID(ctx, id)
+		if IsNotFound(err) {
+			// No tenant to pick an account from: the operator's, as the
+			// sender does for a tenant without its own.
+			t, err = nil, nil
+		}
 		if err == nil {
 			tenants[id] = t
 		}
