@@ -19,6 +19,8 @@ const (
 	// ReasonContactChanged: the email or the phones the password was sent
 	// to changed, so it may sit in a mailbox or phone no longer theirs.
 	ReasonContactChanged = "contact_changed"
+	// ReasonPersonDeleted: the record was deleted.
+	ReasonPersonDeleted = "person_deleted"
 )
 
 // EventResetCancelled is logged when a pending reset is ended early.

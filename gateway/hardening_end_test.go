@@ -111,3 +111,26 @@ func TestHardening06_UnrelatedChangeKeepsReset(t *testing.T) {
 	}
 	e.mustLogin("jon@acme.example", temp)
 }
+
+// Deleting the record ends its reset too: nothing queued goes out.
+func TestHardening06_DeletionEndsPendingReset(t *testing.T) {
+	e := newEnv(t, true)
+	p := e.person("kit@acme.example", phoneA, "")
+	e.email.set(&gateway.SendError{Class: gateway.FailTransient, Code: "unavailable"})
+	id := e.reset("kit@acme.example", phoneA)
+	e.drain()
+	if err := e.svc.DeletePerson(e.ctx, operator, "", p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.request(id); r.State != gateway.StateCancelled || r.Reason != gateway.ReasonPersonDeleted {
+		t.Fatalf("request %s/%s", r.State, r.Reason)
+	}
+	e.email.set(nil)
+	e.advance(time.Hour)
+	e.drain()
+	for _, m := range e.email.all() {
+		if m.RequestID == id {
+			t.Fatal("a deleted person's queued password went out")
+		}
+	}
+}

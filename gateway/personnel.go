@@ -317,6 +317,10 @@ func (s *Service) DeletePerson(ctx context.Context, a Actor, tenant string, id i
 		if err != nil {
 			return err
 		}
+		// Messages still queued would carry a password to someone gone.
+		if err := s.endPending(ctx, st, p, ReasonPersonDeleted); err != nil {
+			return err
+		}
 		if err := st.DeletePerson(ctx, p.TenantID, id); err != nil {
 			return err
 		}
