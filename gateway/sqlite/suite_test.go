@@ -1,0 +1,27 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/resetgw/resetgw/gateway/sqlite"
+	"github.com/resetgw/resetgw/gateway/storetest"
+)
+
+// The shared store suite, each test on a fresh database file.
+func TestStoreSuite(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) storetest.Opened {
+		path := filepath.Join(t.TempDir(), "suite.db")
+		st, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Sealer: mustKeys(t, 7)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		raw := openRaw(t, path)
+		return storetest.Opened{Store: st, Exec: func(ctx context.Context, q string) error {
+			_, err := raw.ExecContext(ctx, q)
+			return err
+		}}
+	})
+}
