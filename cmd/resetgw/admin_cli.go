@@ -12,7 +12,6 @@ import (
 
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/secret"
-	"github.com/resetgw/resetgw/gateway/sqlite"
 	"github.com/resetgw/resetgw/templates"
 )
 
@@ -72,7 +71,7 @@ func runAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if db == "" {
 		db = "resetgw.db"
 	}
-	c.db = c.fs.String("db", db, "SQLite database file (RESETGW_DB)")
+	c.db = c.fs.String("db", db, "SQLite database file, or a postgres:// URL (RESETGW_DB)")
 	user := getenv("USER")
 	if user == "" {
 		user = "unknown"
@@ -142,6 +141,11 @@ func (c *cli) open(getenv func(string) string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	if *c.db != getenv("RESETGW_DB") {
+		if err := checkDBArg(*c.db); err != nil {
+			return nil, err
+		}
+	}
 	cfg.DB = *c.db
 	master, err := loadSecret(cfg, c.stderr)
 	if err != nil {
@@ -151,7 +155,7 @@ func (c *cli) open(getenv func(string) string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := sqlite.Open(c.ctx, sqlite.Config{Path: cfg.DB, Sealer: keys})
+	store, err := openStore(c.ctx, cfg.DB, keys)
 	if err != nil {
 		return nil, err
 	}

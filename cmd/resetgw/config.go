@@ -72,7 +72,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.SetOutput(stderr)
 	registerSecretFlags(fs, secrets, getenv)
 	fs.StringVar(&c.Listen, "listen", env("RESETGW_LISTEN", "127.0.0.1:8080"), "HTTP listen address (RESETGW_LISTEN)")
-	fs.StringVar(&c.DB, "db", env("RESETGW_DB", "resetgw.db"), "SQLite database file (RESETGW_DB)")
+	fs.StringVar(&c.DB, "db", env("RESETGW_DB", "resetgw.db"), "SQLite database file, or a postgres:// URL (RESETGW_DB)")
 	fs.StringVar(&c.MailFrom, "mail-from", env("RESETGW_MAIL_FROM", "resetgw@localhost"), "From address of the default profile (RESETGW_MAIL_FROM)")
 	fs.StringVar(&c.TwilioSID, "twilio-account-sid", env("RESETGW_TWILIO_ACCOUNT_SID", ""), "default Twilio account SID (RESETGW_TWILIO_ACCOUNT_SID)")
 	fs.StringVar(&c.TwilioFrom, "twilio-from", env("RESETGW_TWILIO_FROM", ""), "default Twilio From number or MG... Messaging Service SID (RESETGW_TWILIO_FROM)")
@@ -103,6 +103,15 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	var dbErr error
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "db" {
+			dbErr = checkDBArg(c.DB)
+		}
+	})
+	if dbErr != nil {
+		return nil, dbErr
 	}
 	if err := loadSecrets(secrets, getenv); err != nil {
 		return nil, err

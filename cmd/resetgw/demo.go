@@ -73,7 +73,7 @@ func seedDemoAdmin(ctx context.Context, svc *gateway.Service, op gateway.Actor, 
 }
 
 func printBanner(w io.Writer, cfg *config, base string, seed *demoSeed, inbox bool) {
-	fmt.Fprintf(w, "resetgw listening on %s (database %s)\n", base, cfg.DB)
+	fmt.Fprintf(w, "resetgw listening on %s (database %s)\n", base, dbLabel(cfg.DB))
 	fmt.Fprintf(w, "  health:    %s/healthz\n", base)
 	fmt.Fprintf(w, "  reset API: POST %s/v1/password-resets\n", base)
 	if cfg.AdminToken != "" {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/resetgw/resetgw/gateway/postgres"
 	"github.com/resetgw/resetgw/gateway/secret"
 )
 
@@ -52,6 +53,9 @@ func userConfigDir(getenv func(string) string) string {
 func loadSecret(cfg *config, warn io.Writer) ([]byte, error) {
 	if cfg.SecretKey != "" {
 		return secret.ParseSecret(cfg.SecretKey)
+	}
+	if postgres.IsURL(cfg.DB) {
+		return nil, errSharedKey
 	}
 	path, err := keyFilePath(cfg)
 	if err != nil {

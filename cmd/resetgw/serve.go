@@ -21,7 +21,6 @@ import (
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/httpapi"
 	"github.com/resetgw/resetgw/gateway/secret"
-	"github.com/resetgw/resetgw/gateway/sqlite"
 	"github.com/resetgw/resetgw/templates"
 )
 
@@ -44,7 +43,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, sqlite.Config{Path: cfg.DB, Sealer: keys})
+	store, err := openStore(ctx, cfg.DB, keys)
 	if err != nil {
 		return err
 	}

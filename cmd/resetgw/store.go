@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/url"
+
+	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/postgres"
+	"github.com/resetgw/resetgw/gateway/secret"
+	"github.com/resetgw/resetgw/gateway/sqlite"
+)
+
+// appStore is what the wiring needs of a store beyond gateway.Store.
+type appStore interface {
+	gateway.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// openStore opens the store RESETGW_DB names: a postgres:// or
+// postgresql:// URL is a PostgreSQL database (several instances may share
+// it), anything else a SQLite file.
+func openStore(ctx context.Context, db string, keys *secret.Keys) (appStore, error) {
+	if postgres.IsURL(db) {
+		return postgres.Open(ctx, postgres.Config{URL: db, Sealer: keys})
+	}
+	return sqlite.Open(ctx, sqlite.Config{Path: db, Sealer: keys})
+}
+
+// dbLabel is the database as it may be shown: a URL without its password.
+func dbLabel(db string) string {
+	if !postgres.IsURL(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://…"
+	}
+	return u.Redacted()
+}
+
+// checkDBArg refuses a database URL with a password given as --db: the
+// command line is visible to every user of the machine.
+func checkDBArg(db string) error {
+	if !postgres.IsURL(db) {
+		return nil
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return errors.New("--db: the PostgreSQL URL cannot be parsed")
+	}
+	if _, ok := u.User.Password(); ok || u.Query().Has("password") {
+		return errors.New("--db: a password in the database URL is not accepted on the command line; " +
+			"set RESETGW_DB in the environment, or leave the password out and use PGPASSWORD or a ~/.pgpass file")
+	}
+	return nil
+}
+
+// errSharedKey: every instance on one PostgreSQL database must open what
+// the others sealed, so none may make a key of its own.
+var errSharedKey = errors.New("with a PostgreSQL database every instance needs the same master key: " +
+	"set RESETGW_SECRET_KEY or RESETGW_SECRET_KEY_FILE")
