@@ -109,6 +109,30 @@ func (g gw) waitState(id, state string) map[string]any {
 	return nil
 }
 
+// waitSettled polls a reset until none of its deliveries is pending: a
+// request is delivered as soon as one channel has accepted, while the
+// other channel's lane may still be sending.
+func (g gw) waitSettled(id string) map[string]any {
+	g.t.Helper()
+	var m map[string]any
+	for range 300 {
+		_, m = g.call("GET", "/admin/api/resets/"+id, nil)
+		ds, _ := m["deliveries"].([]any)
+		pending := len(ds) == 0
+		for _, d := range ds {
+			if dm, _ := d.(map[string]any); dm["status"] == "pending" {
+				pending = true
+			}
+		}
+		if !pending {
+			return m
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	g.t.Fatalf("reset %s kept a pending delivery: %v", id, m)
+	return nil
+}
+
 func (g gw) person(email, phone string) {
 	g.t.Helper()
 	code, m := g.call("POST", "/admin/api/personnel", map[string]any{
@@ -241,6 +265,7 @@ func TestServeEndToEnd(t *testing.T) {
 	if password(t, mailText(t, mails[0].Data)) != pw {
 		t.Fatal("SMS and email carry different passwords")
 	}
+	r = g.waitSettled(id)
 	for _, d := range r["deliveries"].([]any) {
 		if dm := d.(map[string]any); dm["status"] != "sent" || dm["provider_id"] == nil {
 			t.Fatalf("delivery %v", dm)
