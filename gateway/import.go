@@ -22,6 +22,8 @@ var importColumns = []string{"name", "email", "phone", "carrier", "status", "loc
 type ImportError struct {
 	Row     int    `json:"row"`
 	Message string `json:"message"`
+	// TooMany marks the error of a file over MaxImportRows.
+	TooMany bool `json:"-"`
 }
 
 // ImportRow is what a row does (a preview) or did.
@@ -189,7 +191,7 @@ func readImport(r io.Reader) ([]ImportRow, error) {
 			continue // blank lines spreadsheets leave at the end
 		}
 		if len(rows) == MaxImportRows {
-			return nil, &ImportError{Row: line, Message: fmt.Sprintf("at most %d people per import", MaxImportRows)}
+			return nil, &ImportError{Row: line, Message: fmt.Sprintf("at most %d people per import", MaxImportRows), TooMany: true}
 		}
 		row := ImportRow{Row: line, Name: get("name"), Email: get("email"), Phone: get("phone"),
 			Carrier: get("carrier"), Status: get("status"), Locale: get("locale")}
@@ -219,6 +221,9 @@ func (s *Service) planRow(ctx context.Context, a Actor, t *Tenant, carriers []*C
 	emails, phones map[string]int) error {
 	if row.Error != "" {
 		return Errorf(KindInvalid, "row_invalid", "%s", row.Error)
+	}
+	if msgs := s.rowProblems(carriers, row); len(msgs) > 1 {
+		return Errorf(KindInvalid, "row_invalid", "%s", strings.Join(msgs, "; "))
 	}
 	phoneType := row.person.Phones[0].Type
 	name, err := normalizeName(row.Name)

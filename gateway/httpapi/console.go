@@ -37,6 +37,10 @@ type consoleUI struct {
 	// secure is whether RESETGW_PUBLIC_URL is https: it, not a header a
 	// client may send, decides the cookies' Secure flag and prefix.
 	secure bool
+	// flashes wait for the page a POST redirects to; uploads are CSVs
+	// between their preview and their Import.
+	flashes *keptMap[flash]
+	uploads *keptMap[upload]
 }
 
 func (s *Server) routesConsole(pages *templates.Console) {
@@ -47,7 +51,9 @@ func (s *Server) routesConsole(pages *templates.Console) {
 			return
 		}
 	}
-	u := &consoleUI{s: s, svc: s.svc, pages: pages, secure: s.secure}
+	u := &consoleUI{s: s, svc: s.svc, pages: pages, secure: s.secure,
+		flashes: newKept[flash](maxFlashes, flashTTL, nil), uploads: newKept[upload](maxUploads, uploadTTL, nil)}
+	s.consoleErr = u.errorPage
 	a := s.app
 	a.Get("/admin", func(c *fiber.Ctx) error { return c.Redirect("/admin/overview", fiber.StatusSeeOther) })
 	a.Get("/admin/console.css", u.css)
@@ -115,6 +121,9 @@ func (u *consoleUI) page(c *fiber.Ctx, nav, title string, d any) page {
 	if cs == nil {
 		return p
 	}
+	if f := u.flash(c); f.Notice != "" || f.Error != "" {
+		p.Notice, p.Error = f.Notice, f.Error
+	}
 	p.Admin, p.Operator, p.CSRF = cs.Email, cs.Actor.TenantID == 0, cs.CSRF
 	p.Tenant = cs.Tenant
 	if p.Operator {
@@ -170,7 +179,53 @@ func (u *consoleUI) fail(c *fiber.Ctx, err error) error {
 	}
 	p := u.page(c, "", "Error", nil)
 	p.Status, p.Error = code, ge.Message
+	switch code {
+	case fiber.StatusNotFound:
+		p.Title = "Not found"
+	case fiber.StatusForbidden:
+		p.Title = "Not allowed"
+	case fiber.StatusInternalServerError:
+		p.Title, p.Error = "Something went wrong", "The gateway could not finish this. It is in the server's log; try again in a moment."
+	}
 	return u.render(c, "error.html", p)
+}
+
+// consolePage is whether path is a page of the console (a browser's),
+// whose errors are pages too; the JSON API under /admin/api and the CSV
+// export keep their JSON errors.
+func consolePage(path string) bool {
+	path = strings.ToLower(path)
+	return (path == "/admin" || strings.HasPrefix(path, "/admin/")) && !strings.HasPrefix(path, "/admin/api/") &&
+		path != "/admin/api" && !strings.HasSuffix(path, ".csv")
+}
+
+// errorPage answers an error the handlers did not (no such page, a body
+// over the limit, a panic) in the console's look, with the admin's
+// navigation when their session is good.
+func (u *consoleUI) errorPage(c *fiber.Ctx, err error) error {
+	if session(c) == nil {
+		if cs, serr := u.svc.AdminSession(c.UserContext(), c.Cookies(u.cookieName(sessionCookie))); serr == nil {
+			c.Locals(consoleKey, cs)
+		}
+	}
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		if fe.Code == fiber.StatusRequestEntityTooLarge && strings.EqualFold(c.Path(), "/admin/import") {
+			return u.tooLarge(c)
+		}
+		p := u.page(c, "", "Error", nil)
+		p.Status, p.Error = fe.Code, fe.Message
+		switch fe.Code {
+		case fiber.StatusNotFound:
+			p.Title, p.Error = "Page not found", "There is no such page in the console."
+		case fiber.StatusRequestEntityTooLarge:
+			p.Title, p.Error = "Too large", "What was sent is larger than the console takes (256 KiB)."
+		case fiber.StatusMethodNotAllowed:
+			p.Title = "Not allowed"
+		}
+		return u.render(c, "error.html", p)
+	}
+	return u.fail(c, err)
 }
 
 // formError re-renders a form with the error of a refused input, and
@@ -193,18 +248,13 @@ func errMessage(err error) string {
 }
 
 // done redirects after a successful form (post, redirect, get), keeping
-// the tenant an operator works in.
+// the tenant an operator works in; the notice waits in a flash.
 func (u *consoleUI) done(c *fiber.Ctx, path, notice string) error {
-	p := page{Operator: true, Tenant: tenantParam(c)}
-	path = p.Link(path)
-	if notice != "" {
-		if strings.Contains(path, "?") {
-			path += "&done=" + notice
-		} else {
-			path += "?done=" + notice
-		}
+	var f *flash
+	if t := noticeText(notice); t != "" {
+		f = &flash{Notice: t}
 	}
-	return c.Redirect(path, fiber.StatusSeeOther)
+	return u.redirect(c, path, f)
 }
 
 // cookieName is a console cookie's name: over https with the __Host-

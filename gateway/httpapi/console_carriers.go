@@ -34,9 +34,18 @@ type carriersData struct {
 }
 
 type carrierData struct {
-	C    *gateway.Carrier
-	New  bool
-	Test carrierTest
+	C       *gateway.Carrier
+	New     bool
+	Test    carrierTest
+	Errs    map[string]string
+	Confirm bool // the retire step
+}
+
+// carrierFormValues is a refused carrier form as typed.
+func carrierFormValues(f *flash, slug string) gateway.CarrierInput {
+	v := func(k string) *string { s := f.Form.Get(k); return &s }
+	return gateway.CarrierInput{Slug: slug, Name: v("name"), Country: v("country"), SMSDomain: v("sms_domain"),
+		MMSDomain: v("mms_domain"), Status: v("status"), RetiredOn: v("retired_on"), Note: v("note")}
 }
 
 func (u *consoleUI) carriers(c *fiber.Ctx) error {
@@ -44,7 +53,11 @@ func (u *consoleUI) carriers(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	return u.render(c, "carriers.html", u.page(c, "carriers", "Carrier providers", carriersData{Carriers: cs, Test: carrierTest{Slug: gateway.TwilioSlug}}))
+	t := carrierTest{Slug: gateway.TwilioSlug}
+	if ft := u.flash(c).Test; ft != nil && ft.Slug == gateway.TwilioSlug {
+		t = *ft
+	}
+	return u.render(c, "carriers.html", u.page(c, "carriers", "Carrier providers", carriersData{Carriers: cs, Test: t}))
 }
 
 func (u *consoleUI) carrier(c *fiber.Ctx) error {
@@ -52,11 +65,23 @@ func (u *consoleUI) carrier(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	return u.render(c, "carrier.html", u.page(c, "carriers", cr.Name, carrierData{C: cr, Test: carrierTest{Slug: cr.Slug}}))
+	d := carrierData{C: cr, Test: carrierTest{Slug: cr.Slug}}
+	f := u.flash(c)
+	if f.Test != nil && f.Test.Slug == cr.Slug {
+		d.Test = *f.Test
+	}
+	if f.Form != nil && f.Form.Has("name") {
+		d.C = formCarrier(carrierFormValues(f, cr.Slug))
+	}
+	d.Errs = f.Fields
+	return u.render(c, "carrier.html", u.page(c, "carriers", cr.Name, d))
 }
 
 func (u *consoleUI) newCarrier(c *fiber.Ctx) error {
 	d := carrierData{C: &gateway.Carrier{Country: "US", Status: gateway.CarrierUnverified}, New: true}
+	if f := u.flash(c); f.Form != nil && f.Form.Has("name") {
+		d.C, d.Errs = formCarrier(carrierFormValues(f, f.Form.Get("slug"))), f.Fields
+	}
 	return u.render(c, "carrier.html", u.page(c, "carriers", "Add a carrier", d))
 }
 
@@ -78,8 +103,7 @@ func (u *consoleUI) createCarrier(c *fiber.Ctx) error {
 	in := carrierForm(c, c.FormValue("slug"))
 	cr, err := u.svc.SaveCarrier(c.UserContext(), session(c).Actor, in, true)
 	if err != nil {
-		d := carrierData{C: formCarrier(in), New: true}
-		return u.formError(c, err, "carrier.html", u.page(c, "carriers", "Add a carrier", d))
+		return u.refusedForm(c, err, "/admin/carriers/new")
 	}
 	return u.done(c, "/admin/carriers/"+cr.Slug, "created")
 }
@@ -88,8 +112,7 @@ func (u *consoleUI) saveCarrier(c *fiber.Ctx) error {
 	in := carrierForm(c, c.Params("slug"))
 	cr, err := u.svc.SaveCarrier(c.UserContext(), session(c).Actor, in, false)
 	if err != nil {
-		d := carrierData{C: formCarrier(in), Test: carrierTest{Slug: in.Slug}}
-		return u.formError(c, err, "carrier.html", u.page(c, "carriers", *in.Name, d))
+		return u.refusedForm(c, err, "/admin/carriers/"+in.Slug)
 	}
 	return u.done(c, "/admin/carriers/"+cr.Slug, "saved")
 }
@@ -109,35 +132,28 @@ func (u *consoleUI) retireCarrier(c *fiber.Ctx) error {
 	return u.done(c, "/admin/carriers/"+cr.Slug, "retired")
 }
 
-// testCarrier is Test Provider: the answer (accepted or refused) is shown
-// on the page the test was started from.
+// testCarrier is Test Provider: the answer (accepted or refused) waits
+// in a flash for the page the test was started from.
 func (u *consoleUI) testCarrier(c *fiber.Ctx) error {
-	cs := session(c)
 	slug := c.Params("slug")
 	t := carrierTest{Slug: slug, Phone: c.FormValue("phone"), Message: c.FormValue("message")}
-	res, err := u.svc.TestProvider(c.UserContext(), cs.Actor, slug, gateway.ProviderTestInput{
+	res, err := u.svc.TestProvider(c.UserContext(), session(c).Actor, slug, gateway.ProviderTestInput{
 		Tenant: tenantParam(c), Phone: t.Phone, Message: t.Message})
 	t.Result = res
+	back := "/admin/carriers/" + slug
 	if slug == gateway.TwilioSlug {
-		list, lerr := u.svc.Carriers(c.UserContext(), cs.Actor)
-		if lerr != nil {
-			return u.fail(c, lerr)
-		}
-		p := u.page(c, "carriers", "Carrier providers", carriersData{Carriers: list, Test: t})
-		if err != nil {
-			return u.formError(c, err, "carriers.html", p)
-		}
-		return u.render(c, "carriers.html", p)
+		back = "/admin/carriers"
 	}
-	cr, cerr := u.svc.Carrier(c.UserContext(), cs.Actor, slug)
-	if cerr != nil {
-		return u.fail(c, cerr)
-	}
-	p := u.page(c, "carriers", cr.Name, carrierData{C: cr, Test: t})
+	f := &flash{Test: &t}
 	if err != nil {
-		return u.formError(c, err, "carrier.html", p)
+		switch gateway.ErrorKind(err) {
+		case gateway.KindInvalid, gateway.KindUnprocessable, gateway.KindConflict, gateway.KindRateLimited:
+			f.Error = errMessage(err)
+		default:
+			return u.fail(c, err)
+		}
 	}
-	return u.render(c, "carrier.html", p)
+	return u.redirect(c, back+"#test-form", f)
 }
 
 func (u *consoleUI) routes(c *fiber.Ctx) error {

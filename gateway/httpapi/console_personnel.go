@@ -17,6 +17,7 @@ func (u *consoleUI) routesPersonnel() {
 	a.Post("/admin/personnel/new", u.auth, u.createPerson)
 	a.Get("/admin/personnel/:id", u.auth, u.person)
 	a.Post("/admin/personnel/:id", u.auth, u.savePerson)
+	a.Get("/admin/personnel/:id/deactivate", u.auth, u.confirmDeactivate)
 	a.Post("/admin/personnel/:id/deactivate", u.auth, u.deactivate)
 	a.Post("/admin/personnel/:id/password", u.auth, u.setPassword)
 	a.Get("/admin/import", u.auth, u.importPage)
@@ -49,8 +50,9 @@ func (u *consoleUI) personnel(c *fiber.Ctx) error {
 	return u.render(c, "personnel.html", u.page(c, "personnel", "Personnel", d))
 }
 
-// personData is the person page: the record, its form's choices, and
-// a password generated just now (shown this once).
+// personData is the person page: the record (or the refused form as
+// typed), its form's choices, each field's error, and a password
+// generated just now (shown this once, from its flash).
 type personData struct {
 	P           *gateway.Person
 	New         bool
@@ -61,6 +63,8 @@ type personData struct {
 	HasPassword bool
 	MinLength   int
 	MustChange  bool // the tenant's default for a password set here
+	Errs        map[string]string
+	Confirm     string // "deactivate", "password": the second step shown
 }
 
 // safePerson is a copy of p without its password hash: a page gets no
@@ -91,6 +95,29 @@ func (u *consoleUI) personData(c *fiber.Ctx, p *gateway.Person) (personData, err
 					d.MinLength, d.MustChange = t.MinPasswordLength, t.MustChange
 				}
 			}
+		}
+	}
+	f := u.flash(c)
+	d.Generated, d.Errs = f.Generated, f.Fields
+	if f.Form != nil && f.Form.Has("name") {
+		// A refused form comes back as it was typed.
+		d.P.Name, d.P.Email = f.Form.Get("name"), f.Form.Get("email")
+		d.P.Status, d.P.Locale = gateway.PersonStatus(f.Form.Get("status")), f.Form.Get("locale")
+		d.P.MobileAccess, d.P.AllowMobileReset = f.Form.Get("mobile_access") != "", f.Form.Get("allow_mobile_reset") != ""
+		nums, types, carriers := f.Form["phone_number"], f.Form["phone_type"], f.Form["phone_carrier"]
+		d.Phones = nil
+		for i, n := range nums {
+			ph := gateway.Phone{Number: n, Type: gateway.PhoneSMS}
+			if i < len(types) {
+				ph.Type = gateway.PhoneType(types[i])
+			}
+			if i < len(carriers) {
+				ph.Carrier = carriers[i]
+			}
+			d.Phones = append(d.Phones, ph)
+		}
+		if len(d.Phones) == 0 || d.Phones[len(d.Phones)-1].Number != "" {
+			d.Phones = append(d.Phones, gateway.Phone{Type: gateway.PhoneSMS})
 		}
 	}
 	return d, nil
@@ -129,10 +156,10 @@ func (u *consoleUI) newPerson(c *fiber.Ctx) error {
 
 // phoneForm reads the repeated phone rows of the person form; a row
 // without a number is dropped, so clearing a number removes the phone.
-func phoneForm(c *fiber.Ctx) []gateway.PhoneInput {
+// index maps each kept phone to its row in the form.
+func phoneForm(c *fiber.Ctx) (out []gateway.PhoneInput, index []int) {
 	args := c.Request().PostArgs()
 	nums, types, carriers := args.PeekMulti("phone_number"), args.PeekMulti("phone_type"), args.PeekMulti("phone_carrier")
-	var out []gateway.PhoneInput
 	for i, n := range nums {
 		if len(bytes.TrimSpace(n)) == 0 {
 			continue
@@ -144,31 +171,65 @@ func phoneForm(c *fiber.Ctx) []gateway.PhoneInput {
 		if i < len(carriers) {
 			in.Carrier = string(carriers[i])
 		}
-		out = append(out, in)
+		out, index = append(out, in), append(index, i)
 	}
-	return out
+	return out, index
 }
 
 func checked(c *fiber.Ctx, name string) bool { return c.FormValue(name) != "" }
 
-func (u *consoleUI) createPerson(c *fiber.Ctx) error {
-	cs := session(c)
-	mobile, allow := checked(c, "mobile_access"), checked(c, "allow_mobile_reset")
-	in := gateway.PersonInput{Tenant: tenantParam(c), Name: c.FormValue("name"), Email: c.FormValue("email"),
-		Status: c.FormValue("status"), MobileAccess: &mobile, AllowMobileReset: &allow, Locale: c.FormValue("locale"),
-		Phones: phoneForm(c)}
-	p, err := u.svc.CreatePerson(c.UserContext(), cs.Actor, in)
-	if err != nil {
-		back := &gateway.Person{Name: in.Name, Email: in.Email, Status: gateway.PersonStatus(in.Status),
-			MobileAccess: mobile, AllowMobileReset: allow, Locale: in.Locale}
-		d, derr := u.personData(c, back)
-		if derr != nil {
-			return u.fail(c, derr)
-		}
-		d.New = true
-		return u.formError(c, err, "person.html", u.page(c, "personnel", "Add a person", d))
+// personProblems checks every field of the person form; a flash with
+// all their errors (keyed by the form's rows) when any fails.
+func (u *consoleUI) personProblems(c *fiber.Ctx, in gateway.PersonInput, index []int) (*flash, error) {
+	fp, err := u.svc.PersonProblems(c.UserContext(), in)
+	if err != nil || fp == nil {
+		return nil, err
 	}
-	return u.done(c, "/admin/personnel/"+strconv.FormatInt(p.ID, 10), "created")
+	f := &flash{Form: formValues(c), Fields: map[string]string{}, Error: "Not saved: fix the fields marked below."}
+	f.Form.Del("_csrf")
+	for k, v := range fp {
+		if n, ok := strings.CutPrefix(k, "phone."); ok {
+			if i, err := strconv.Atoi(n); err == nil && i < len(index) {
+				k = "phone." + strconv.Itoa(index[i])
+			}
+		}
+		f.Fields[k] = v
+	}
+	return f, nil
+}
+
+func (u *consoleUI) personForm(c *fiber.Ctx) (gateway.PersonInput, []int) {
+	mobile, allow := checked(c, "mobile_access"), checked(c, "allow_mobile_reset")
+	phones, index := phoneForm(c)
+	return gateway.PersonInput{Tenant: tenantParam(c), Name: c.FormValue("name"), Email: c.FormValue("email"),
+		Status: c.FormValue("status"), MobileAccess: &mobile, AllowMobileReset: &allow, Locale: c.FormValue("locale"),
+		Phones: phones}, index
+}
+
+func (u *consoleUI) createPerson(c *fiber.Ctx) error {
+	in, index := u.personForm(c)
+	if f, err := u.personProblems(c, in, index); err != nil {
+		return u.fail(c, err)
+	} else if f != nil {
+		return u.redirect(c, "/admin/personnel/new", f)
+	}
+	p, err := u.svc.CreatePerson(c.UserContext(), session(c).Actor, in)
+	if err != nil {
+		return u.refusedForm(c, err, "/admin/personnel/new")
+	}
+	return u.redirect(c, personPath(p.ID), &flash{Notice: "Created."})
+}
+
+func personPath(id int64) string { return "/admin/personnel/" + strconv.FormatInt(id, 10) }
+
+// refusedForm sends a refused form back to its page with its error (and
+// what was typed), or shows any other error.
+func (u *consoleUI) refusedForm(c *fiber.Ctx, err error, path string) error {
+	switch gateway.ErrorKind(err) {
+	case gateway.KindInvalid, gateway.KindUnprocessable, gateway.KindConflict:
+		return u.redirect(c, path, refused(c, err))
+	}
+	return u.fail(c, err)
 }
 
 func (u *consoleUI) savePerson(c *fiber.Ctx) error {
@@ -176,35 +237,57 @@ func (u *consoleUI) savePerson(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	name, email, st, loc := c.FormValue("name"), c.FormValue("email"), c.FormValue("status"), c.FormValue("locale")
-	mobile, allow := checked(c, "mobile_access"), checked(c, "allow_mobile_reset")
-	phones := phoneForm(c)
-	_, err = u.svc.UpdatePerson(c.UserContext(), session(c).Actor, "", p.ID, gateway.PersonPatch{Name: &name, Email: &email,
-		Status: &st, MobileAccess: &mobile, AllowMobileReset: &allow, Locale: &loc, Phones: &phones})
-	if err != nil {
-		d, derr := u.personData(c, p)
-		if derr != nil {
-			return u.fail(c, derr)
-		}
-		return u.formError(c, err, "person.html", u.page(c, "personnel", p.Name, d))
+	in, index := u.personForm(c)
+	if f, err := u.personProblems(c, in, index); err != nil {
+		return u.fail(c, err)
+	} else if f != nil {
+		return u.redirect(c, personPath(p.ID), f)
 	}
-	return u.done(c, "/admin/personnel/"+strconv.FormatInt(p.ID, 10), "saved")
+	_, err = u.svc.UpdatePerson(c.UserContext(), session(c).Actor, "", p.ID, gateway.PersonPatch{Name: &in.Name, Email: &in.Email,
+		Status: &in.Status, MobileAccess: in.MobileAccess, AllowMobileReset: in.AllowMobileReset, Locale: &in.Locale, Phones: &in.Phones})
+	if err != nil {
+		return u.refusedForm(c, err, personPath(p.ID))
+	}
+	return u.redirect(c, personPath(p.ID), &flash{Notice: "Saved."})
 }
+
+// confirmed is whether a dangerous form came from its second step: the
+// first answers with a page that asks, and only its button sends
+// confirm=yes. Without script, this works in any browser.
+func confirmed(c *fiber.Ctx) bool { return c.FormValue("confirm") == "yes" }
 
 func (u *consoleUI) deactivate(c *fiber.Ctx) error {
 	p, err := u.loadPerson(c)
 	if err != nil {
 		return u.fail(c, err)
 	}
+	if !confirmed(c) {
+		return u.redirect(c, personPath(p.ID)+"/deactivate", nil)
+	}
 	inactive := string(gateway.StatusInactive)
 	if _, err := u.svc.UpdatePerson(c.UserContext(), session(c).Actor, "", p.ID, gateway.PersonPatch{Status: &inactive}); err != nil {
 		return u.fail(c, err)
 	}
-	return u.done(c, "/admin/personnel/"+strconv.FormatInt(p.ID, 10), "deactivated")
+	return u.redirect(c, personPath(p.ID), &flash{Notice: noticeText("deactivated")})
 }
 
-// setPassword is the manual override. A generated password is shown in
-// this answer only (never stored, never redirected through a URL).
+// confirmDeactivate is deactivate's second step.
+func (u *consoleUI) confirmDeactivate(c *fiber.Ctx) error {
+	p, err := u.loadPerson(c)
+	if err != nil {
+		return u.fail(c, err)
+	}
+	d, err := u.personData(c, p)
+	if err != nil {
+		return u.fail(c, err)
+	}
+	d.Confirm = "deactivate"
+	return u.render(c, "person.html", u.page(c, "personnel", p.Name, d))
+}
+
+// setPassword is the manual override. It answers with a redirect; a
+// generated password waits for that page in a single-read flash (never in
+// a URL), so a reload shows the page without it and sets nothing.
 func (u *consoleUI) setPassword(c *fiber.Ctx) error {
 	p, err := u.loadPerson(c)
 	if err != nil {
@@ -214,38 +297,112 @@ func (u *consoleUI) setPassword(c *fiber.Ctx) error {
 	in := gateway.PasswordInput{Password: c.FormValue("password"), Generate: c.FormValue("mode") == "generate",
 		MustChange: &must}
 	res, err := u.svc.SetPassword(c.UserContext(), session(c).Actor, p.ID, in)
-	d, derr := u.personData(c, p)
-	if derr != nil {
-		return u.fail(c, derr)
-	}
-	pg := u.page(c, "personnel", p.Name, d)
 	if err != nil {
-		return u.formError(c, err, "person.html", pg)
+		switch gateway.ErrorKind(err) {
+		case gateway.KindInvalid, gateway.KindUnprocessable, gateway.KindConflict:
+			f := &flash{Error: "The password was not set.", Fields: map[string]string{"password": errMessage(err)}}
+			return u.redirect(c, personPath(p.ID)+"#password", f)
+		}
+		return u.fail(c, err)
 	}
-	d.Generated = res.Generated
-	pg.D = d
-	pg.Notice = "Password set. " + p.Name + " gets an email saying so (without the password)."
+	f := &flash{Notice: "Password set. " + p.Name + " gets an email saying so (without the password)."}
 	if res.Generated != "" {
-		pg.Notice = "Password generated and set. Give it to " + p.Name + " now: it is not shown again."
+		f.Generated = res.Generated
+		f.Notice = "Password generated and set. Give it to " + p.Name + " now: it is not shown again."
 	}
-	return u.render(c, "person.html", pg)
+	return u.redirect(c, personPath(p.ID), f)
 }
 
 type importData struct {
-	CSV    string
-	Result *gateway.ImportResult
+	Upload   string // the stored upload the preview is of
+	Result   *gateway.ImportResult
+	Done     *gateway.ImportResult // the counts of an import just made
+	MaxRows  int
+	MaxBytes string
 }
 
+func (u *consoleUI) importData() importData {
+	return importData{MaxRows: gateway.MaxImportRows, MaxBytes: "2 MiB"}
+}
+
+// importPage is the upload form; with ?upload=ID, the preview of that
+// stored upload (run again: it shows the records as they are now).
 func (u *consoleUI) importPage(c *fiber.Ctx) error {
-	return u.render(c, "import.html", u.page(c, "personnel", "Import personnel", importData{}))
+	d := u.importData()
+	f := u.flash(c)
+	d.Done = f.Import
+	p := u.page(c, "personnel", "Import personnel", nil)
+	if id := c.Query("upload"); id != "" {
+		up, ok := u.uploads.get(adminOwner(c), id, false)
+		if !ok {
+			p.Error = "This preview has expired or was already imported: upload the file again."
+		} else {
+			res, err := u.svc.ImportPersonnel(c.UserContext(), session(c).Actor, up.Tenant, strings.NewReader(up.CSV), false)
+			if err != nil {
+				return u.fail(c, err)
+			}
+			if tooMany(res) {
+				return u.tooLarge(c)
+			}
+			d.Upload, d.Result = id, res
+			if len(res.Errors) > 0 {
+				p.Error = "Nothing was imported: fix the rows below and upload the file again."
+			}
+		}
+	}
+	p.D = d
+	return u.render(c, "import.html", p)
 }
 
-// importCSV previews an uploaded file (or pasted text); the preview page
-// carries the same text in a hidden field, and "Import" commits exactly
-// what was previewed.
+func tooMany(res *gateway.ImportResult) bool {
+	for _, e := range res.Errors {
+		if e.TooMany {
+			return true
+		}
+	}
+	return false
+}
+
+// tooLarge is the page for an upload over the console's limits.
+func (u *consoleUI) tooLarge(c *fiber.Ctx) error {
+	p := u.page(c, "personnel", "This file is too large for the console", nil)
+	p.Status = fiber.StatusRequestEntityTooLarge
+	p.D = u.importData()
+	return u.render(c, "toolarge.html", p)
+}
+
+// importCSV takes an upload (file or pasted text), keeps it on the
+// server for its preview and redirects there; from the preview's
+// commit-form (an upload id, never the CSV) it imports exactly what was
+// previewed, once.
 func (u *consoleUI) importCSV(c *fiber.Ctx) error {
+	cs := session(c)
+	if id := c.FormValue("upload"); id != "" {
+		up, ok := u.uploads.get(adminOwner(c), id, true)
+		if !ok {
+			return u.redirect(c, "/admin/import", &flash{Error: "This preview has expired or was already imported: upload the file again."})
+		}
+		if !confirmed(c) && c.FormValue("commit") == "" {
+			return u.redirect(c, "/admin/import?upload="+id, nil)
+		}
+		res, err := u.svc.ImportPersonnel(c.UserContext(), cs.Actor, up.Tenant, strings.NewReader(up.CSV), true)
+		if err != nil {
+			return u.fail(c, err)
+		}
+		if !res.Committed {
+			// Someone changed the records since the preview: show it again.
+			id := u.uploads.put(adminOwner(c), up)
+			return u.redirect(c, "/admin/import?upload="+id, &flash{Error: "Nothing was imported: the records changed since the preview."})
+		}
+		res.Rows = nil
+		return u.redirect(c, "/admin/import", &flash{Import: res,
+			Notice: "Imported: " + strconv.Itoa(res.Created) + " created, " + strconv.Itoa(res.Updated) + " updated."})
+	}
 	text := c.FormValue("csv")
 	if fh, err := c.FormFile("file"); err == nil && fh.Size > 0 {
+		if fh.Size > MaxImportBytes {
+			return u.tooLarge(c)
+		}
 		f, err := fh.Open()
 		if err != nil {
 			return u.fail(c, gateway.Internal(err))
@@ -258,16 +415,14 @@ func (u *consoleUI) importCSV(c *fiber.Ctx) error {
 		}
 		text = buf.String()
 	}
-	commit := c.FormValue("commit") != ""
-	res, err := u.svc.ImportPersonnel(c.UserContext(), session(c).Actor, tenantParam(c), strings.NewReader(text), commit)
-	if err != nil {
-		return u.fail(c, err)
+	if len(text) > MaxImportBytes {
+		return u.tooLarge(c)
 	}
-	p := u.page(c, "personnel", "Import personnel", importData{CSV: text, Result: res})
-	if res.Committed {
-		p.Notice = "Imported: " + strconv.Itoa(res.Created) + " created, " + strconv.Itoa(res.Updated) + " updated."
-	} else if len(res.Errors) > 0 {
-		p.Error = "Nothing was imported: fix the rows below and upload the file again."
+	if strings.TrimSpace(text) == "" {
+		return u.redirect(c, "/admin/import", &flash{Error: "Choose a CSV file or paste its text first."})
 	}
-	return u.render(c, "import.html", p)
+	// The tenant is fixed now: an operator's later switch does not move it.
+	tenant := tenantParam(c)
+	id := u.uploads.put(adminOwner(c), upload{Tenant: tenant, CSV: text})
+	return u.redirect(c, "/admin/import?upload="+id, nil)
 }

@@ -79,6 +79,11 @@ func (u *consoleUI) settings(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
+	if et := u.flash(c).EmailTest; et != nil {
+		v := p.D.(settingsView)
+		v.EmailTest, v.TestTo = et.Result, et.To
+		p.D = v
+	}
 	return u.render(c, "settings.html", p)
 }
 
@@ -88,11 +93,7 @@ func (u *consoleUI) afterSettings(c *fiber.Ctx, err error) error {
 	if err == nil {
 		return u.done(c, "/admin/settings", "saved")
 	}
-	p, perr := u.settingsPage(c, nil)
-	if perr != nil {
-		return u.fail(c, perr)
-	}
-	return u.formError(c, err, "settings.html", p)
+	return u.refusedForm(c, err, "/admin/settings")
 }
 
 func (u *consoleUI) saveFlags(c *fiber.Ctx) error {
@@ -134,17 +135,14 @@ func (u *consoleUI) saveTwilio(c *fiber.Ctx) error {
 func (u *consoleUI) testEmail(c *fiber.Ctx) error {
 	to := c.FormValue("to")
 	res, err := u.svc.TestEmail(c.UserContext(), session(c).Actor, tenantParam(c), to)
-	p, perr := u.settingsPage(c, nil)
-	if perr != nil {
-		return u.fail(c, perr)
+	if err != nil && res == nil {
+		return u.refusedForm(c, err, "/admin/settings#email")
 	}
-	v := p.D.(settingsView)
-	v.EmailTest, v.TestTo = res, to
-	p.D = v
+	f := &flash{EmailTest: &emailTest{To: to, Result: res}}
 	if err != nil {
-		return u.formError(c, err, "settings.html", p)
+		f.Error = errMessage(err)
 	}
-	return u.render(c, "settings.html", p)
+	return u.redirect(c, "/admin/settings#email", f)
 }
 
 func (u *consoleUI) failed(c *fiber.Ctx) error {

@@ -211,8 +211,11 @@ func TestConsoleRefusesCSRF(t *testing.T) {
 		t.Fatalf("login without token: %d", code)
 	}
 	form := url.Values{"_csrf": {good}, "mode": {"entered"}, "password": {"blue-truck-seven-ladders"}}
-	if code, page, _ := b.do("POST", "/admin/personnel/"+strconv.FormatInt(id, 10)+"/password", form); code != 200 || !strings.Contains(page, "Password set") {
+	if code, _, _ := b.do("POST", "/admin/personnel/"+strconv.FormatInt(id, 10)+"/password", form); code != 303 {
 		t.Fatalf("with the right token: %d", code)
+	}
+	if _, page, _ := b.do("GET", "/admin/personnel/"+strconv.FormatInt(id, 10), nil); !strings.Contains(page, "Password set") {
+		t.Fatal("no notice after the redirect")
 	}
 }
 

@@ -36,6 +36,9 @@ type errorBody struct {
 // its code, a Fiber error (bad method, body too large) with its status,
 // anything else as an internal error whose cause goes to the log only.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	if s.consoleErr != nil && consolePage(c.Path()) {
+		return s.consoleErr(c, err)
+	}
 	var body errorBody
 	code := fiber.StatusInternalServerError
 	var fe *fiber.Error

@@ -87,6 +87,9 @@ type Server struct {
 	tokenFails   *failureThrottle
 	reqTimeout   time.Duration
 	adminTimeout time.Duration
+	// consoleErr shows an error of a console page as a page (nil without
+	// the console).
+	consoleErr func(c *fiber.Ctx, err error) error
 }
 
 // New builds the app with every route.
@@ -118,7 +121,7 @@ func New(cfg Config) *Server {
 		// Handlers copy nothing by hand: values outlive the request in
 		// the store and in goroutines (see NOTES.md).
 		Immutable:             true,
-		BodyLimit:             256 << 10,
+		BodyLimit:             appBodyLimit, // bodyCap keeps the rest to 256 KiB
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -130,6 +133,7 @@ func New(cfg Config) *Server {
 	s.app.Use(s.clientIPMiddleware)
 	s.app.Use(s.requestContext)
 	s.app.Use(s.securityHeaders)
+	s.app.Use(bodyCap)
 	s.app.Get("/healthz", s.healthz)
 	s.routesPublic()
 	s.routesTwilio()
