@@ -13,10 +13,11 @@ import (
 	"github.com/resetgw/resetgw/gateway/secret"
 )
 
-// slowPHC is a stored hash whose check takes a while (64 passes over
-// 4 MiB, within the bounds a stored hash may ask for): it holds a
-// hashing slot for as long as that takes.
-func slowPHC() string { return phc(4096, 64) }
+// slowPHC is a stored hash whose check takes a couple of seconds (64
+// passes over 16 MiB, within the bounds a stored hash may ask for): the
+// slot it holds stays taken while queued logins run out their 100 ms
+// bound, even on a loaded machine.
+func slowPHC() string { return phc(16384, 64) }
 
 func phc(m, t int) string {
 	enc := base64.RawStdEncoding.EncodeToString
