@@ -8,6 +8,7 @@ import (
 
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/postgres"
+	"github.com/resetgw/resetgw/gateway/storetest"
 )
 
 // Several instances on one database: each opens its own pool. They start
@@ -189,4 +190,10 @@ func TestInstancesShareLimitsAndDedupe(t *testing.T) {
 	if n, _ := sts[1].Count(ctx, t0, limit[0]); n != 7 {
 		t.Fatalf("count %d", n)
 	}
+}
+
+// go test ./gateway/postgres -run '^$' -bench ClaimRecord (with
+// RESETGW_TEST_POSTGRES set)
+func BenchmarkClaimRecord(b *testing.B) {
+	storetest.BenchClaimRecord(b, open(b, testDB(b)))
 }

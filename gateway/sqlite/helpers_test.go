@@ -24,7 +24,7 @@ func readFile(t *testing.T, path string) []byte {
 
 func contains(b []byte, s string) bool { return bytes.Contains(b, []byte(s)) }
 
-func mustKeys(t *testing.T, fill byte) *secret.Keys {
+func mustKeys(t testing.TB, fill byte) *secret.Keys {
 	k, err := secret.NewKeys(bytes.Repeat([]byte{fill}, 32))
 	if err != nil {
 		t.Fatal(err)

@@ -25,3 +25,13 @@ func TestStoreSuite(t *testing.T) {
 		}}
 	})
 }
+
+// go test ./gateway/sqlite -run '^$' -bench ClaimRecord
+func BenchmarkClaimRecord(b *testing.B) {
+	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "bench.db"), Sealer: mustKeys(b, 7)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	storetest.BenchClaimRecord(b, st)
+}
