@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
+	"github.com/resetgw/resetgw/carriers/twilio/twiliotest"
+)
+
+// pgSchema makes a schema of its own for a test on the server named by
+// RESETGW_TEST_POSTGRES and returns the URL that selects it; the test
+// skips without the variable.
+func pgSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("RESETGW_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("RESETGW_TEST_POSTGRES is unset: set it to a PostgreSQL URL (.ci/run starts a server) to run the gateway on PostgreSQL")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	var b [6]byte
+	rand.Read(b[:])
+	schema := "e2e_" + hex.EncodeToString(b[:])
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Two gateways on one PostgreSQL database: a reset asked of one is sent
+// once, and its password logs in at the other.
+func TestTwoInstancesOnPostgres(t *testing.T) {
+	db := pgSchema(t)
+	mailSrv := smtptest.Start(t, smtptest.Options{})
+	tw := twiliotest.Start(t, sid, authToken)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var gws []gw
+	var dones []chan error
+	for range 2 {
+		listen := freeAddr(t)
+		env := providerEnv(t, db, mailSrv, tw, listen)
+		env = append(env, "RESETGW_SECRET_KEY="+strings.Repeat("ab", 32), "XDG_CONFIG_HOME="+t.TempDir())
+		done := make(chan error, 1)
+		var out syncBuf
+		go func() { done <- run(ctx, []string{"serve"}, envFunc(env), nil, &out, &out) }()
+		g := gw{t: t, base: "http://" + listen}
+		g.waitHealthy()
+		gws, dones = append(gws, g), append(dones, done)
+	}
+	a, b := gws[0], gws[1]
+	a.person("ana@acme.example", "+12015550123")
+	id := a.reset("ana@acme.example", "+12015550123")
+	b.waitState(id, "delivered")
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	texts, err := tw.Wait(wctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mailSrv.Wait(wctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	pw := password(t, texts[0].Body)
+	b.waitSettled(id)
+	if code := b.login("ana@acme.example", pw); code != 200 {
+		t.Fatalf("the new password at the other instance: %d", code)
+	}
+	// Both instances' workers ran the whole time: nothing went twice.
+	time.Sleep(500 * time.Millisecond)
+	if n := len(tw.Messages()); n != 1 {
+		t.Fatalf("%d texts sent, want 1", n)
+	}
+	if n := len(mailSrv.Messages()); n != 1 {
+		t.Fatalf("%d mails sent, want 1", n)
+	}
+	cancel()
+	for _, d := range dones {
+		if err := <-d; err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	}
+}
