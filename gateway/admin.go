@@ -139,6 +139,11 @@ type SettingsPatch struct {
 	SMSValiditySeconds *int
 	// TrustMailKeywords applies STOP and START that arrive by mail.
 	TrustMailKeywords *bool
+	// ResetMode is "password" or "link"; LinkTTLMinutes 10-1440;
+	// OfficePhone goes into password-change notices ("" removes it).
+	ResetMode      *string
+	LinkTTLMinutes *int
+	OfficePhone    *string
 }
 
 // UpdateSettings applies a settings patch to a tenant.
@@ -190,6 +195,9 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 			}
 			t.SMSCountries = cs
 			changed = append(changed, "sms_countries")
+		}
+		if err := s.patchLifecycle(t, p, &changed); err != nil {
+			return err
 		}
 		if p.TrustMailKeywords != nil {
 			t.TrustMailKeywords = *p.TrustMailKeywords

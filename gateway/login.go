@@ -170,11 +170,15 @@ func (s *Service) promote(ctx context.Context, t *Tenant, p *Person, r *ResetReq
 			return err
 		}
 		p.PasswordHash, p.MustChange, p.PendingRequest, p.UpdatedAt = hash, t.MustChange, "", now
-		return st.SavePersonAuth(ctx, p)
+		if err := st.SavePersonAuth(ctx, p); err != nil {
+			return err
+		}
+		return s.passwordChangedNotice(ctx, st, t, p, cur, true)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.kick() // the notice
 	return &loginOutcome{LoginResult: LoginResult{PersonID: p.ID, MustChange: t.MustChange},
 		tenantID: t.ID, requestID: r.ID, eventType: "reset_password_used"}, nil
 }
@@ -210,7 +214,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) error {
 	if err != nil {
 		return Internal(err)
 	}
-	return s.store.WithTx(ctx, func(st Store) error {
+	err = s.store.WithTx(ctx, func(st Store) error {
 		cur, err := st.Person(ctx, t.ID, p.ID)
 		if err != nil {
 			return err
@@ -223,7 +227,14 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) error {
 		if err := st.SavePersonAuth(ctx, cur); err != nil {
 			return err
 		}
-		return s.event(ctx, st, Event{TenantID: t.ID, Type: "password_changed", Actor: ActorCrew,
-			PersonID: cur.ID, IP: in.IP})
+		if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "password_changed", Actor: ActorCrew,
+			PersonID: cur.ID, IP: in.IP}); err != nil {
+			return err
+		}
+		return s.passwordChangedNotice(ctx, st, t, cur, nil, true)
 	})
+	if err == nil {
+		s.kick()
+	}
+	return err
 }

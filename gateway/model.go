@@ -41,7 +41,49 @@ type Tenant struct {
 	// TrustMailKeywords applies STOP and START that arrive by mail; off by
 	// default, as mail is spoofable: they are only shown to the admin.
 	TrustMailKeywords bool
-	CreatedAt         time.Time
+	// Lifecycle holds the reset mode and the settings that go with it.
+	Lifecycle Lifecycle
+	CreatedAt time.Time
+}
+
+// ResetMode is what a reset sends: a new password, or a link to choose one.
+type ResetMode string
+
+const (
+	ResetModePassword ResetMode = "password"
+	ResetModeLink     ResetMode = "link"
+)
+
+// Link validity bounds, in minutes.
+const (
+	DefaultLinkTTLMinutes = 60
+	MinLinkTTLMinutes     = 10
+	MaxLinkTTLMinutes     = 1440
+)
+
+// Lifecycle is a tenant's account-lifecycle settings; zero values are the
+// defaults (password mode, links valid an hour, no office phone).
+type Lifecycle struct {
+	ResetMode      ResetMode `json:"reset_mode,omitempty"`
+	LinkTTLMinutes int       `json:"link_ttl_minutes,omitempty"`
+	// OfficePhone is added to the "your password was changed" notice.
+	OfficePhone string `json:"office_phone,omitempty"`
+}
+
+// Mode is the tenant's reset mode, password when unset.
+func (l Lifecycle) Mode() ResetMode {
+	if l.ResetMode == ResetModeLink {
+		return ResetModeLink
+	}
+	return ResetModePassword
+}
+
+// LinkTTL is how long a reset link stays valid.
+func (l Lifecycle) LinkTTL() time.Duration {
+	if l.LinkTTLMinutes <= 0 {
+		return DefaultLinkTTLMinutes * time.Minute
+	}
+	return time.Duration(l.LinkTTLMinutes) * time.Minute
 }
 
 // DefaultSMSValidity is how long a reset text stays worth delivering: a
@@ -204,7 +246,10 @@ type ResetRequest struct {
 	Reason     string
 	PersonID   int64
 	// TempHash is HMAC-SHA256(server key, password) of the temporary one.
-	TempHash   []byte
+	TempHash []byte
+	// LinkHash is the keyed hash of a reset link's token (link mode); the
+	// token itself is only in the messages.
+	LinkHash   []byte
 	ExpiresAt  time.Time
 	UsedAt     time.Time
 	CreatedAt  time.Time

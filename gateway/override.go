@@ -86,7 +86,11 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id int64, in Passwor
 			Detail: detail}); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, st, cur.TenantID, cur.ID, note)
+		if err := s.enqueue(ctx, st, cur.TenantID, cur.ID, note); err != nil {
+			return err
+		}
+		// The mail above is this change's notice; a text goes too.
+		return s.passwordChangedNotice(ctx, st, t, cur, nil, false)
 	})
 	if err != nil {
 		return nil, err

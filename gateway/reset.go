@@ -197,13 +197,29 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 		return s.limited(ctx, st, r, over)
 	}
 
-	password, err := s.generatePassword()
-	if err != nil {
-		return err
-	}
+	data := MessageData{Name: p.Name, Company: t.Name, ExpiresIn: expiresIn(p.Locale, t.ResetTTL),
+		MustChange: t.MustChange, KeepOriginal: t.KeepOriginal}
 	r.State = StateDelivering
-	r.TempHash = s.keys.TempHash(password)
-	r.ExpiresAt = now.Add(t.ResetTTL)
+	if t.Lifecycle.Mode() == ResetModeLink && s.publicURL != "" {
+		// A link changes nothing until its form is posted: the old
+		// password keeps working whatever the tenant's KeepOriginal says.
+		token, err := s.newLinkToken()
+		if err != nil {
+			return err
+		}
+		r.LinkHash = s.linkHash(token)
+		r.ExpiresAt = now.Add(t.Lifecycle.LinkTTL())
+		data.Link, data.ExpiresIn = s.publicURL+"/r/"+token, expiresIn(p.Locale, t.Lifecycle.LinkTTL())
+		data.MustChange, data.KeepOriginal = false, true
+	} else {
+		password, err := s.generatePassword()
+		if err != nil {
+			return err
+		}
+		r.TempHash = s.keys.TempHash(password)
+		r.ExpiresAt = now.Add(t.ResetTTL)
+		data.Password = password
+	}
 	if err := s.supersede(ctx, st, p, r.ID); err != nil {
 		return err
 	}
@@ -219,12 +235,9 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 		return err
 	}
 
-	data := MessageData{Name: p.Name, Company: t.Name, Password: password,
-		ExpiresIn: expiresIn(p.Locale, t.ResetTTL), MustChange: t.MustChange,
-		KeepOriginal: t.KeepOriginal}
 	var out []*Delivery
 	if phone != nil && phone.PersonID == p.ID {
-		d, why, err := s.smsDelivery(ctx, st, t, p, phone, data)
+		d, why, err := s.smsDelivery(ctx, st, t, p, phone, "reset", data)
 		if err != nil {
 			return err
 		}
@@ -331,7 +344,7 @@ func (s *Service) supersede(ctx context.Context, st Store, p *Person, newID stri
 // smsDelivery picks the number and route for the text, or says why none.
 // The number is the one given when it takes texts, else the person's
 // SMS-type phone.
-func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Person, given *Phone, data MessageData) (*Delivery, string, error) {
+func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Person, given *Phone, name string, data MessageData) (*Delivery, string, error) {
 	target := given
 	if !target.Type.Texts() {
 		target = nil
@@ -378,7 +391,7 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 		}
 		d.Route, d.To = RouteCarrier, addr
 	}
-	text, err := s.renderer.SMS(p.Locale, "reset", data)
+	text, err := s.renderer.SMS(p.Locale, name, data)
 	if err != nil {
 		return nil, "", Internal(err)
 	}

@@ -53,4 +53,6 @@ type MessageData struct {
 	// KeepOriginal says the old password works until the new one is used,
 	// so "didn't ask? ignore this" is true advice.
 	KeepOriginal bool
+	// OfficePhone is the number a notice tells people to call.
+	OfficePhone string
 }

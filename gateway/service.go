@@ -52,6 +52,10 @@ type Config struct {
 	// its error text is shown to the admin. When nil, a URL with a query
 	// is refused.
 	CheckSMTPURL func(rawURL string) error
+	// PublicURL is where people reach the gateway's pages
+	// (RESETGW_PUBLIC_URL); reset links start with it, and link mode
+	// needs it.
+	PublicURL string
 }
 
 // Limits are the rate limits of the public endpoints. A zero count turns
@@ -121,6 +125,7 @@ type Service struct {
 	// twilioFrom is the operator's shared Twilio sender, normalized.
 	twilioFrom string
 	countries  []string
+	publicURL  string
 }
 
 // New checks cfg and makes a Service.
@@ -133,7 +138,7 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, renderer: cfg.Renderer, keys: cfg.Keys, hasher: hasher{cfg.Hasher},
 		now: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, limits: cfg.Limits,
 		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick, tester: cfg.Tester,
-		checkURL: cfg.CheckSMTPURL,
+		checkURL: cfg.CheckSMTPURL, publicURL: strings.TrimRight(strings.TrimSpace(cfg.PublicURL), "/"),
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -57,6 +57,9 @@ type Store interface {
 	UpdateReset(ctx context.Context, r *ResetRequest) error
 	// Reset returns a request with its deliveries.
 	Reset(ctx context.Context, id string) (*ResetRequest, error)
+	// ResetByLinkHash returns the request whose LinkHash is hash, with its
+	// deliveries.
+	ResetByLinkHash(ctx context.Context, hash []byte) (*ResetRequest, error)
 	// ResetsInState lists up to limit requests in state, oldest first.
 	ResetsInState(ctx context.Context, state ResetState, limit int) ([]*ResetRequest, error)
 	ListResets(ctx context.Context, f ResetFilter) ([]*ResetRequest, error)

@@ -72,7 +72,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		// Tenants' SMTP URLs are checked as they are saved with the rules
 		// the sender applies when it sends.
 		CheckSMTPURL:      carriersmtp.New(carriersmtp.Config{AllowHosts: cfg.SMTPAllowHosts}).CheckTenantURL,
-		DefaultTwilioFrom: cfg.TwilioFrom, SMSCountries: cfg.SMSCountries,
+		DefaultTwilioFrom: cfg.TwilioFrom, SMSCountries: cfg.SMSCountries, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {
 		return err

@@ -24,13 +24,30 @@ type Renderer struct{}
 // SMS implements gateway.Renderer.
 func (Renderer) SMS(locale, name string, data any) (string, error) {
 	d, _ := data.(gateway.MessageData)
-	return fmt.Sprintf("[%s/%s] PW=%s", locale, name, d.Password), nil
+	return fmt.Sprintf("[%s/%s] %sPW=%s", locale, name, link(d), d.Password), nil
 }
 
 // Email implements gateway.Renderer.
 func (Renderer) Email(locale, name string, data any) (string, string, string, error) {
 	d, _ := data.(gateway.MessageData)
-	return "Subject " + name, fmt.Sprintf("[%s/%s] PW=%s", locale, name, d.Password), "<p>" + d.Password + "</p>", nil
+	return "Subject " + name, fmt.Sprintf("[%s/%s] %sPW=%s", locale, name, link(d), d.Password), "<p>" + d.Password + "</p>", nil
+}
+
+func link(d gateway.MessageData) string {
+	if d.Link == "" {
+		return ""
+	}
+	return "LINK=" + d.Link + " "
+}
+
+// Link reads the reset link a Renderer put in a text.
+func Link(text string) (string, bool) {
+	_, rest, ok := strings.Cut(text, "LINK=")
+	if !ok {
+		return "", false
+	}
+	l, _, _ := strings.Cut(rest, " ")
+	return l, true
 }
 
 // Password reads the password a Renderer put in a text.

@@ -90,8 +90,10 @@ func tenantJSON(t *gateway.Tenant) fiber.Map {
 		"keywords":            t.Keywords,
 		"sms_rate_per_second": t.SMSRatePerSecond, "sms_validity_seconds": t.SMSValiditySeconds,
 		"trust_mail_keywords": t.TrustMailKeywords,
-		"smtp":                fiber.Map{"configured": t.SMTP != nil},
-		"twilio":              fiber.Map{"configured": t.Twilio.Configured()},
+		"reset_mode":          t.Lifecycle.Mode(), "link_ttl_minutes": int(t.Lifecycle.LinkTTL() / time.Minute),
+		"office_phone": t.Lifecycle.OfficePhone,
+		"smtp":         fiber.Map{"configured": t.SMTP != nil},
+		"twilio":       fiber.Map{"configured": t.Twilio.Configured()},
 	}
 	if t.SMTP != nil {
 		m["smtp"] = fiber.Map{"configured": true, "from": t.SMTP.From}
@@ -140,6 +142,9 @@ type settingsBody struct {
 	SMSRatePerSecond   *float64 `json:"sms_rate_per_second"`
 	SMSValiditySeconds *int     `json:"sms_validity_seconds"`
 	TrustMailKeywords  *bool    `json:"trust_mail_keywords"`
+	ResetMode          *string  `json:"reset_mode"`
+	LinkTTLMinutes     *int     `json:"link_ttl_minutes"`
+	OfficePhone        *string  `json:"office_phone"`
 }
 
 func (s *Server) patchSettings(c *fiber.Ctx) error {
@@ -150,7 +155,8 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	p := gateway.SettingsPatch{Name: b.Name, AllowMobileReset: b.AllowMobileReset, KeepOriginal: b.KeepOriginal,
 		MustChange: b.MustChange, SMSCountries: b.SMSCountries, MinPasswordLength: b.MinPasswordLength,
 		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords, TrustMailKeywords: b.TrustMailKeywords,
-		SMSRatePerSecond: b.SMSRatePerSecond, SMSValiditySeconds: b.SMSValiditySeconds}
+		SMSRatePerSecond: b.SMSRatePerSecond, SMSValiditySeconds: b.SMSValiditySeconds,
+		ResetMode: b.ResetMode, LinkTTLMinutes: b.LinkTTLMinutes, OfficePhone: b.OfficePhone}
 	if b.ResetTTLHours != nil {
 		d := time.Duration(*b.ResetTTLHours * float64(time.Hour))
 		p.ResetTTL = &d
