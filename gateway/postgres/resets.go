@@ -10,23 +10,23 @@ import (
 )
 
 const resetCols = `id, tenant_id, tenant_slug, email, phone, source, ip, state, reason, person_id,
-	temp_hash, expires_at, used_at, created_at, updated_at`
+	temp_hash, expires_at, used_at, created_at, updated_at, link_hash`
 
 // CreateReset implements gateway.Store.
 func (s *Store) CreateReset(ctx context.Context, r *gateway.ResetRequest) error {
 	_, err := s.q.ExecContext(ctx, `INSERT INTO reset_requests (`+resetCols+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		r.ID, nullInt(r.TenantID), r.TenantSlug, r.Email, r.Phone, string(r.Source), r.IP, string(r.State),
-		r.Reason, nullInt(r.PersonID), r.TempHash, ts(r.ExpiresAt), ts(r.UsedAt), ts(r.CreatedAt), ts(r.UpdatedAt))
+		r.Reason, nullInt(r.PersonID), r.TempHash, ts(r.ExpiresAt), ts(r.UsedAt), ts(r.CreatedAt), ts(r.UpdatedAt), nullBytes(r.LinkHash))
 	return wrap(err)
 }
 
 // UpdateReset implements gateway.Store.
 func (s *Store) UpdateReset(ctx context.Context, r *gateway.ResetRequest) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE reset_requests SET tenant_id=?, state=?, reason=?, person_id=?,
-		temp_hash=?, expires_at=?, used_at=?, updated_at=? WHERE id=?`,
+		temp_hash=?, expires_at=?, used_at=?, updated_at=?, link_hash=? WHERE id=?`,
 		nullInt(r.TenantID), string(r.State), r.Reason, nullInt(r.PersonID), r.TempHash, ts(r.ExpiresAt),
-		ts(r.UsedAt), ts(r.UpdatedAt), r.ID)
+		ts(r.UsedAt), ts(r.UpdatedAt), nullBytes(r.LinkHash), r.ID)
 	return mustAffect(res, err)
 }
 
@@ -38,6 +38,27 @@ func (s *Store) Reset(ctx context.Context, id string) (*gateway.ResetRequest, er
 	}
 	r.Deliveries, err = s.deliveries(ctx, `WHERE request_id = ? ORDER BY id`, id)
 	return r, err
+}
+
+// ResetByLinkHash implements gateway.Store.
+func (s *Store) ResetByLinkHash(ctx context.Context, hash []byte) (*gateway.ResetRequest, error) {
+	if len(hash) == 0 {
+		return nil, gateway.ErrNotFound
+	}
+	r, err := scanReset(s.q.QueryRowContext(ctx, `SELECT `+resetCols+` FROM reset_requests WHERE link_hash = ?`, hash))
+	if err != nil {
+		return nil, err
+	}
+	r.Deliveries, err = s.deliveries(ctx, `WHERE request_id = ? ORDER BY id`, r.ID)
+	return r, err
+}
+
+// nullBytes stores an empty hash as NULL, which the unique index skips.
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // ResetsInState implements gateway.Store.
@@ -103,7 +124,7 @@ func scanReset(row scanner) (*gateway.ResetRequest, error) {
 		expires, used, created, updatedNow int64
 	)
 	err := row.Scan(&r.ID, &tenantID, &r.TenantSlug, &r.Email, &r.Phone, &source, &r.IP, &state, &r.Reason,
-		&personID, &r.TempHash, &expires, &used, &created, &updatedNow)
+		&personID, &r.TempHash, &expires, &used, &created, &updatedNow, &r.LinkHash)
 	if err != nil {
 		return nil, wrap(err)
 	}

@@ -12,7 +12,7 @@ import (
 
 const tenantCols = `id, slug, name, allow_mobile_reset, keep_original, must_change,
 	reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed, created_at, keywords,
-	sms_rate_per_second, sms_validity_seconds, trust_mail_keywords`
+	sms_rate_per_second, sms_validity_seconds, trust_mail_keywords, lifecycle`
 
 // CreateTenant implements gateway.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
@@ -23,11 +23,11 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 	err = s.q.QueryRowContext(ctx, `INSERT INTO tenants (slug, name, allow_mobile_reset, keep_original,
 		must_change, reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed,
 		twilio_from, created_at, keywords, sms_rate_per_second, sms_validity_seconds, trust_mail_keywords,
-		twilio_service_sid) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+		twilio_service_sid, lifecycle) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		t.Slug, t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
 		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
-		b2i(t.TrustMailKeywords), serviceSID(t)).Scan(&t.ID)
+		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t)).Scan(&t.ID)
 	return wrap(err)
 }
 
@@ -40,11 +40,11 @@ func (s *Store) UpdateTenant(ctx context.Context, t *gateway.Tenant) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE tenants SET name=?, allow_mobile_reset=?, keep_original=?,
 		must_change=?, reset_ttl_seconds=?, sms_countries=?, min_password_length=?, smtp_sealed=?,
 		twilio_sealed=?, twilio_from=?, keywords=?, sms_rate_per_second=?, sms_validity_seconds=?,
-		trust_mail_keywords=?, twilio_service_sid=? WHERE id=?`,
+		trust_mail_keywords=?, twilio_service_sid=?, lifecycle=? WHERE id=?`,
 		t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
 		smtp, twilio, from, keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
-		b2i(t.TrustMailKeywords), serviceSID(t), t.ID)
+		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), t.ID)
 	if err != nil {
 		// The only uniqueness an update can break: a Twilio sender is one
 		// tenant's.
@@ -97,9 +97,10 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 		smtp, twilio      []byte
 		keywords          string
 		trustMail         int
+		lifecycle         string
 	)
 	err := row.Scan(&t.ID, &t.Slug, &t.Name, &allow, &keep, &must, &ttl, &countries,
-		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds, &trustMail)
+		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds, &trustMail, &lifecycle)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -112,6 +113,11 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 	t.CreatedAt = fromTS(created)
 	if keywords != "" {
 		if err := json.Unmarshal([]byte(keywords), &t.Keywords); err != nil {
+			return nil, gateway.Internal(err)
+		}
+	}
+	if lifecycle != "" && lifecycle != "{}" {
+		if err := json.Unmarshal([]byte(lifecycle), &t.Lifecycle); err != nil {
 			return nil, gateway.Internal(err)
 		}
 	}
@@ -212,5 +218,11 @@ func keywordsJSON(k gateway.Keywords) string {
 		return ""
 	}
 	b, _ := json.Marshal(k) // a map of strings always marshals
+	return string(b)
+}
+
+// lifecycleJSON is the tenant's lifecycle settings as stored.
+func lifecycleJSON(t *gateway.Tenant) string {
+	b, _ := json.Marshal(t.Lifecycle) // plain fields always marshal
 	return string(b)
 }
