@@ -130,6 +130,8 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		Service: svc, Logger: log, AdminToken: cfg.AdminToken, Ready: store.Ping,
 		ProxyHeader: cfg.ProxyHeader, TrustedProxies: cfg.TrustedProxies, Console: console,
 		PublicURL: cfg.PublicURL, DefaultTwilio: defaultTwilio,
+		// One JSON line per request, for the log pipeline to parse.
+		AccessLog: slog.New(slog.NewJSONHandler(stderr, nil)).With("log", "access"),
 	}
 	if inbox != nil {
 		httpCfg.Inbox = inboxView{inbox}

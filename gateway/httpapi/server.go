@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/netip"
 	"strings"
 	"time"
@@ -70,6 +71,14 @@ type Config struct {
 	// DefaultTwilio is the operator's Twilio account (RESETGW_TWILIO_*),
 	// whose number and auth token serve tenants without their own.
 	DefaultTwilio *gateway.TwilioSettings
+	// AccessLog gets one line per request (JSON in production); nil
+	// uses Logger.
+	AccessLog *slog.Logger
+	// ObserveRequest, when set, counts each request by method, route
+	// pattern and status (the metrics adapter).
+	ObserveRequest func(method, route string, status int, d time.Duration)
+	// Metrics, when set, is served at GET /metrics to the admin token.
+	Metrics http.Handler
 }
 
 // Server holds the Fiber app and what its handlers need.
@@ -90,6 +99,8 @@ type Server struct {
 	// consoleErr shows an error of a console page as a page (nil without
 	// the console).
 	consoleErr func(c *fiber.Ctx, err error) error
+	access     *slog.Logger
+	observe    func(method, route string, status int, d time.Duration)
 }
 
 // New builds the app with every route.
@@ -101,6 +112,10 @@ func New(cfg Config) *Server {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.access = cfg.AccessLog; s.access == nil {
+		s.access = s.log
+	}
+	s.observe = cfg.ObserveRequest
 	if cfg.TokenFailures == 0 {
 		cfg.TokenFailures = 10
 	}
@@ -129,12 +144,14 @@ func New(cfg Config) *Server {
 		ErrorHandler:          s.errorHandler,
 		// No ProxyHeader here: the client address is clientIP's job.
 	})
+	s.app.Use(s.accessLog)
 	s.app.Use(recover.New())
 	s.app.Use(s.clientIPMiddleware)
 	s.app.Use(s.requestContext)
 	s.app.Use(s.securityHeaders)
 	s.app.Use(bodyCap)
 	s.app.Get("/healthz", s.healthz)
+	s.routesOps(cfg.Metrics)
 	s.routesPublic()
 	s.routesTwilio()
 	s.routesAdmin()
@@ -144,6 +161,7 @@ func New(cfg Config) *Server {
 		s.app.Get("/dev/inbox.json", s.devInboxJSON)
 	}
 	s.app.Use(func(c *fiber.Ctx) error {
+		c.Locals(unmatchedKey, true)
 		return gateway.Errorf(gateway.KindNotFound, "route_not_found", "no such endpoint")
 	})
 	return s
