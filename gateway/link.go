@@ -47,6 +47,8 @@ type LinkInfo struct {
 	Company   string
 	Locale    string
 	MinLength int
+	// Done says UseLink set the password just now.
+	Done bool
 }
 
 // wellFormedToken refuses anything that is not 22 base64url characters
@@ -171,7 +173,7 @@ func (s *Service) UseLink(ctx context.Context, in UseLinkInput) (*LinkInfo, erro
 		return nil, err
 	}
 	s.kick()
-	info.State = LinkUsed
+	info.State, info.Done = LinkUsed, true
 	return info, nil
 }
 

@@ -72,14 +72,14 @@ func TestLinkWorksOnceAndScannersDoNotConsumeIt(t *testing.T) {
 	if _, err := e.svc.UseLink(e.ctx, gateway.UseLinkInput{Token: tok, Password: "short", Password2: "short"}); gateway.ErrorKind(err) != gateway.KindUnprocessable {
 		t.Fatalf("short password: %v", err)
 	}
-	if st := e.useLink(tok, chosen); st != gateway.LinkUsed {
-		t.Fatalf("first use: %s", st)
+	if info, err := e.svc.UseLink(e.ctx, gateway.UseLinkInput{Token: tok, Password: chosen, Password2: chosen}); err != nil || !info.Done {
+		t.Fatalf("first use: %+v %v", info, err)
 	}
 	e.mustLogin("ana@example.com", chosen)
 	e.mustFail("ana@example.com", original)
 	// Second use: refused, nothing changed.
-	if st := e.useLink(tok, "another long phrase for the crew"); st != gateway.LinkUsed {
-		t.Fatalf("second use: %s", st)
+	if info, err := e.svc.UseLink(e.ctx, gateway.UseLinkInput{Token: tok, Password: chosen, Password2: chosen}); err != nil || info.Done || info.State != gateway.LinkUsed {
+		t.Fatalf("second use: %+v %v", info, err)
 	}
 	e.mustLogin("ana@example.com", chosen)
 	// The token is not a password.

@@ -79,6 +79,8 @@ type Config struct {
 	ObserveRequest func(method, route string, status int, d time.Duration)
 	// Metrics, when set, is served at GET /metrics to the admin token.
 	Metrics http.Handler
+	// Pages renders the public pages; nil serves the embedded ones.
+	Pages *templates.Pages
 }
 
 // Server holds the Fiber app and what its handlers need.
@@ -94,6 +96,7 @@ type Server struct {
 	// secure is whether PublicURL is https (cookies, HSTS).
 	secure       bool
 	tokenFails   *failureThrottle
+	pages        *templates.Pages
 	reqTimeout   time.Duration
 	adminTimeout time.Duration
 	// consoleErr shows an error of a console page as a page (nil without
@@ -129,6 +132,9 @@ func New(cfg Config) *Server {
 	if s.adminTimeout = cfg.AdminRequestTimeout; s.adminTimeout <= 0 {
 		s.adminTimeout = defaultAdminRequestTimeout
 	}
+	if s.pages = cfg.Pages; s.pages == nil {
+		s.pages = mustPages()
+	}
 	if err := CheckProxyConfig(cfg.ProxyHeader, cfg.TrustedProxies); err != nil {
 		s.log.Error("proxy header ignored", "err", err)
 	}
@@ -153,6 +159,7 @@ func New(cfg Config) *Server {
 	s.app.Get("/healthz", s.healthz)
 	s.routesOps(cfg.Metrics)
 	s.routesPublic()
+	s.routesPages()
 	s.routesTwilio()
 	s.routesAdmin()
 	s.routesConsole(cfg.Console)
