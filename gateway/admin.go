@@ -144,6 +144,9 @@ type SettingsPatch struct {
 	ResetMode      *string
 	LinkTTLMinutes *int
 	OfficePhone    *string
+	// SMSRoutes replaces the tenant's SMS chain; an empty non-nil list goes
+	// back to the default chain.
+	SMSRoutes *[]SMSRoute
 }
 
 // UpdateSettings applies a settings patch to a tenant.
@@ -251,6 +254,14 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 			}
 			t.Keywords = k
 			changed = append(changed, "keywords")
+		}
+		if p.SMSRoutes != nil {
+			rs, err := s.normalizeRoutes(a, t.SMSRoutes, *p.SMSRoutes)
+			if err != nil {
+				return err
+			}
+			t.SMSRoutes = rs
+			changed = append(changed, "sms_routes")
 		}
 		if p.Twilio != nil {
 			if p.Twilio.AccountSID == "" {

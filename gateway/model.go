@@ -29,6 +29,9 @@ type Tenant struct {
 	// Twilio is the tenant's own Twilio account; nil means the default one,
 	// if the operator configured it, else the carrier gateway.
 	Twilio *TwilioSettings
+	// SMSRoutes is the tenant's chain of SMS routes, tried in order; nil
+	// means the default chain (see Service.SMSChain).
+	SMSRoutes []SMSRoute
 	// Keywords are the tenant's changes to DefaultKeywords for inbound
 	// texts (see Tenant.InboundKeywords); nil means the defaults.
 	Keywords Keywords
@@ -272,6 +275,9 @@ const (
 	RouteTwilio  Route = "twilio"  // SMS through Twilio's API
 	RouteCarrier Route = "carrier" // SMS as mail to number@carrier-domain
 	RouteEmail   Route = "email"   // email over SMTP
+	// RouteWebhook is SMS through the tenant's own provider: a signed JSON
+	// POST to a URL of theirs.
+	RouteWebhook Route = "webhook"
 )
 
 // DeliveryStatus is where one outbox message stands.

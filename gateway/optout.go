@@ -50,8 +50,10 @@ func (s *Service) twilioChannel(t *Tenant) string {
 // smsRoute is the route a tenant's texts take: Twilio when the tenant or
 // the operator has it, else the carrier gateways.
 func (s *Service) smsRoute(t *Tenant) Route {
-	if t.Twilio.Configured() || s.twilio {
-		return RouteTwilio
+	for _, r := range s.SMSChain(t) {
+		if r.Kind != RouteTwilio || s.twilioFor(t) {
+			return r.Kind
+		}
 	}
 	return RouteCarrier
 }

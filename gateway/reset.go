@@ -358,7 +358,21 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 	if target == nil {
 		return nil, "no_sms_phone", nil
 	}
-	optedOut, err := st.OptedOut(ctx, t.ID, s.smsChannel(t, s.smsRoute(t)), target.Number)
+	d := &Delivery{Channel: ChannelSMS, Locale: p.Locale, Status: DeliveryPending}
+	var why string
+	for _, r := range s.SMSChain(t) {
+		to, no, err := s.routeTo(ctx, st, t, r, target)
+		if err != nil {
+			return nil, "", err
+		}
+		if no != "" {
+			why = cmp.Or(why, no)
+			continue
+		}
+		d.Route, d.To = r.Kind, to
+		break
+	}
+	optedOut, err := st.OptedOut(ctx, t.ID, s.smsChannel(t, cmp.Or(d.Route, s.smsRoute(t))), target.Number)
 	if err != nil {
 		return nil, "", err
 	}
@@ -368,28 +382,8 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 	if !s.smsCountryAllowed(t, PhoneRegion(target.Number)) {
 		return nil, "country_not_allowed", nil
 	}
-	d := &Delivery{Channel: ChannelSMS, Locale: p.Locale, Status: DeliveryPending}
-	switch {
-	case t.Twilio.Configured() || s.twilio:
-		d.Route, d.To = RouteTwilio, target.Number
-	default:
-		if target.Carrier == "" {
-			return nil, "no_carrier", nil
-		}
-		c, err := st.Carrier(ctx, target.Carrier)
-		if IsNotFound(err) {
-			return nil, "unknown_carrier", nil
-		} else if err != nil {
-			return nil, "", err
-		}
-		if !c.UsableOn(s.clock()) {
-			return nil, "carrier_gateway_retired", nil
-		}
-		addr, err := c.Address(target.Number, false)
-		if err != nil {
-			return nil, "carrier_number_format", nil
-		}
-		d.Route, d.To = RouteCarrier, addr
+	if d.Route == "" {
+		return nil, cmp.Or(why, "no_sms_route"), nil
 	}
 	text, err := s.renderer.SMS(p.Locale, name, data)
 	if err != nil {
@@ -397,6 +391,39 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 	}
 	d.Body = textBody(text)
 	return d, "", nil
+}
+
+// routeTo is the address a text to target goes to by route r, or why r
+// cannot take it.
+func (s *Service) routeTo(ctx context.Context, st Store, t *Tenant, r SMSRoute, target *Phone) (to, why string, err error) {
+	switch r.Kind {
+	case RouteTwilio:
+		if !s.twilioFor(t) {
+			return "", "no_twilio", nil
+		}
+		return target.Number, "", nil
+	case RouteWebhook:
+		return target.Number, "", nil
+	case RouteCarrier:
+		if target.Carrier == "" {
+			return "", "no_carrier", nil
+		}
+		c, err := st.Carrier(ctx, target.Carrier)
+		if IsNotFound(err) {
+			return "", "unknown_carrier", nil
+		} else if err != nil {
+			return "", "", err
+		}
+		if !c.UsableOn(s.clock()) {
+			return "", "carrier_gateway_retired", nil
+		}
+		addr, err := c.Address(target.Number, false)
+		if err != nil {
+			return "", "carrier_number_format", nil
+		}
+		return addr, "", nil
+	}
+	return "", "no_sms_route", nil
 }
 
 // emailDelivery renders a named email to the person.

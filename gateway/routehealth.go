@@ -83,7 +83,7 @@ func (s *Service) RouteHealth(ctx context.Context, a Actor, tenant string) (*Rou
 	}
 	rh := &RouteHealth{At: now, People: []RouteRisk{}}
 	for _, t := range tenants {
-		if t.Twilio.Configured() || s.twilio {
+		if s.smsRoute(t) != RouteCarrier {
 			continue
 		}
 		tr := TenantRisk{Slug: t.Slug, Name: t.Name}

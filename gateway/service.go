@@ -32,6 +32,10 @@ type Config struct {
 	// tenants without their own use; else their texts go by carrier
 	// gateway.
 	DefaultTwilio bool
+	// TwilioUnshared keeps the operator's Twilio to the default tenant
+	// (RESETGW_TWILIO_SHARED=false): other tenants without their own
+	// account text by their chain's other routes.
+	TwilioUnshared bool
 	// DefaultTwilioFrom is the operator's shared sender (RESETGW_TWILIO_FROM:
 	// a number or an MG… Messaging Service SID): only an operator may give
 	// it to a tenant.
@@ -108,8 +112,11 @@ type Service struct {
 	log      *slog.Logger
 	limits   Limits
 	twilio   bool
-	region   string
-	kick     func()
+	// twilioShared lets tenants without their own account use the
+	// operator's.
+	twilioShared bool
+	region       string
+	kick         func()
 	// followUp wakes the provider follow-up (poll.go) when a delivery
 	// reached a final status; nil when there is none.
 	followUp func()
@@ -139,6 +146,7 @@ func New(cfg Config) (*Service, error) {
 		now: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, limits: cfg.Limits,
 		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick, tester: cfg.Tester,
 		checkURL: cfg.CheckSMTPURL, publicURL: strings.TrimRight(strings.TrimSpace(cfg.PublicURL), "/"),
+		twilioShared: !cfg.TwilioUnshared,
 	}
 	if s.now == nil {
 		s.now = time.Now

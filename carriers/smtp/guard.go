@@ -6,7 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"syscall"
+
+	"github.com/resetgw/resetgw/gateway/netguard"
 )
 
 // Resolver looks up host names; *net.Resolver is one. Tests inject their
@@ -15,64 +16,15 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// nonPublic are ranges no tenant's relay may be in, beyond what netip's
-// predicates (loopback, private, link-local, multicast, unspecified)
-// already say: they are this network's, a carrier's, or nobody's.
-var nonPublic = []netip.Prefix{
-	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
-	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
-	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
-	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
-	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
-	netip.MustParsePrefix("198.51.100.0/24"), // documentation
-	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
-	netip.MustParsePrefix("240.0.0.0/4"),     // reserved, and broadcast
-	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated)
-	netip.MustParsePrefix("64:ff9b::/96"),    // NAT64: may embed a private IPv4
-	netip.MustParsePrefix("64:ff9b:1::/48"),  // local-use NAT64
-	netip.MustParsePrefix("100::/64"),        // discard
-	netip.MustParsePrefix("2001::/32"),       // Teredo: embeds an IPv4
-	netip.MustParsePrefix("2001:db8::/32"),   // documentation
-	netip.MustParsePrefix("2002::/16"),       // 6to4: embeds an IPv4
-	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
-}
-
-// publicAddr reports whether a is an address on the public internet. The
-// cloud metadata addresses (169.254.169.254, fd00:ec2::254) are link-local
-// and unique-local, so they are not.
-func publicAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	if !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() ||
-		a.IsLinkLocalMulticast() || a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() {
-		return false
-	}
-	for _, p := range nonPublic {
-		if p.Contains(a) {
-			return false
-		}
-	}
-	return true
-}
-
-// errInternalHost is a tenant relay that resolves to an address that is
-// not public. It never says which address: a tenant admin must not learn
-// the layout of the operator's network through it.
-var errInternalHost = errors.New("host resolves to an address that is not public")
+// The public-address rules are the ones the webhook route keeps too.
+var (
+	publicAddr      = netguard.PublicAddr
+	checkDial       = netguard.CheckDial
+	errInternalHost = netguard.ErrInternalHost
+)
 
 // errNoAddress is a host name with no address.
 var errNoAddress = errors.New("host has no address")
-
-// checkDial is the dialer's Control for tenant relays: the address being
-// connected to is checked once more right before the connect, whatever
-// resolved it, so that no later lookup (DNS rebinding) can slip an
-// internal address past the check made when the host was resolved.
-func checkDial(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil || !publicAddr(ap.Addr()) {
-		return errInternalHost
-	}
-	return nil
-}
 
 // allowed reports whether the operator lets tenants use host although it
 // may be internal (RESETGW_SMTP_ALLOW_HOSTS).

@@ -31,6 +31,9 @@ type config struct {
 	TwilioToken    string
 	TwilioFrom     string
 	TwilioAPIURL   string
+	// TwilioUnshared keeps the operator's Twilio to the default tenant
+	// (RESETGW_TWILIO_SHARED=false).
+	TwilioUnshared bool
 	PublicURL      string
 	SecretKey      string
 	ConfigDir      string // the user's config folder, for the default key file
@@ -78,6 +81,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.TwilioFrom, "twilio-from", env("RESETGW_TWILIO_FROM", ""), "default Twilio From number or MG... Messaging Service SID (RESETGW_TWILIO_FROM)")
 	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", env("RESETGW_TWILIO_API_URL", ""), "Twilio API base URL, for a regional edge, proxy or test server (RESETGW_TWILIO_API_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", env("RESETGW_PUBLIC_URL", ""), "URL the gateway is reached at from outside (RESETGW_PUBLIC_URL)")
+	shared := fs.String("twilio-shared", env("RESETGW_TWILIO_SHARED", "true"), "let tenants without their own Twilio account text through the operator's (RESETGW_TWILIO_SHARED)")
 	c.ConfigDir = userConfigDir(getenv)
 	def := gateway.DefaultLimits()
 	rate := fs.String("rate-limit-ip", env("RESETGW_RATE_LIMIT_IP", strconv.Itoa(def.PerIP)), "reset requests per IP per hour, 0 = off (RESETGW_RATE_LIMIT_IP)")
@@ -149,7 +153,11 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 			c.SMSCountries = append(c.SMSCountries, r)
 		}
 	}
-	var err error
+	sh, err := strconv.ParseBool(strings.TrimSpace(*shared))
+	if err != nil {
+		return nil, errors.New("RESETGW_TWILIO_SHARED must be true or false")
+	}
+	c.TwilioUnshared = !sh
 	if c.MemoryLimit, err = parseMemoryLimit(*memLimit, getenv("GOMEMLIMIT")); err != nil {
 		return nil, err
 	}

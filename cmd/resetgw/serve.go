@@ -68,7 +68,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	svc, err := gateway.New(gateway.Config{
 		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: cfg.Limits,
 		Hasher:        secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU(), Reclaim: true}),
-		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion,
+		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion, TwilioUnshared: cfg.TwilioUnshared,
 		// Tenants' SMTP URLs are checked as they are saved with the rules
 		// the sender applies when it sends.
 		CheckSMTPURL:      carriersmtp.New(carriersmtp.Config{AllowHosts: cfg.SMTPAllowHosts}).CheckTenantURL,

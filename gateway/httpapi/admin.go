@@ -92,6 +92,7 @@ func tenantJSON(t *gateway.Tenant) fiber.Map {
 		"trust_mail_keywords": t.TrustMailKeywords,
 		"reset_mode":          t.Lifecycle.Mode(), "link_ttl_minutes": int(t.Lifecycle.LinkTTL() / time.Minute),
 		"office_phone": t.Lifecycle.OfficePhone,
+		"sms_routes":   routesJSON(t.SMSRoutes),
 		"smtp":         fiber.Map{"configured": t.SMTP != nil},
 		"twilio":       fiber.Map{"configured": t.Twilio.Configured()},
 	}
@@ -145,6 +146,9 @@ type settingsBody struct {
 	ResetMode          *string  `json:"reset_mode"`
 	LinkTTLMinutes     *int     `json:"link_ttl_minutes"`
 	OfficePhone        *string  `json:"office_phone"`
+	// SMSRoutes is the tenant's ordered SMS chain; [] goes back to the
+	// default one.
+	SMSRoutes *[]smsRouteJSON `json:"sms_routes"`
 }
 
 func (s *Server) patchSettings(c *fiber.Ctx) error {
@@ -157,6 +161,11 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords, TrustMailKeywords: b.TrustMailKeywords,
 		SMSRatePerSecond: b.SMSRatePerSecond, SMSValiditySeconds: b.SMSValiditySeconds,
 		ResetMode: b.ResetMode, LinkTTLMinutes: b.LinkTTLMinutes, OfficePhone: b.OfficePhone}
+	routes, err := smsRoutes(b.SMSRoutes)
+	if err != nil {
+		return err
+	}
+	p.SMSRoutes = routes
 	if b.ResetTTLHours != nil {
 		d := time.Duration(*b.ResetTTLHours * float64(time.Hour))
 		p.ResetTTL = &d

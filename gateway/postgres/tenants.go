@@ -12,7 +12,7 @@ import (
 
 const tenantCols = `id, slug, name, allow_mobile_reset, keep_original, must_change,
 	reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed, created_at, keywords,
-	sms_rate_per_second, sms_validity_seconds, trust_mail_keywords, lifecycle`
+	sms_rate_per_second, sms_validity_seconds, trust_mail_keywords, lifecycle, sms_routes_sealed`
 
 // CreateTenant implements gateway.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
@@ -20,14 +20,18 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 	if err != nil {
 		return err
 	}
+	routes, err := s.sealRoutes(t)
+	if err != nil {
+		return err
+	}
 	err = s.q.QueryRowContext(ctx, `INSERT INTO tenants (slug, name, allow_mobile_reset, keep_original,
 		must_change, reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed,
 		twilio_from, created_at, keywords, sms_rate_per_second, sms_validity_seconds, trust_mail_keywords,
-		twilio_service_sid, lifecycle) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+		twilio_service_sid, lifecycle, sms_routes_sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		t.Slug, t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
 		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
-		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t)).Scan(&t.ID)
+		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), routes).Scan(&t.ID)
 	return wrap(err)
 }
 
@@ -37,14 +41,18 @@ func (s *Store) UpdateTenant(ctx context.Context, t *gateway.Tenant) error {
 	if err != nil {
 		return err
 	}
+	routes, err := s.sealRoutes(t)
+	if err != nil {
+		return err
+	}
 	res, err := s.q.ExecContext(ctx, `UPDATE tenants SET name=?, allow_mobile_reset=?, keep_original=?,
 		must_change=?, reset_ttl_seconds=?, sms_countries=?, min_password_length=?, smtp_sealed=?,
 		twilio_sealed=?, twilio_from=?, keywords=?, sms_rate_per_second=?, sms_validity_seconds=?,
-		trust_mail_keywords=?, twilio_service_sid=?, lifecycle=? WHERE id=?`,
+		trust_mail_keywords=?, twilio_service_sid=?, lifecycle=?, sms_routes_sealed=? WHERE id=?`,
 		t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
 		smtp, twilio, from, keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
-		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), t.ID)
+		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), routes, t.ID)
 	if err != nil {
 		// The only uniqueness an update can break: a Twilio sender is one
 		// tenant's.
@@ -95,12 +103,13 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 		ttl, created      int64
 		countries         string
 		smtp, twilio      []byte
+		routes            []byte
 		keywords          string
 		trustMail         int
 		lifecycle         string
 	)
 	err := row.Scan(&t.ID, &t.Slug, &t.Name, &allow, &keep, &must, &ttl, &countries,
-		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds, &trustMail, &lifecycle)
+		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds, &trustMail, &lifecycle, &routes)
 	if err != nil {
 		return nil, wrap(err)
 	}
@@ -134,6 +143,11 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 			return nil, err
 		}
 	}
+	if routes != nil {
+		if err := s.openJSON(routes, aad, &t.SMSRoutes); err != nil {
+			return nil, err
+		}
+	}
 	return &t, nil
 }
 
@@ -153,6 +167,15 @@ func (s *Store) sealTenant(t *gateway.Tenant) (smtp, twilio []byte, from string,
 		from = t.Twilio.From
 	}
 	return smtp, twilio, from, nil
+}
+
+// sealRoutes seals the tenant's SMS chain (webhook secrets are in it);
+// nil for the default chain.
+func (s *Store) sealRoutes(t *gateway.Tenant) ([]byte, error) {
+	if len(t.SMSRoutes) == 0 {
+		return nil, nil
+	}
+	return s.sealJSON(t.SMSRoutes, []byte(t.Slug))
 }
 
 func (s *Store) sealJSON(v any, aad []byte) ([]byte, error) {

@@ -38,10 +38,17 @@ func testTenants(t *testing.T, o Opened) {
 			t.Fatalf("by %s: %+v", name, got)
 		}
 	}
-	tn.Name, tn.SMTP, tn.Twilio, tn.AllowMobileReset = "Acme Corp", nil, nil, false
+	// The SMS chain round-trips in order, its webhook secret sealed.
+	tn.SMSRoutes = []gateway.SMSRoute{{Kind: gateway.RouteWebhook, URL: "https://sms.example.com/send",
+		Secret: "whsec-0123456789abcdef-01", OperatorSet: true}, {Kind: gateway.RouteCarrier}}
+	must(t, st.UpdateTenant(ctx, tn))
+	if got, err := st.TenantBySlug(ctx, "acme"); err != nil || !slices.Equal(got.SMSRoutes, tn.SMSRoutes) {
+		t.Fatalf("sms routes: %+v %v", got, err)
+	}
+	tn.Name, tn.SMTP, tn.Twilio, tn.AllowMobileReset, tn.SMSRoutes = "Acme Corp", nil, nil, false, nil
 	must(t, st.UpdateTenant(ctx, tn))
 	got, err := st.TenantBySlug(ctx, "acme")
-	if err != nil || got.Name != "Acme Corp" || got.SMTP != nil || got.Twilio != nil || got.AllowMobileReset {
+	if err != nil || got.Name != "Acme Corp" || got.SMTP != nil || got.Twilio != nil || got.AllowMobileReset || got.SMSRoutes != nil {
 		t.Fatalf("after update: %+v %v", got, err)
 	}
 	if _, err := st.TenantByTwilioNumber(ctx, "+12015550150"); !gateway.IsNotFound(err) {
