@@ -218,13 +218,21 @@ func rssMB() (now, peak float64) {
 // count of clients:
 //
 //	go test ./cmd/resetgw -run '^$' -bench ResetEndToEnd -benchtime 3000x
-func BenchmarkResetEndToEnd(b *testing.B) {
+func BenchmarkResetEndToEnd(b *testing.B) { benchResets(b, nil) }
+
+// benchResets is BenchmarkResetEndToEnd with each run's gateway given the
+// variables store returns (name then value), e.g. another database.
+func benchResets(b *testing.B, store func(b *testing.B) []string) {
 	for _, clients := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			sink, smtpURL := startSink(b)
 			tw := twiliotest.Start(b, sid, authToken)
 			texts, twURL := startTextArrivals(b, tw)
-			g := startBenchGatewayAt(b, smtpURL, twURL)
+			var extra []string
+			if store != nil {
+				extra = store(b)
+			}
+			g := startBenchGatewayAt(b, smtpURL, twURL, extra...)
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 			admin := func(method, path, body string) {
 				req, _ := http.NewRequest(method, g.base+path, strings.NewReader(body))

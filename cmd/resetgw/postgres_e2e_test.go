@@ -18,7 +18,7 @@ import (
 // pgSchema makes a schema of its own for a test on the server named by
 // RESETGW_TEST_POSTGRES and returns the URL that selects it; the test
 // skips without the variable.
-func pgSchema(t *testing.T) string {
+func pgSchema(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("RESETGW_TEST_POSTGRES")
 	if base == "" {
@@ -99,4 +99,14 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 			t.Fatalf("run: %v", err)
 		}
 	}
+}
+
+// BenchmarkResetEndToEndPostgres is BenchmarkResetEndToEnd with the
+// gateway on PostgreSQL (a fresh schema each run):
+//
+//	RESETGW_TEST_POSTGRES=postgres://… go test ./cmd/resetgw -run '^$' -bench ResetEndToEndPostgres -benchtime 3000x
+func BenchmarkResetEndToEndPostgres(b *testing.B) {
+	benchResets(b, func(b *testing.B) []string {
+		return []string{"RESETGW_DB", pgSchema(b), "RESETGW_SECRET_KEY", strings.Repeat("ab", 32)}
+	})
 }
