@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -109,6 +110,27 @@ func TestConsoleInChromium(t *testing.T) {
 		return s
 	}
 	base := g.base
+	// noSideScroll fails when the page is wider than the viewport: every
+	// action must be reachable without scrolling sideways.
+	noSideScroll := func(name string) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		ok, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= innerWidth`))
+		if err != nil || !ok {
+			t.Fatalf("%s: the page scrolls sideways (%v)", name, err)
+		}
+	}
+	present := func(sel string) bool {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		n, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll(`+"`"+sel+"`"+`).length`))
+		if err != nil {
+			t.Fatalf("count %s: %v", sel, err)
+		}
+		return n > 0
+	}
 
 	step("01-login", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(base+"/admin"),
 		chromedp.WaitVisible(chromedp.ID("login-form")))
@@ -141,6 +163,35 @@ func TestConsoleInChromium(t *testing.T) {
 	if got := text("#import-summary"); !strings.Contains(got, "Created 2") {
 		t.Fatalf("import: %s", got)
 	}
+	noSideScroll("05-import-done")
+	// A reload after the POST is a GET of the same page: nothing again.
+	step("05b-import-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("upload-form")))
+	if present("#import-summary") || present("#commit-form") {
+		t.Fatal("the reload showed the import again")
+	}
+
+	// 3,000 rows: over the old re-posted form's 256 KiB, now by upload id.
+	var big strings.Builder
+	big.WriteString("name,email,phone,carrier,status,locale\n")
+	for i := range 3000 {
+		fmt.Fprintf(&big, "Crew Member Number %04d With A Longer Name,crew.member.number.%04d@demo.example,,,active,en\n", i, i)
+	}
+	if big.Len() <= 256<<10 {
+		t.Fatalf("the big file is only %d bytes", big.Len())
+	}
+	bigFile := writeFile(t, dir, "crew-3000.csv", big.String())
+	step("05c-import-3000-preview", chromedp.Navigate(base+"/admin/import"), chromedp.WaitVisible(chromedp.ID("upload-form")),
+		chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{bigFile}),
+		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))
+	if got := text("#import-preview"); !strings.Contains(got, "Would create 3000") {
+		t.Fatalf("3000 preview: %s", got)
+	}
+	noSideScroll("05c-import-3000-preview")
+	step("05d-import-3000-done", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
+	if got := text("#import-summary"); !strings.Contains(got, "Created 3000") {
+		t.Fatalf("3000 import: %s", got)
+	}
+	step("05e-import-3000-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("upload-form")))
 
 	step("06-carrier-test-accepted", chromedp.Navigate(base+"/admin/carriers"),
 		chromedp.Click(chromedp.CSS(`#carriers a[href="/admin/carriers/verizon"]`)),
@@ -165,6 +216,21 @@ func TestConsoleInChromium(t *testing.T) {
 	if got := text("#failed"); !strings.Contains(got, "Dana Reyes") || !strings.Contains(got, "550 5.1.1") {
 		t.Fatalf("failed deliveries: %s", got)
 	}
+	noSideScroll("08-failed-deliveries")
+	// On a phone: cards, with Retry and Set password on the screen.
+	phonePages := []string{"/admin/failed", "/admin/personnel", "/admin/overview", "/admin/import", "/admin/carriers",
+		"/admin/routes", "/admin/log", "/admin/settings"}
+	for i, p := range phonePages {
+		name := fmt.Sprintf("08p%d-phone%s", i, strings.ReplaceAll(p, "/", "-"))
+		step(name, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+			chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		noSideScroll(name)
+	}
+	step("08q-failed-phone-actions", chromedp.Navigate(base+"/admin/failed"),
+		chromedp.WaitVisible(chromedp.CSS(`#failed button[id^="retry-"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#failed a[href$="#password"]`)))
+	step("08r-back-to-tablet", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(base+"/admin/failed"),
+		chromedp.WaitVisible(chromedp.ID("failed")))
 	const chosen = "harbor-crane-lantern-5"
 	step("09-password-set", chromedp.Click(chromedp.CSS(`#failed a[href$="#password"]`)),
 		chromedp.WaitVisible(chromedp.ID("password-form")),
@@ -175,9 +241,28 @@ func TestConsoleInChromium(t *testing.T) {
 	if got := text("p.notice"); !strings.Contains(got, "Password set") {
 		t.Fatalf("set password: %s", got)
 	}
+	step("09b-password-set-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("password-form")))
 	code, m = g.call("POST", "/v1/login", map[string]any{"email": "dana@demo.invalid", "password": chosen, "tenant": "demo"})
 	if code != 200 || m["must_change"] != true {
 		t.Fatalf("login with the password set by hand: %d %v", code, m)
+	}
+	// A generated password is shown once; a reload neither shows it nor
+	// sets another (the one shown keeps working).
+	step("09c-password-generated", chromedp.Click(chromedp.ID("mode-generate")), chromedp.Click(chromedp.ID("set-password")),
+		chromedp.WaitVisible(chromedp.ID("generated-password")))
+	generated := text("#generated-password")
+	step("09d-password-generated-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("password-form")))
+	if present("#generated-password") {
+		t.Fatal("a reload showed the generated password again")
+	}
+	code, m = g.call("POST", "/v1/login", map[string]any{"email": "dana@demo.invalid", "password": generated, "tenant": "demo"})
+	if code != 200 {
+		t.Fatalf("login with the generated password after the reload: %d %v", code, m)
+	}
+	// Dana's item has left the queue and is listed as resolved.
+	step("09e-failed-resolved", chromedp.Navigate(base+"/admin/failed?show=resolved"), chromedp.WaitVisible(chromedp.ID("failed")))
+	if got := text("#failed"); !strings.Contains(got, "Dana Reyes") || !strings.Contains(got, "password set by hand") {
+		t.Fatalf("resolved: %s", got)
 	}
 
 	step("10-route-health", chromedp.Navigate(base+"/admin/routes"), chromedp.WaitVisible(chromedp.ID("people-at-risk")))
@@ -218,8 +303,10 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("exported CSV: %v %v", err, recs)
 	}
 	byType := map[string]string{}
+	count := map[string]int{}
 	for _, r := range recs[1:] {
 		byType[r[6]] = r[4]
+		count[r[6]]++
 		for _, cell := range r {
 			if cell != "" && strings.ContainsRune("=+-@", rune(cell[0])) {
 				t.Fatalf("formula-like cell %q", cell)
@@ -229,6 +316,11 @@ func TestConsoleInChromium(t *testing.T) {
 	if byType["password_set"] != admin || byType["admin_login"] != admin || byType["personnel_imported"] != admin {
 		t.Fatalf("security log by type → actor: %v", byType)
 	}
+	// Each POST acted once, whatever the reloads: two imports, two
+	// passwords set (entered, generated).
+	if count["personnel_imported"] != 2 || count["password_set"] != 2 {
+		t.Fatalf("actions in the log: %v", count)
+	}
 	if err := os.WriteFile(filepath.Join(shots, "events.csv"), mustRead(t, file), 0o644); err == nil {
 		t.Logf("exported log: %s", filepath.Join(shots, "events.csv"))
 	}
@@ -237,7 +329,7 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.Navigate(base+"/admin/overview"), chromedp.WaitVisible(chromedp.ID("stat-requests")))
 
 	logs := stdout.String() + stderr.String() + out.String() + errOut.String()
-	for _, secret := range []string{chosen, adminPass} {
+	for _, secret := range []string{chosen, adminPass, generated} {
 		if strings.Contains(logs, secret) {
 			t.Fatalf("a password reached the output: %.4q…", secret)
 		}

@@ -48,6 +48,8 @@ type flash struct {
 	Test      *carrierTest      // a Test Provider answer
 	EmailTest *emailTest
 	Import    *gateway.ImportResult // an import's outcome (counts only)
+	// path is the page the flash is for: another page leaves it alone.
+	path string
 }
 
 type emailTest struct {
@@ -158,11 +160,12 @@ func adminOwner(c *fiber.Ctx) string {
 // redirect answers a POST: the flash for the next page, then 303 to path
 // (with the tenant an operator works in).
 func (u *consoleUI) redirect(c *fiber.Ctx, path string, f *flash) error {
+	path, frag, _ := strings.Cut(path, "#")
 	if f != nil {
+		f.path, _, _ = strings.Cut(path, "?")
 		u.cookie(c, flashCookie, u.flashes.put(sessionOwner(c), *f), time.Time{})
 	}
 	p := page{Operator: true, Tenant: tenantParam(c)}
-	path, frag, _ := strings.Cut(path, "#")
 	path = p.Link(path)
 	if frag != "" {
 		path += "#" + frag
@@ -180,7 +183,12 @@ func (u *consoleUI) flash(c *fiber.Ctx) *flash {
 	}
 	f := &flash{}
 	if id := c.Cookies(u.cookieName(flashCookie)); id != "" && session(c) != nil {
-		if v, ok := u.flashes.get(sessionOwner(c), id, true); ok {
+		v, ok := u.flashes.get(sessionOwner(c), id, false)
+		if ok && v.path != c.Path() {
+			c.Locals(flashLocal, f)
+			return f // for another page: it waits there
+		}
+		if _, took := u.flashes.get(sessionOwner(c), id, true); ok && took {
 			f = &v
 		}
 		u.cookie(c, flashCookie, "", time.Unix(1, 0))

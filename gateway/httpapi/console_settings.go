@@ -3,6 +3,7 @@ package httpapi
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -18,6 +19,7 @@ func (u *consoleUI) routesSettings() {
 	a.Post("/admin/settings/test-email", u.auth, u.testEmail)
 	a.Get("/admin/failed", u.auth, u.failed)
 	a.Post("/admin/failed/:id/retry", u.auth, u.retry)
+	a.Post("/admin/failed/:id/resolve", u.auth, u.resolve)
 }
 
 // settingsView is a tenant's settings as the page shows them: secrets
@@ -145,26 +147,92 @@ func (u *consoleUI) testEmail(c *fiber.Ctx) error {
 	return u.redirect(c, "/admin/settings#email", f)
 }
 
+// failedData is the failed-delivery queue page.
+type failedData struct {
+	Items    []gateway.FailedItem
+	Resolved bool // the filter: items that left the queue
+	Pager    pager
+}
+
 func (u *consoleUI) failed(c *fiber.Ctx) error {
 	offset, _ := strconv.Atoi(c.Query("offset"))
-	rows, err := u.svc.FailedResets(c.UserContext(), session(c).Actor, tenantParam(c), pageSize, max(offset, 0))
+	offset = max(offset, 0)
+	d := failedData{Resolved: c.Query("show") == "resolved"}
+	items, total, err := u.svc.FailedQueue(c.UserContext(), session(c).Actor, tenantParam(c), d.Resolved, pageSize, offset)
 	if err != nil {
 		return u.fail(c, err)
 	}
-	for i := range rows {
-		if rows[i].Person != nil {
-			rows[i].Person = safePerson(rows[i].Person)
+	for i := range items {
+		it := &items[i]
+		if it.Person != nil {
+			it.Person = safePerson(it.Person)
 		}
-		for _, d := range rows[i].Request.Deliveries {
-			d.To, d.Body = maskRecipient(d.To), nil
+		for _, r := range append([]*gateway.ResetRequest{it.Request, it.Retry}, it.History...) {
+			if r == nil {
+				continue
+			}
+			for _, dl := range r.Deliveries {
+				dl.To, dl.Body = maskRecipient(dl.To), nil
+			}
 		}
 	}
-	return u.render(c, "failed.html", u.page(c, "failed", "Failed deliveries", rows))
+	d.Items = items
+	base := "/admin/failed"
+	if d.Resolved {
+		base += "?show=resolved"
+	}
+	pg := u.page(c, "failed", "Failed deliveries", nil)
+	d.Pager = newPager(pg.Link(base), offset, len(items), total)
+	pg.D = d
+	return u.render(c, "failed.html", pg)
 }
 
+// retry starts a new reset and says how it went: the gateway sends at
+// once, so the answer waits (a few seconds at most) for the outcome
+// instead of promising one.
 func (u *consoleUI) retry(c *fiber.Ctx) error {
-	if _, err := u.svc.RetryReset(c.UserContext(), session(c).Actor, c.Params("id")); err != nil {
+	cs := session(c)
+	id, err := u.svc.RetryReset(c.UserContext(), cs.Actor, c.Params("id"))
+	if err != nil {
+		return u.refusedForm(c, err, "/admin/failed")
+	}
+	var r *gateway.ResetRequest
+	for i := 0; i < 30; i++ {
+		if r, err = u.svc.Reset(c.UserContext(), cs.Actor, id); err != nil {
+			return u.fail(c, err)
+		}
+		if r.State == gateway.StateDelivered || r.State == gateway.StateRolledBack || r.State == gateway.StateRejected {
+			break
+		}
+		select {
+		case <-c.UserContext().Done():
+			i = 30
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	f := &flash{}
+	switch r.State {
+	case gateway.StateDelivered:
+		f.Notice = "The retry was delivered: the new password reached the person. The item has left the queue."
+	case gateway.StateRolledBack:
+		f.Error = "The retry failed too (" + r.Reason + "): nothing reached the person, and their old password still works. " +
+			"Set a password by hand, or fix the cause and retry."
+	case gateway.StateRejected:
+		f.Error = "The retry was refused (" + r.Reason + "): nothing was sent."
+	default:
+		f.Notice = "The retry is still on its way (request " + r.ID + "); its outcome shows on this item."
+	}
+	return u.redirect(c, "/admin/failed", f)
+}
+
+// resolve marks an item resolved with a note.
+func (u *consoleUI) resolve(c *fiber.Ctx) error {
+	if err := u.svc.ResolveFailed(c.UserContext(), session(c).Actor, c.Params("id"), c.FormValue("note")); err != nil {
+		switch gateway.ErrorKind(err) {
+		case gateway.KindInvalid, gateway.KindConflict:
+			return u.redirect(c, "/admin/failed", &flash{Error: errMessage(err)})
+		}
 		return u.fail(c, err)
 	}
-	return u.done(c, "/admin/failed", "retried")
+	return u.redirect(c, "/admin/failed", &flash{Notice: "Marked resolved; it is listed under Resolved."})
 }
