@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
+)
+
+// TestLinkResetInChromium: a tenant in link mode; a crew member asks for a
+// reset, follows the link from the message on a phone-sized screen,
+// chooses a password and logs in with it; the link then refuses; the
+// public /reset page works in Spanish on a desktop.
+func TestLinkResetInChromium(t *testing.T) {
+	chromium := chromiumPath()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
+		}
+		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM)")
+	}
+	shots := artifactsDir(t)
+	mailSrv := smtptest.Start(t, smtptest.Options{})
+	listen := freeAddr(t)
+	base := "http://" + listen
+	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(t.TempDir(), "gw.db"),
+		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
+		"RESETGW_PUBLIC_URL=" + base, "RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	g := gw{t: t, base: base}
+	g.waitHealthy()
+	if code, m := g.call("PATCH", "/admin/api/settings?tenant=demo", map[string]any{"reset_mode": "link", "link_ttl_minutes": 30}); code != 200 || m["reset_mode"] != "link" {
+		t.Fatalf("settings: %d %v", code, m)
+	}
+	code, m := g.call("POST", "/v1/password-resets", map[string]any{"email": "maria@demo.example", "phone": "+12015550123", "tenant": "demo"})
+	if code != 202 {
+		t.Fatalf("reset: %d %v", code, m)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	msgs, err := mailSrv.Wait(wctx, 2) // the text (by the carrier's gateway) and the email
+	wcancel()
+	if err != nil {
+		t.Fatalf("waiting for the messages: %v", err)
+	}
+	linkRE := regexp.MustCompile(regexp.QuoteMeta(base) + `/r/[A-Za-z0-9_-]{22}`)
+	var link string
+	for _, msg := range msgs {
+		body := string(msg.Data)
+		if strings.Contains(msg.Header.Get("Content-Type"), "multipart") {
+			body = mailText(t, msg.Data)
+		}
+		if l := linkRE.FindString(body); l != "" {
+			link = l
+		}
+	}
+	if link == "" {
+		t.Fatalf("no link in the messages")
+	}
+
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	bctx, tcancel := context.WithTimeout(bctx, 3*time.Minute)
+	defer tcancel()
+	started := false
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx := bctx
+		if started {
+			var cancel context.CancelFunc
+			sctx, cancel = context.WithTimeout(bctx, 30*time.Second)
+			defer cancel()
+		}
+		started = true
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			shot(t, bctx, shots, "FAILED-"+name)
+			t.Fatalf("%s: %v\nserver log:\n%s", name, err, stderr.String())
+		}
+		shot(t, bctx, shots, name)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+
+	const chosen = "blue ladder on the second truck"
+	step("link-01-form-phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.ID("reset-form")))
+	step("link-02-saved",
+		chromedp.SendKeys(chromedp.ID("password"), chosen),
+		chromedp.SendKeys(chromedp.ID("password2"), chosen),
+		chromedp.Submit(chromedp.ID("reset-form")),
+		chromedp.WaitVisible(chromedp.CSS(".ok")))
+	if got := text("h1"); got != "Password saved" {
+		t.Fatalf("after the form: %q", got)
+	}
+	if code, _ := g.call("POST", "/v1/login", map[string]any{"email": "maria@demo.example", "password": chosen, "tenant": "demo"}); code != 200 {
+		t.Fatalf("login with the chosen password: %d", code)
+	}
+	step("link-03-used", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("next")))
+	if got := text("h1"); got != "This link cannot be used" {
+		t.Fatalf("used link: %q", got)
+	}
+
+	step("reset-01-es-desktop", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/reset/demo?lang=es"),
+		chromedp.WaitVisible(chromedp.ID("reset-form")))
+	if got := text("h1"); got != "¿Olvidaste tu contraseña?" {
+		t.Fatalf("Spanish /reset: %q", got)
+	}
+	step("reset-02-es-sent",
+		chromedp.SendKeys(chromedp.ID("email"), "jose@demo.example"),
+		chromedp.Submit(chromedp.ID("reset-form")),
+		chromedp.WaitVisible(chromedp.CSS(".ok")))
+	if got := text("h1"); got != "Revisa tu teléfono y tu correo" {
+		t.Fatalf("Spanish answer: %q", got)
+	}
+}
