@@ -18,6 +18,7 @@ import (
 	"github.com/resetgw/resetgw/carriers/registry"
 	carriersmtp "github.com/resetgw/resetgw/carriers/smtp"
 	carriertwilio "github.com/resetgw/resetgw/carriers/twilio"
+	carrierwebhook "github.com/resetgw/resetgw/carriers/webhook"
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/httpapi"
 	"github.com/resetgw/resetgw/gateway/secret"
@@ -104,6 +105,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		StatusCallback: cfg.PublicURL + httpapi.TwilioStatusPath,
 	})
 	senders[gateway.RouteTwilio] = twilioSender
+	senders[gateway.RouteWebhook] = carrierwebhook.New(carrierwebhook.Config{Timeout: min(cfg.SendTimeout, carrierwebhook.DefaultTimeout)})
 	// Texts Twilio accepted: polled when no final status came, and their
 	// bodies (passwords) redacted at Twilio once it is done with them.
 	poller := gateway.NewPoller(gateway.PollerConfig{Service: svc, Route: gateway.RouteTwilio,
