@@ -267,6 +267,7 @@ func (s *Service) limited(ctx context.Context, st Store, r *ResetRequest, over *
 	if err := st.UpdateReset(ctx, r); err != nil {
 		return err
 	}
+	s.observer().ResetFinished(r.State, r.Reason)
 	first, err := st.Hit(ctx, r.UpdatedAt, []Limit{{Scope: "noted_" + over.Scope, Key: over.Key, Max: 1, Window: over.Window}})
 	if err != nil || first != nil {
 		return err

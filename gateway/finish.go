@@ -148,6 +148,7 @@ func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, r
 	if err := st.UpdateReset(ctx, r); err != nil {
 		return err
 	}
+	s.observer().ResetFinished(r.State, r.Reason)
 	if next == StateRolledBack {
 		s.log.Info("reset rolled back", "request_id", r.ID, "reason", rollbackReason)
 	}

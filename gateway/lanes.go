@@ -38,6 +38,9 @@ type LaneStatus struct {
 	Queued        int
 	RatePerSecond float64 // 0: unpaced
 	Since         time.Time
+	// OldestQueued is when the oldest message waiting in the lane was
+	// made (zero when none waits), for the metrics' oldest age.
+	OldestQueued time.Time
 }
 
 func (l *lane) status(now time.Time) LaneStatus {
@@ -47,6 +50,11 @@ func (l *lane) status(now time.Time) LaneStatus {
 		RatePerSecond: l.rateLocked(now)}
 	for t := range l.tenants {
 		st.Tenants = append(st.Tenants, t)
+	}
+	for _, q := range l.queue {
+		if st.OldestQueued.IsZero() || q.d.CreatedAt.Before(st.OldestQueued) {
+			st.OldestQueued = q.d.CreatedAt
+		}
 	}
 	sort.Strings(st.Tenants)
 	switch bs := l.br.State(); {

@@ -83,7 +83,15 @@ func (l *lane) start(c *claim) {
 	}
 	l.lastTenant.Store(c.d.TenantID)
 	go func() {
+		began := time.Now()
 		id, err := w.send(c)
+		class := AttemptSent
+		if err != nil {
+			if class = string(AsSendError(err).Class); class == "" {
+				class = "unclassified"
+			}
+		}
+		w.s.observer().DeliveryAttempt(c.d.Route, class, time.Since(began))
 		l.finished(c, id, err, done)
 	}()
 }

@@ -36,7 +36,8 @@ const (
 // per-person limits and sending happen later, in the worker. Only
 // malformed input is refused here, and a client over the flood ceiling
 // is counted, not stored.
-func (s *Service) RequestReset(ctx context.Context, in ResetInput) (string, error) {
+func (s *Service) RequestReset(ctx context.Context, in ResetInput) (id string, err error) {
+	defer func() { s.observer().ResetRequested(outcomeOf(err)) }()
 	r := &ResetRequest{
 		TenantSlug: strings.ToLower(strings.TrimSpace(in.Tenant)),
 		Source:     in.Source,
@@ -49,7 +50,6 @@ func (s *Service) RequestReset(ctx context.Context, in ResetInput) (string, erro
 	if len(r.TenantSlug) > 64 {
 		return "", Errorf(KindInvalid, "tenant_invalid", "tenant is too long")
 	}
-	var err error
 	if in.Email != "" || r.Source == SourceAPI {
 		if r.Email, err = NormalizeEmail(in.Email); err != nil {
 			return "", err
@@ -135,6 +135,7 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 		if err := st.UpdateReset(ctx, r); err != nil {
 			return err
 		}
+		s.observer().ResetFinished(r.State, r.Reason)
 		return s.event(ctx, st, Event{TenantID: r.TenantID, Type: "reset_rejected", RequestID: r.ID,
 			PersonID: r.PersonID, IP: r.IP, Code: reason, Detail: detail})
 	}
@@ -333,6 +334,7 @@ func (s *Service) supersede(ctx context.Context, st Store, p *Person, newID stri
 		} else {
 			old.State = StateDelivered
 		}
+		s.observer().ResetFinished(old.State, old.Reason)
 	}
 	if err := st.UpdateReset(ctx, old); err != nil {
 		return err

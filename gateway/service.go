@@ -60,6 +60,8 @@ type Config struct {
 	// (RESETGW_PUBLIC_URL); reset links start with it, and link mode
 	// needs it.
 	PublicURL string
+	// Observer is told what happens, for metrics; nil tells nobody.
+	Observer Observer
 }
 
 // Limits are the rate limits of the public endpoints. A zero count turns
@@ -133,6 +135,7 @@ type Service struct {
 	twilioFrom string
 	countries  []string
 	publicURL  string
+	obs        Observer
 }
 
 // New checks cfg and makes a Service.
@@ -147,6 +150,7 @@ func New(cfg Config) (*Service, error) {
 		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick, tester: cfg.Tester,
 		checkURL: cfg.CheckSMTPURL, publicURL: strings.TrimRight(strings.TrimSpace(cfg.PublicURL), "/"),
 		twilioShared: !cfg.TwilioUnshared,
+		obs:          cfg.Observer,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -40,10 +40,12 @@ type config struct {
 	Limits         gateway.Limits
 	TemplatesDir   string
 	LogLevel       string
-	Demo           bool
-	DefaultRegion  string
-	ProxyHeader    string
-	Trusted        string
+	// MetricsListen serves /metrics without a token (a private address).
+	MetricsListen string
+	Demo          bool
+	DefaultRegion string
+	ProxyHeader   string
+	Trusted       string
 	// TrustedProxies is Trusted, parsed.
 	TrustedProxies []netip.Prefix
 	SendTimeout    time.Duration
@@ -90,6 +92,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	rateTenant := fs.String("rate-limit-tenant", env("RESETGW_RATE_LIMIT_TENANT", strconv.Itoa(def.PerTenant)), "resets per tenant per hour, 0 = off (RESETGW_RATE_LIMIT_TENANT)")
 	fs.StringVar(&c.TemplatesDir, "templates", env("RESETGW_TEMPLATES_DIR", ""), "folder whose templates override the embedded ones (RESETGW_TEMPLATES_DIR)")
 	fs.StringVar(&c.LogLevel, "log-level", env("RESETGW_LOG_LEVEL", "info"), "debug, info, warn or error (RESETGW_LOG_LEVEL)")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", env("RESETGW_METRICS_LISTEN", ""), "address serving /metrics without a token, e.g. 127.0.0.1:9090; empty = only on the main listener to the admin token (RESETGW_METRICS_LISTEN)")
 	fs.BoolVar(&c.Demo, "demo", false, "seed a demo tenant and deliver into the dev inbox unless SMTP/Twilio are set")
 	fs.StringVar(&c.DefaultRegion, "default-region", env("RESETGW_DEFAULT_REGION", "US"), "region of numbers given without +country code (RESETGW_DEFAULT_REGION)")
 	fs.StringVar(&c.ProxyHeader, "proxy-header", env("RESETGW_PROXY_HEADER", ""), "header holding the client IP behind a proxy, e.g. X-Forwarded-For (RESETGW_PROXY_HEADER)")

@@ -21,6 +21,7 @@ import (
 	carrierwebhook "github.com/resetgw/resetgw/carriers/webhook"
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/httpapi"
+	"github.com/resetgw/resetgw/gateway/metrics"
 	"github.com/resetgw/resetgw/gateway/secret"
 	"github.com/resetgw/resetgw/templates"
 )
@@ -66,9 +67,14 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	} else {
 		defaultTwilio.From = cfg.TwilioFrom
 	}
+	// The worker comes later; the lanes are read only at a scrape, once
+	// everything is up.
+	var worker *gateway.Worker
+	mtr := metrics.New(metrics.Config{Process: true, Lanes: func() []gateway.LaneStatus { return worker.Lanes() }})
 	svc, err := gateway.New(gateway.Config{
-		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: cfg.Limits,
-		Hasher:        secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU(), Reclaim: true}),
+		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: cfg.Limits, Observer: mtr,
+		Hasher: secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU(), Reclaim: true,
+			OnWait: mtr.HashWait}),
 		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion, TwilioUnshared: cfg.TwilioUnshared,
 		// Tenants' SMTP URLs are checked as they are saved with the rules
 		// the sender applies when it sends.
@@ -114,7 +120,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 
 	// A claim lasts a little longer than a send may: a process killed
 	// mid-send has its message retried soon after, and no sooner.
-	worker := gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: senders,
+	worker = gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: senders,
 		SendTimeout: cfg.SendTimeout, Lease: cfg.SendTimeout + 15*time.Second})
 	// A late failure of the sender's setup (a 30034 in a status
 	// callback) pauses its lane like a refused send.
@@ -134,6 +140,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		PublicURL: cfg.PublicURL, DefaultTwilio: defaultTwilio,
 		// One JSON line per request, for the log pipeline to parse.
 		AccessLog: slog.New(slog.NewJSONHandler(stderr, nil)).With("log", "access"),
+		Metrics:   mtr.Handler(), ObserveRequest: mtr.ObserveRequest,
 	}
 	if inbox != nil {
 		httpCfg.Inbox = inboxView{inbox}
@@ -149,6 +156,13 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		ln.Close()
 		return err
 	}
+	metricsSrv, err := startMetrics(cfg.MetricsListen, mtr.Handler(), log)
+	if err != nil {
+		ln.Close()
+		mx.shutdown(context.Background())
+		return err
+	}
+	defer metricsSrv.close()
 	base := "http://" + ln.Addr().String()
 	printBanner(stdout, cfg, base, seeded, inbox != nil)
 

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -56,6 +57,9 @@ type HasherConfig struct {
 	Reclaim bool
 	// Rand makes salts; default crypto/rand.Reader.
 	Rand io.Reader
+	// OnWait, when set, is told how long each hash waited for its slot
+	// (the metrics' hash queue wait).
+	OnWait func(time.Duration)
 }
 
 // Hasher hashes and verifies the passwords people keep, with argon2id.
@@ -216,8 +220,12 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	began := time.Now()
 	select {
 	case h.sem <- struct{}{}:
+		if h.cfg.OnWait != nil {
+			h.cfg.OnWait(time.Since(began))
+		}
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
