@@ -236,6 +236,8 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("password-form")),
 		chromedp.SendKeys(chromedp.ID("new-password"), chosen),
 		// "Must change" is ticked already: the tenant's default is on.
+		chromedp.Click(chromedp.ID("set-password-step")),
+		chromedp.WaitVisible(chromedp.ID("set-password")),
 		chromedp.Click(chromedp.ID("set-password")),
 		chromedp.WaitVisible(chromedp.CSS("p.notice")))
 	if got := text("p.notice"); !strings.Contains(got, "Password set") {
@@ -248,7 +250,8 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	// A generated password is shown once; a reload neither shows it nor
 	// sets another (the one shown keeps working).
-	step("09c-password-generated", chromedp.Click(chromedp.ID("mode-generate")), chromedp.Click(chromedp.ID("set-password")),
+	step("09c-password-generated", chromedp.Click(chromedp.ID("mode-generate")), chromedp.Click(chromedp.ID("set-password-step")),
+		chromedp.WaitVisible(chromedp.ID("set-password")), chromedp.Click(chromedp.ID("set-password")),
 		chromedp.WaitVisible(chromedp.ID("generated-password")))
 	generated := text("#generated-password")
 	step("09d-password-generated-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("password-form")))
