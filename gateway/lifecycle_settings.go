@@ -2,7 +2,22 @@ package gateway
 
 import (
 	"strings"
+	"time"
 )
+
+// linkFitsText refuses link mode when the link could not fit one text
+// segment (a long public address): every reset would fail to render.
+func (s *Service) linkFitsText(t *Tenant) error {
+	link := s.publicURL + "/r/" + strings.Repeat("x", 22)
+	for _, loc := range locales {
+		data := MessageData{Company: t.Name, Link: link, ExpiresIn: expiresIn(loc, MaxLinkTTLMinutes*time.Minute)}
+		if _, err := s.renderer.SMS(loc, "reset", data); err != nil {
+			return Errorf(KindInvalid, "link_too_long",
+				"a reset link to %s does not fit in one text: give the gateway a shorter public address", s.publicURL)
+		}
+	}
+	return nil
+}
 
 // patchLifecycle applies the lifecycle fields of a settings patch to t.
 func (s *Service) patchLifecycle(t *Tenant, p SettingsPatch, changed *[]string) error {
@@ -14,6 +29,9 @@ func (s *Service) patchLifecycle(t *Tenant, p SettingsPatch, changed *[]string) 
 			if s.publicURL == "" {
 				return Errorf(KindInvalid, "public_url_required",
 					"link mode needs the gateway's public address (RESETGW_PUBLIC_URL) to put in the link")
+			}
+			if err := s.linkFitsText(t); err != nil {
+				return err
 			}
 		default:
 			return Errorf(KindInvalid, "reset_mode_invalid", `reset_mode must be "password" or "link"`)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/gatewaytest"
+	"github.com/resetgw/resetgw/templates"
 )
 
 const chosen = "a long chosen phrase for the crew"
@@ -147,4 +148,21 @@ func TestLinkModeSettings(t *testing.T) {
 			t.Errorf("%+v: want invalid, got %v", p, err)
 		}
 	}
+}
+
+// A public address too long for a link to fit one text refuses link mode
+// at once, instead of failing every reset later.
+func TestLinkModeRefusesALinkThatCannotFitAText(t *testing.T) {
+	r, err := templates.New(templates.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, true, func(c *gateway.Config) {
+		c.Renderer, c.PublicURL = r, "https://"+strings.Repeat("reset.", 20)+"example.com"
+	})
+	if _, err := e.svc.UpdateSettings(e.ctx, operator, "", gateway.SettingsPatch{ResetMode: ptr("link")}); gateway.ErrorCode(err) != "link_too_long" {
+		t.Fatalf("long public URL: %v", err)
+	}
+	e = newEnv(t, true, func(c *gateway.Config) { c.Renderer, c.PublicURL = r, "https://reset.example.com" })
+	e.patchTenant(gateway.SettingsPatch{ResetMode: ptr("link")})
 }

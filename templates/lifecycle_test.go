@@ -58,3 +58,19 @@ func TestPagesParseAndPickALanguage(t *testing.T) {
 		}
 	}
 }
+
+// A link of a long public address cannot fit: the renderer refuses it,
+// which is what makes the settings refuse link mode for that address.
+func TestSMSLinkTooLongRefused(t *testing.T) {
+	r := newRenderer(t, Config{})
+	link := "https://" + strings.Repeat("reset.", 20) + "example.com/r/" + strings.Repeat("x", 22)
+	if _, err := r.SMS("en", "reset", gateway.MessageData{Company: "Acme", Link: link, ExpiresIn: "24 hours"}); err == nil {
+		t.Fatal("a link longer than a segment rendered")
+	}
+	ok := "https://reset.example.com/r/" + strings.Repeat("x", 22)
+	for _, loc := range r.Locales() {
+		if _, err := r.SMS(loc, "reset", gateway.MessageData{Company: "Mudanzas y Almacenes del Gran Norte SA CV", Link: ok, ExpiresIn: "24 horas"}); err != nil {
+			t.Errorf("%s: %v", loc, err)
+		}
+	}
+}
