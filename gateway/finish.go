@@ -28,11 +28,21 @@ type outcome struct {
 	// deferTo, when set, gives the delivery back unsent: due again then,
 	// no attempt spent.
 	deferTo time.Time
+	// blocked, with deferTo, is why the lane gave it back (needs
+	// attention, open circuit): a chain with another route moves it there.
+	blocked *SendError
 }
 
 // recordIn writes an outcome and what it means for the request.
 func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
 	d := o.c.d
+	why := o.blocked
+	if o.err != nil {
+		why = AsSendError(o.err)
+	}
+	if moved, err := s.failoverIn(ctx, st, d, why); moved || err != nil {
+		return err
+	}
 	if !o.deferTo.IsZero() {
 		return st.DeferDelivery(ctx, d.ID, o.deferTo, d.Unrecorded)
 	}

@@ -262,7 +262,7 @@ func (l *lane) giveBack(c *claim, until time.Time, why *SendError) {
 		l.w.record(&outcome{c: c, err: why})
 		return
 	}
-	l.w.record(&outcome{c: c, deferTo: until})
+	l.w.record(&outcome{c: c, deferTo: until, blocked: why})
 }
 
 func (l *lane) giveBackAll() {

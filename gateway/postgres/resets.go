@@ -154,9 +154,9 @@ func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 // its data key together, whatever d.BodyKey says.
 func (s *Store) UpdateDelivery(ctx context.Context, d *gateway.Delivery) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE deliveries SET body=?, body_key=?, status=?, attempts=?, next_attempt_at=?,
-		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0 WHERE id=?`,
+		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0, route=COALESCE(NULLIF(?, ''), route) WHERE id=?`,
 		d.Body, bodyKey(d), string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.UpdatedAt), d.ID)
+		ts(d.UpdatedAt), string(d.Route), d.ID)
 	return mustAffect(res, err)
 }
 
