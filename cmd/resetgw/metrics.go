@@ -12,7 +12,10 @@ import (
 // metricsServer is the listener of RESETGW_METRICS_LISTEN: /metrics with
 // no token, for a scraper on a private network. Nothing else is served
 // on it.
-type metricsServer struct{ srv *http.Server }
+type metricsServer struct {
+	srv  *http.Server
+	addr string
+}
 
 func startMetrics(addr string, h http.Handler, log *slog.Logger) (*metricsServer, error) {
 	if addr == "" {
@@ -32,7 +35,7 @@ func startMetrics(addr string, h http.Handler, log *slog.Logger) (*metricsServer
 		}
 	}()
 	log.Info("metrics listening", "addr", ln.Addr().String())
-	return &metricsServer{srv: srv}, nil
+	return &metricsServer{srv: srv, addr: ln.Addr().String()}, nil
 }
 
 func (m *metricsServer) close() {
