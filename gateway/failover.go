@@ -83,6 +83,10 @@ func (s *Service) failoverIn(ctx context.Context, st Store, d *Delivery, se *Sen
 	if err := st.UpdateDelivery(ctx, cur); err != nil {
 		return false, err
 	}
+	if err := st.AddDeliveryAttempt(ctx, DeliveryAttempt{DeliveryID: cur.ID, Route: from, Status: "moved",
+		Error: se.Code, At: now}); err != nil {
+		return false, err
+	}
 	s.log.Info("delivery moved to the next route", "delivery_id", cur.ID, "request_id", cur.RequestID,
 		"from", from, "to", next, "code", se.Code)
 	return true, s.event(ctx, st, Event{TenantID: cur.TenantID, RequestID: cur.RequestID, Channel: string(cur.Channel),

@@ -58,6 +58,17 @@ func TestFailover(t *testing.T) {
 				if webhook.all()[0].To != phoneA {
 					t.Fatalf("webhook text to %q", webhook.all()[0].To)
 				}
+				got := e.request(id)
+				for _, d := range got.Deliveries {
+					if d.Channel != gateway.ChannelSMS {
+						continue
+					}
+					if len(d.Tries) != 2 || d.Tries[0].Route != gateway.RouteTwilio || d.Tries[0].Status != "moved" ||
+						d.Tries[0].Error != tt.err.Code || d.Tries[1].Route != gateway.RouteWebhook ||
+						d.Tries[1].Status != "sent" || d.Tries[1].ProviderID == "" {
+						t.Fatalf("attempts %+v", d.Tries)
+					}
+				}
 				return
 			}
 			if sms.Route != gateway.RouteTwilio {

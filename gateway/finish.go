@@ -97,6 +97,18 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 	if err := st.UpdateDelivery(ctx, cur); err != nil {
 		return err
 	}
+	try := DeliveryAttempt{DeliveryID: cur.ID, Route: cur.Route, Status: string(cur.Status), At: now}
+	if sendErr == nil {
+		try.ProviderID = providerID
+	} else {
+		try.Error = cur.ErrorCode
+		if cur.Status == DeliveryPending {
+			try.Status = "retry"
+		}
+	}
+	if err := st.AddDeliveryAttempt(ctx, try); err != nil {
+		return err
+	}
 	var r *ResetRequest
 	if cur.RequestID != "" {
 		if r, err = st.Reset(ctx, cur.RequestID); err != nil {

@@ -340,6 +340,19 @@ type Delivery struct {
 	Unrecorded bool
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// Tries are its attempts route by route, as Service.Reset reads them.
+	Tries []DeliveryAttempt
+}
+
+// DeliveryAttempt is one try of a delivery on one route: what the route
+// said (sent, failed, retry, moved) and, when it took the text, its id.
+type DeliveryAttempt struct {
+	DeliveryID int64
+	Route      Route
+	Status     string
+	ProviderID string
+	Error      string
+	At         time.Time
 }
 
 // Actor kinds for events.

@@ -340,6 +340,11 @@ func (s *Service) Reset(ctx context.Context, a Actor, id string) (*ResetRequest,
 	if a.TenantID != 0 && r.TenantID != a.TenantID {
 		return nil, ErrNotFound
 	}
+	for _, d := range r.Deliveries {
+		if d.Tries, err = s.store.DeliveryAttempts(ctx, d.ID); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
 }
 

@@ -12,6 +12,10 @@ type Store interface {
 	// WithTx runs fn with a Store whose calls all belong to one
 	// transaction; fn's error rolls it back. Nested calls join the outer one.
 	WithTx(ctx context.Context, fn func(Store) error) error
+	// AddDeliveryAttempt records one attempt of a delivery on a route;
+	// DeliveryAttempts lists a delivery's attempts, oldest first.
+	AddDeliveryAttempt(ctx context.Context, a DeliveryAttempt) error
+	DeliveryAttempts(ctx context.Context, deliveryID int64) ([]DeliveryAttempt, error)
 
 	CreateTenant(ctx context.Context, t *Tenant) error
 	UpdateTenant(ctx context.Context, t *Tenant) error

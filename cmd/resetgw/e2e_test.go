@@ -354,7 +354,7 @@ func TestKill9LosesNothing(t *testing.T) {
 		ds, _ := m["deliveries"].([]any)
 		tried := 0
 		for _, d := range ds {
-			if dm := d.(map[string]any); dm["attempts"].(float64) >= 1 && dm["status"] == "pending" {
+			if dm := d.(map[string]any); dm["attempt_count"].(float64) >= 1 && dm["status"] == "pending" {
 				tried++
 			}
 		}

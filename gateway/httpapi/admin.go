@@ -318,7 +318,7 @@ func (s *Server) deletePerson(c *fiber.Ctx) error {
 func resetJSON(r *gateway.ResetRequest) fiber.Map {
 	ds := make([]fiber.Map, 0, len(r.Deliveries))
 	for _, d := range r.Deliveries {
-		m := fiber.Map{"channel": d.Channel, "route": d.Route, "status": d.Status, "attempts": d.Attempts,
+		m := fiber.Map{"channel": d.Channel, "route": d.Route, "status": d.Status, "attempt_count": d.Attempts,
 			"to": maskRecipient(d.To)}
 		if d.ProviderID != "" {
 			m["provider_id"] = d.ProviderID
@@ -327,6 +327,18 @@ func resetJSON(r *gateway.ResetRequest) fiber.Map {
 			m["error"] = d.ErrorCode
 			m["error_detail"] = d.ErrorDetail
 		}
+		tries := make([]fiber.Map, 0, len(d.Tries))
+		for _, a := range d.Tries {
+			t := fiber.Map{"route": a.Route, "status": a.Status, "at": a.At}
+			if a.ProviderID != "" {
+				t["provider_id"] = a.ProviderID
+			}
+			if a.Error != "" {
+				t["error"] = a.Error
+			}
+			tries = append(tries, t)
+		}
+		m["attempts"] = tries
 		ds = append(ds, m)
 	}
 	m := fiber.Map{"request_id": r.ID, "state": r.State, "source": r.Source, "tenant_id": r.TenantID,

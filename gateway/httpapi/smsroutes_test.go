@@ -48,3 +48,33 @@ func TestSMSRoutesSettings(t *testing.T) {
 		t.Fatalf("[] should go back to the default chain: %v", m["sms_routes"])
 	}
 }
+
+// TestResetListsAttemptsByRoute: each delivery of GET /admin/api/resets/{id}
+// lists its attempts with the route that took it.
+func TestResetListsAttemptsByRoute(t *testing.T) {
+	h := newHarness(t, token)
+	code, _, _ := h.do("POST", "/admin/api/personnel", `{"name":"Ana","email":"ana@acme.example","status":"active",
+		"mobile_access":true,"allow_mobile_reset":true,"password":"original-crew-password-7",
+		"phones":[{"number":"+12015550123","type":"sms"}]}`, true)
+	if code != 201 {
+		t.Fatalf("create person: %d", code)
+	}
+	_, m, _ := h.do("POST", "/v1/password-resets", `{"email":"ana@acme.example","phone":"+12015550123"}`, false)
+	h.drain()
+	_, r, _ := h.do("GET", "/admin/api/resets/"+m["request_id"].(string), "", true)
+	ds, _ := r["deliveries"].([]any)
+	if len(ds) == 0 {
+		t.Fatalf("no deliveries: %v", r)
+	}
+	for _, d := range ds {
+		dm := d.(map[string]any)
+		tries, _ := dm["attempts"].([]any)
+		if len(tries) != 1 {
+			t.Fatalf("attempts %v", dm)
+		}
+		a := tries[0].(map[string]any)
+		if a["route"] != dm["route"] || a["status"] != "sent" || a["provider_id"] == nil || a["at"] == nil || dm["attempt_count"] != 1.0 {
+			t.Fatalf("attempt %v of %v", a, dm)
+		}
+	}
+}
