@@ -133,7 +133,11 @@ func (u *consoleUI) loadPerson(c *fiber.Ctx) (*gateway.Person, error) {
 	return u.svc.Person(c.UserContext(), session(c).Actor, "", id)
 }
 
-func (u *consoleUI) person(c *fiber.Ctx) error {
+func (u *consoleUI) person(c *fiber.Ctx) error { return u.showPerson(c, "") }
+
+// showPerson renders a person's page, asking to confirm the action named
+// by confirm when it is not empty.
+func (u *consoleUI) showPerson(c *fiber.Ctx, confirm string) error {
 	p, err := u.loadPerson(c)
 	if err != nil {
 		return u.fail(c, err)
@@ -142,6 +146,7 @@ func (u *consoleUI) person(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
+	d.Confirm = confirm
 	return u.render(c, "person.html", u.page(c, "personnel", p.Name, d))
 }
 
@@ -272,18 +277,7 @@ func (u *consoleUI) deactivate(c *fiber.Ctx) error {
 }
 
 // confirmDeactivate is deactivate's second step.
-func (u *consoleUI) confirmDeactivate(c *fiber.Ctx) error {
-	p, err := u.loadPerson(c)
-	if err != nil {
-		return u.fail(c, err)
-	}
-	d, err := u.personData(c, p)
-	if err != nil {
-		return u.fail(c, err)
-	}
-	d.Confirm = "deactivate"
-	return u.render(c, "person.html", u.page(c, "personnel", p.Name, d))
-}
+func (u *consoleUI) confirmDeactivate(c *fiber.Ctx) error { return u.showPerson(c, "deactivate") }
 
 // setPassword is the manual override. It answers with a redirect; a
 // generated password waits for that page in a single-read flash (never in
