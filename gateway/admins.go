@@ -17,9 +17,12 @@ type Admin struct {
 	Email        string
 	PasswordHash string // argon2id PHC string
 	Disabled     bool
-	LastLoginAt  time.Time
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// MustChange is set when someone else chose the password (an operator's
+	// reset): the admin sets their own before anything else works.
+	MustChange  bool
+	LastLoginAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // AdminSession is one console login. The store keeps only the SHA-256 of

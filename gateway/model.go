@@ -46,6 +46,12 @@ type Tenant struct {
 	TrustMailKeywords bool
 	// Lifecycle holds the reset mode and the settings that go with it.
 	Lifecycle Lifecycle
+	// Disabled switches the tenant off: no resets, and its admins cannot
+	// sign in. Only an operator sets it.
+	Disabled bool
+	// TimeZone is the IANA zone the console shows the tenant's times in;
+	// "" is UTC.
+	TimeZone  string
 	CreatedAt time.Time
 }
 

@@ -149,6 +149,9 @@ type Store interface {
 	CountResets(ctx context.Context, tenantID int64, since time.Time) (map[ResetState]int, error)
 	// RouteStats sums the outcomes of deliveries updated since t, by route.
 	RouteStats(ctx context.Context, tenantID int64, since time.Time) ([]RouteStat, error)
+	// ResetBuckets counts the requests of q's window by time bucket and
+	// state in one grouped query (charts.go).
+	ResetBuckets(ctx context.Context, q BucketQuery) ([]ResetBucket, error)
 }
 
 // Limit is one rate limit: at most Max hits of Key per Window (fixed

@@ -12,7 +12,7 @@ import (
 
 const tenantCols = `id, slug, name, allow_mobile_reset, keep_original, must_change,
 	reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed, created_at, keywords,
-	sms_rate_per_second, sms_validity_seconds, trust_mail_keywords, lifecycle, sms_routes_sealed`
+	sms_rate_per_second, sms_validity_seconds, trust_mail_keywords, lifecycle, sms_routes_sealed, disabled, time_zone`
 
 // CreateTenant implements gateway.Store.
 func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
@@ -27,11 +27,11 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 	err = s.q.QueryRowContext(ctx, `INSERT INTO tenants (slug, name, allow_mobile_reset, keep_original,
 		must_change, reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed,
 		twilio_from, created_at, keywords, sms_rate_per_second, sms_validity_seconds, trust_mail_keywords,
-		twilio_service_sid, lifecycle, sms_routes_sealed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+		twilio_service_sid, lifecycle, sms_routes_sealed, disabled, time_zone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		t.Slug, t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
 		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
-		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), routes).Scan(&t.ID)
+		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), routes, b2i(t.Disabled), t.TimeZone).Scan(&t.ID)
 	return wrap(err)
 }
 
@@ -48,11 +48,11 @@ func (s *Store) UpdateTenant(ctx context.Context, t *gateway.Tenant) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE tenants SET name=?, allow_mobile_reset=?, keep_original=?,
 		must_change=?, reset_ttl_seconds=?, sms_countries=?, min_password_length=?, smtp_sealed=?,
 		twilio_sealed=?, twilio_from=?, keywords=?, sms_rate_per_second=?, sms_validity_seconds=?,
-		trust_mail_keywords=?, twilio_service_sid=?, lifecycle=?, sms_routes_sealed=? WHERE id=?`,
+		trust_mail_keywords=?, twilio_service_sid=?, lifecycle=?, sms_routes_sealed=?, disabled=?, time_zone=? WHERE id=?`,
 		t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
 		smtp, twilio, from, keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
-		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), routes, t.ID)
+		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), routes, b2i(t.Disabled), t.TimeZone, t.ID)
 	if err != nil {
 		// The only uniqueness an update can break: a Twilio sender is one
 		// tenant's.
@@ -107,14 +107,16 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 		keywords          string
 		trustMail         int
 		lifecycle         string
+		disabled          int
 	)
 	err := row.Scan(&t.ID, &t.Slug, &t.Name, &allow, &keep, &must, &ttl, &countries,
-		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds, &trustMail, &lifecycle, &routes)
+		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds, &trustMail, &lifecycle, &routes,
+		&disabled, &t.TimeZone)
 	if err != nil {
 		return nil, wrap(err)
 	}
 	t.AllowMobileReset, t.KeepOriginal, t.MustChange = allow == 1, keep == 1, must == 1
-	t.TrustMailKeywords = trustMail == 1
+	t.TrustMailKeywords, t.Disabled = trustMail == 1, disabled == 1
 	t.ResetTTL = time.Duration(ttl) * time.Second
 	if countries != "" {
 		t.SMSCountries = strings.Split(countries, ",")

@@ -7,13 +7,13 @@ import (
 	"github.com/resetgw/resetgw/gateway"
 )
 
-const adminCols = `id, tenant_id, email, password_hash, disabled, last_login_at, created_at, updated_at`
+const adminCols = `id, tenant_id, email, password_hash, disabled, last_login_at, created_at, updated_at, must_change`
 
 // CreateAdmin implements gateway.Store.
 func (s *Store) CreateAdmin(ctx context.Context, a *gateway.Admin) error {
 	res, err := s.q.ExecContext(ctx, `INSERT INTO admins (tenant_id, email, password_hash, disabled,
-		last_login_at, created_at, updated_at) VALUES (?,?,?,?,?,?,?)`,
-		a.TenantID, a.Email, a.PasswordHash, b2i(a.Disabled), ts(a.LastLoginAt), ts(a.CreatedAt), ts(a.UpdatedAt))
+		last_login_at, created_at, updated_at, must_change) VALUES (?,?,?,?,?,?,?,?)`,
+		a.TenantID, a.Email, a.PasswordHash, b2i(a.Disabled), ts(a.LastLoginAt), ts(a.CreatedAt), ts(a.UpdatedAt), b2i(a.MustChange))
 	if err != nil {
 		return conflict(err, "admin_exists", "an admin with this email exists already")
 	}
@@ -24,7 +24,8 @@ func (s *Store) CreateAdmin(ctx context.Context, a *gateway.Admin) error {
 // UpdateAdmin implements gateway.Store.
 func (s *Store) UpdateAdmin(ctx context.Context, a *gateway.Admin) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE admins SET password_hash=?, disabled=?, last_login_at=?,
-		updated_at=? WHERE id=?`, a.PasswordHash, b2i(a.Disabled), ts(a.LastLoginAt), ts(a.UpdatedAt), a.ID)
+		updated_at=?, must_change=? WHERE id=?`, a.PasswordHash, b2i(a.Disabled), ts(a.LastLoginAt), ts(a.UpdatedAt),
+		b2i(a.MustChange), a.ID)
 	return mustAffect(res, err)
 }
 
@@ -59,13 +60,13 @@ func (s *Store) ListAdmins(ctx context.Context) ([]*gateway.Admin, error) {
 func scanAdmin(row scanner) (*gateway.Admin, error) {
 	var (
 		a                        gateway.Admin
-		disabled                 int
+		disabled, mustChange     int
 		last, created, updatedAt int64
 	)
-	if err := row.Scan(&a.ID, &a.TenantID, &a.Email, &a.PasswordHash, &disabled, &last, &created, &updatedAt); err != nil {
+	if err := row.Scan(&a.ID, &a.TenantID, &a.Email, &a.PasswordHash, &disabled, &last, &created, &updatedAt, &mustChange); err != nil {
 		return nil, wrap(err)
 	}
-	a.Disabled = disabled == 1
+	a.Disabled, a.MustChange = disabled == 1, mustChange == 1
 	a.LastLoginAt, a.CreatedAt, a.UpdatedAt = fromTS(last), fromTS(created), fromTS(updatedAt)
 	return &a, nil
 }

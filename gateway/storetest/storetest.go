@@ -53,6 +53,8 @@ func Run(t *testing.T, open Opener) {
 		{"Admins", testAdmins},
 		{"AdminSessions", testAdminSessions},
 		{"Overview", testOverview},
+		{"ResetBuckets", testResetBuckets},
+		{"ConsoleAdminFields", testConsoleAdminFields},
 		{"WithTx", testWithTx},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
