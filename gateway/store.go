@@ -38,6 +38,9 @@ type Store interface {
 	Person(ctx context.Context, tenantID, id int64) (*Person, error)
 	PersonByEmail(ctx context.Context, tenantID int64, email string) (*Person, error)
 	ListPersonnel(ctx context.Context, f PersonFilter) ([]*Person, error)
+	// CountPersonnel counts the records ListPersonnel would list without
+	// its Limit and Offset (a pager's total).
+	CountPersonnel(ctx context.Context, f PersonFilter) (int, error)
 	// PhoneByNumber finds a number in any tenant.
 	PhoneByNumber(ctx context.Context, e164 string) (*Phone, error)
 	// SetOptOut records an opt-out (see OptOut); ClearOptOut ends the
@@ -102,6 +105,9 @@ type Store interface {
 
 	AppendEvent(ctx context.Context, e *Event) error
 	ListEvents(ctx context.Context, f EventFilter) ([]*Event, error)
+	// CountEvents counts the events f matches, ignoring its paging
+	// (AfterID, BeforeID, Offset, Limit).
+	CountEvents(ctx context.Context, f EventFilter) (int, error)
 
 	// Hit counts one attempt against each limit in the window holding now
 	// and returns the first limit that is now over, or nil.
@@ -183,7 +189,7 @@ type RejectGroup struct {
 // PersonFilter narrows ListPersonnel. TenantID 0 means all tenants.
 type PersonFilter struct {
 	TenantID int64
-	Query    string // matches name, email or phone
+	Query    string // matches name or email (accents and case aside) or phone digits
 	Limit    int
 	Offset   int
 }
@@ -207,7 +213,8 @@ type EventFilter struct {
 	Until     time.Time
 	AfterID   int64 // for paging through any size
 	Limit     int
-	// Desc lists newest first (a log page); BeforeID pages it.
+	// Desc lists newest first (a log page); BeforeID or Offset pages it.
 	Desc     bool
 	BeforeID int64
+	Offset   int
 }

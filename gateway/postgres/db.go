@@ -135,6 +135,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if err := s.backfillSearchKeys(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: search keys: %w", err)
+	}
 	return s, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/postgres"
 	"github.com/resetgw/resetgw/gateway/secret"
 	"github.com/resetgw/resetgw/gateway/storetest"
@@ -86,6 +87,6 @@ func TestStoreSuite(t *testing.T) {
 		return storetest.Opened{Store: st, Exec: func(ctx context.Context, q string) error {
 			_, err := raw.ExecContext(ctx, q)
 			return err
-		}}
+		}, Reopen: func(t *testing.T) gateway.Store { return open(t, u) }}
 	})
 }

@@ -120,6 +120,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if err := s.backfillSearchKeys(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: search keys: %w", err)
+	}
 	return s, nil
 }
 

@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"strings"
 
 	"github.com/resetgw/resetgw/gateway"
 )
@@ -22,49 +21,10 @@ func (s *Store) AppendEvent(ctx context.Context, e *gateway.Event) error {
 
 // ListEvents implements gateway.Store, oldest first unless f.Desc.
 func (s *Store) ListEvents(ctx context.Context, f gateway.EventFilter) ([]*gateway.Event, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		where = append(where, cond)
-		args = append(args, v)
-	}
-	if f.TenantID != 0 {
-		add("tenant_id = ?", f.TenantID)
-	}
-	if len(f.Types) > 0 {
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(f.Types)), ",")
-		where = append(where, "type IN ("+marks+")")
-		for _, t := range f.Types {
-			args = append(args, t)
-		}
-	}
-	if f.PersonID != 0 {
-		add("person_id = ?", f.PersonID)
-	}
-	if f.RequestID != "" {
-		add("request_id = ?", f.RequestID)
-	}
-	if f.Actor != "" {
-		add("(actor = ? OR actor_id = ?)", f.Actor)
-		args = append(args, f.Actor)
-	}
-	if !f.Since.IsZero() {
-		add("at >= ?", ts(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add("at < ?", ts(f.Until))
-	}
-	if f.AfterID != 0 {
-		add("id > ?", f.AfterID)
-	}
-	if f.BeforeID != 0 {
-		add("id < ?", f.BeforeID)
-	}
+	where, args := eventWhere(f)
 	q := `SELECT id, tenant_id, at, actor, actor_id, ip, type, request_id, person_id, channel, provider_id,
 		code, detail FROM events`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
+	q += where
 	limit := f.Limit
 	if limit <= 0 || limit > 10000 {
 		limit = 1000
@@ -73,8 +33,8 @@ func (s *Store) ListEvents(ctx context.Context, f gateway.EventFilter) ([]*gatew
 	if f.Desc {
 		order += " DESC"
 	}
-	q += order + " LIMIT ?"
-	args = append(args, limit)
+	q += order + " LIMIT ? OFFSET ?"
+	args = append(args, limit, max(f.Offset, 0))
 	rows, err := s.q.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, wrap(err)

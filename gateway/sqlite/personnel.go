@@ -16,9 +16,9 @@ func (s *Store) CreatePerson(ctx context.Context, p *gateway.Person) error {
 		tx := st.(*Store)
 		res, err := tx.q.ExecContext(ctx, `INSERT INTO personnel (tenant_id, name, email, status,
 			mobile_access, allow_mobile_reset, password_hash, must_change, locale, pending_request,
-			created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			created_at, updated_at, search_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			p.TenantID, p.Name, p.Email, string(p.Status), b2i(p.MobileAccess), b2i(p.AllowMobileReset),
-			p.PasswordHash, b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.CreatedAt), ts(p.UpdatedAt))
+			p.PasswordHash, b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.CreatedAt), ts(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email))
 		if err != nil {
 			return conflict(err, "email_taken", "a person with this email already exists")
 		}
@@ -34,10 +34,11 @@ func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
 	return s.WithTx(ctx, func(st gateway.Store) error {
 		tx := st.(*Store)
 		res, err := tx.q.ExecContext(ctx, `UPDATE personnel SET name=?, email=?, status=?, mobile_access=?,
-			allow_mobile_reset=?, password_hash=?, must_change=?, locale=?, pending_request=?, updated_at=?
-			WHERE id=? AND tenant_id=?`,
+			allow_mobile_reset=?, password_hash=?, must_change=?, locale=?, pending_request=?, updated_at=?,
+			search_key=? WHERE id=? AND tenant_id=?`,
 			p.Name, p.Email, string(p.Status), b2i(p.MobileAccess), b2i(p.AllowMobileReset), p.PasswordHash,
-			b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.UpdatedAt), p.ID, p.TenantID)
+			b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email),
+			p.ID, p.TenantID)
 		if err != nil {
 			return conflict(err, "email_taken", "a person with this email already exists")
 		}
@@ -104,32 +105,8 @@ func (s *Store) onePerson(ctx context.Context, query string, args ...any) (*gate
 
 // ListPersonnel implements gateway.Store.
 func (s *Store) ListPersonnel(ctx context.Context, f gateway.PersonFilter) ([]*gateway.Person, error) {
-	var where []string
-	var args []any
-	if f.TenantID != 0 {
-		where = append(where, "p.tenant_id = ?")
-		args = append(args, f.TenantID)
-	}
-	if q := strings.TrimSpace(f.Query); q != "" {
-		like := "%" + escapeLike(strings.ToLower(q)) + "%"
-		digits := strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return r
-			}
-			return -1
-		}, q)
-		cond := `(lower(p.name) LIKE ? ESCAPE '\' OR p.email LIKE ? ESCAPE '\'`
-		args = append(args, like, like)
-		if len(digits) >= 3 {
-			cond += ` OR EXISTS (SELECT 1 FROM phones ph WHERE ph.person_id = p.id AND ph.number LIKE ?)`
-			args = append(args, "%"+digits+"%")
-		}
-		where = append(where, cond+")")
-	}
-	query := `SELECT ` + personCols + ` FROM personnel p`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
-	}
+	where, args := personWhere(f)
+	query := `SELECT ` + personCols + ` FROM personnel p` + where
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100

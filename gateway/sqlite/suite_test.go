@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/sqlite"
 	"github.com/resetgw/resetgw/gateway/storetest"
 )
@@ -22,6 +23,13 @@ func TestStoreSuite(t *testing.T) {
 		return storetest.Opened{Store: st, Exec: func(ctx context.Context, q string) error {
 			_, err := raw.ExecContext(ctx, q)
 			return err
+		}, Reopen: func(t *testing.T) gateway.Store {
+			again, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Sealer: mustKeys(t, 7)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { again.Close() })
+			return again
 		}}
 	})
 }

@@ -18,6 +18,9 @@ type Opened struct {
 	// Exec runs one SQL statement on the store's database past the
 	// store, as an intruder with a database login would.
 	Exec func(ctx context.Context, query string) error
+	// Reopen opens the same database again (as a restart does), closed
+	// when the test ends; nil when the adapter cannot.
+	Reopen func(t *testing.T) gateway.Store
 }
 
 // Opener opens a fresh, empty store, closed when t ends.
@@ -34,6 +37,8 @@ func Run(t *testing.T, open Opener) {
 		{"ConflictsAndNotFound", testConflictsAndNotFound},
 		{"Personnel", testPersonnel},
 		{"ListPersonnel", testListPersonnel},
+		{"SearchFolded", testSearchFolded},
+		{"CountEvents", testCountEvents},
 		{"OptOuts", testOptOuts},
 		{"SeenMessage", testSeenMessage},
 		{"Carriers", testCarriers},
