@@ -147,6 +147,8 @@ type SettingsPatch struct {
 	// SMSRoutes replaces the tenant's SMS chain; an empty non-nil list goes
 	// back to the default chain.
 	SMSRoutes *[]SMSRoute
+	// TimeZone is the IANA zone the console shows times in ("" is UTC).
+	TimeZone *string
 }
 
 // UpdateSettings applies a settings patch to a tenant.
@@ -201,6 +203,14 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 		}
 		if err := s.patchLifecycle(t, p, &changed); err != nil {
 			return err
+		}
+		if p.TimeZone != nil {
+			tz, err := checkTimeZone(*p.TimeZone)
+			if err != nil {
+				return err
+			}
+			t.TimeZone = tz
+			changed = append(changed, "time_zone")
 		}
 		if p.TrustMailKeywords != nil {
 			t.TrustMailKeywords = *p.TrustMailKeywords

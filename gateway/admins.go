@@ -55,6 +55,9 @@ type AdminInput struct {
 	Email    string
 	Password string
 	Tenant   string
+	// MustChange makes the admin choose their own password at first
+	// sign-in (someone else chose this one).
+	MustChange bool
 }
 
 // CreateAdmin adds a console admin with an argon2id password.
@@ -79,7 +82,7 @@ func (s *Service) CreateAdmin(ctx context.Context, a Actor, in AdminInput) (*Adm
 		return nil, Internal(err)
 	}
 	now := s.clock()
-	ad := &Admin{TenantID: tenantID, Email: email, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	ad := &Admin{TenantID: tenantID, Email: email, PasswordHash: hash, MustChange: in.MustChange, CreatedAt: now, UpdatedAt: now}
 	err = s.store.WithTx(ctx, func(st Store) error {
 		if err := st.CreateAdmin(ctx, ad); err != nil {
 			if ErrorKind(err) == KindConflict {
@@ -151,12 +154,15 @@ type AdminLoginInput struct {
 // ConsoleSession is a signed-in admin as the console sees them.
 type ConsoleSession struct {
 	// Token is the cookie value; only its hash is stored.
-	Token     string
-	Actor     Actor
-	Email     string
-	Tenant    string // the admin's tenant slug, "" for an operator
-	CSRF      string
-	ExpiresAt time.Time
+	Token  string
+	Actor  Actor
+	Email  string
+	Tenant string // the admin's tenant slug, "" for an operator
+	// MustChange: the admin's password was chosen by someone else, and
+	// they set their own before anything else works.
+	MustChange bool
+	CSRF       string
+	ExpiresAt  time.Time
 }
 
 var errAdminLogin = Errorf(KindUnauthorized, "invalid_credentials", "email or password is wrong")
@@ -176,8 +182,17 @@ func (s *Service) AdminLogin(ctx context.Context, in AdminLoginInput) (*ConsoleS
 		s.abandon(ctx, g)
 		return nil, err
 	}
+	off := ad != nil && ad.Disabled
+	if ad != nil && !off && ad.TenantID != 0 {
+		t, err := s.store.TenantByID(ctx, ad.TenantID)
+		if err != nil {
+			s.abandon(ctx, g)
+			return nil, err
+		}
+		off = t.Disabled
+	}
 	ok := false
-	if ad == nil || ad.Disabled || in.Password == "" || len(in.Password) > 1024 {
+	if ad == nil || off || in.Password == "" || len(in.Password) > 1024 {
 		s.hasher.VerifyDummy(ctx, in.Password)
 	} else if ok, err = s.hasher.Verify(ctx, in.Password, ad.PasswordHash); err != nil {
 		s.abandon(ctx, g)
@@ -189,7 +204,7 @@ func (s *Service) AdminLogin(ctx context.Context, in AdminLoginInput) (*ConsoleS
 		ev := Event{Type: "admin_login_failed", Actor: ActorAdmin, IP: in.IP, Detail: "unknown account"}
 		if ad != nil {
 			ev.TenantID, ev.ActorID, ev.Detail = ad.TenantID, ad.Email, ""
-			if ad.Disabled {
+			if off {
 				ev.Detail = "disabled"
 			}
 		}
@@ -283,12 +298,15 @@ func (s *Service) AdminSession(ctx context.Context, token string) (*ConsoleSessi
 }
 
 func (s *Service) consoleSession(ctx context.Context, token string, ad *Admin, sess *AdminSession) (*ConsoleSession, error) {
-	cs := &ConsoleSession{Token: token, Email: ad.Email, CSRF: s.keys.Sign("csrf\x00" + token),
+	cs := &ConsoleSession{Token: token, Email: ad.Email, CSRF: s.keys.Sign("csrf\x00" + token), MustChange: ad.MustChange,
 		ExpiresAt: sess.ExpiresAt, Actor: Actor{Kind: ActorAdmin, ID: ad.Email, IP: sess.IP, TenantID: ad.TenantID}}
 	if ad.TenantID != 0 {
 		t, err := s.store.TenantByID(ctx, ad.TenantID)
 		if err != nil {
 			return nil, err
+		}
+		if t.Disabled {
+			return nil, Errorf(KindUnauthorized, "session_invalid", "please sign in")
 		}
 		cs.Tenant = t.Slug
 	}

@@ -165,7 +165,7 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 	if phone != nil && phone.TenantID != t.ID {
 		phone = nil // another tenant's number says nothing here
 	}
-	if !t.AllowMobileReset {
+	if !t.AllowMobileReset || t.Disabled {
 		return reject(ReasonResetDisabled, "")
 	}
 

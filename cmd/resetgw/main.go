@@ -8,6 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	// The zone database goes inside the binary: tenants name IANA zones,
+	// and a slim image or a bare host may have none on disk.
+	_ "time/tzdata"
 )
 
 func main() {

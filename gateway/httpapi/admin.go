@@ -96,6 +96,7 @@ func tenantJSON(t *gateway.Tenant) fiber.Map {
 		"smtp":         fiber.Map{"configured": t.SMTP != nil},
 		"twilio":       fiber.Map{"configured": t.Twilio.Configured()},
 	}
+	m["time_zone"], m["disabled"] = t.Location().String(), t.Disabled
 	if t.SMTP != nil {
 		m["smtp"] = fiber.Map{"configured": true, "from": t.SMTP.From}
 	}
@@ -149,6 +150,8 @@ type settingsBody struct {
 	// SMSRoutes is the tenant's ordered SMS chain; [] goes back to the
 	// default one.
 	SMSRoutes *[]smsRouteJSON `json:"sms_routes"`
+	// TimeZone is the IANA zone of the console's times ("" is UTC).
+	TimeZone *string `json:"time_zone"`
 }
 
 func (s *Server) patchSettings(c *fiber.Ctx) error {
@@ -160,7 +163,8 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 		MustChange: b.MustChange, SMSCountries: b.SMSCountries, MinPasswordLength: b.MinPasswordLength,
 		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords, TrustMailKeywords: b.TrustMailKeywords,
 		SMSRatePerSecond: b.SMSRatePerSecond, SMSValiditySeconds: b.SMSValiditySeconds,
-		ResetMode: b.ResetMode, LinkTTLMinutes: b.LinkTTLMinutes, OfficePhone: b.OfficePhone}
+		ResetMode: b.ResetMode, LinkTTLMinutes: b.LinkTTLMinutes, OfficePhone: b.OfficePhone,
+		TimeZone: b.TimeZone}
 	routes, err := smsRoutes(b.SMSRoutes)
 	if err != nil {
 		return err
