@@ -12,6 +12,9 @@ import (
 // exist, so that ids leak nothing. Nobody can make an account stronger
 // than their own: a tenant admin's new admins are always of their tenant.
 
+// AdminMinPassword is the shortest password an admin may choose.
+const AdminMinPassword = adminMinPassword
+
 // ManagedAdmin returns the admin with id if the actor may manage them.
 func (s *Service) ManagedAdmin(ctx context.Context, a Actor, id int64) (*Admin, error) {
 	ad, err := s.store.AdminByID(ctx, id)

@@ -65,6 +65,7 @@ func (s *Server) routesConsole(pages *templates.Console) {
 	u.routesCarriers()
 	u.routesSettings()
 	u.routesLog()
+	u.routesAdmins()
 }
 
 // page is what every console page gets: the frame, then D for the page.
@@ -314,6 +315,11 @@ func (u *consoleUI) auth(c *fiber.Ctx) error {
 		!u.svc.CheckCSRF(cs.Token, formToken(c)) {
 		return u.fail(c, gateway.Errorf(gateway.KindForbidden, "csrf_invalid",
 			"this form has expired or did not come from the console: reload the page and try again"))
+	}
+	// Someone else chose this admin's password: nothing works until they
+	// choose their own (a POST does nothing and lands on the same form).
+	if cs.MustChange && !mustChangeAllowed(c.Path()) {
+		return c.Redirect("/admin/account", fiber.StatusSeeOther)
 	}
 	return u.s.adminBound(c)
 }
