@@ -111,6 +111,11 @@ type SendError struct {
 	// Fix is, for a configuration failure, what the admin should do, in
 	// plain language.
 	Fix string
+	// MayHaveSent says the provider may have taken the text (its answer
+	// was lost) and the route has no way to look it up: sending it again,
+	// on this route or another, could text the person twice, so the
+	// engine ends the delivery on it instead.
+	MayHaveSent bool
 }
 
 // Temporary reports whether trying the same route again later can help.

@@ -49,6 +49,8 @@ func (s *Service) nextRoute(t *Tenant, cur Route) (Route, bool) {
 		switch {
 		case r.Kind == RouteWebhook && t.WebhookRoute() != nil:
 			return r.Kind, true
+		case r.Kind == RouteAWS && t.AWSRoute() != nil:
+			return r.Kind, true
 		case r.Kind == RouteTwilio && s.twilioFor(t):
 			return r.Kind, true
 		}

@@ -40,6 +40,11 @@ func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
 	if o.err != nil {
 		why = AsSendError(o.err)
 	}
+	if why != nil && why.MayHaveSent {
+		// At most once: a text whose fate is unknown on a route without a
+		// lookup is neither resent nor moved (see SendError.MayHaveSent).
+		return s.finishIn(ctx, st, d, "", o.err, time.Time{})
+	}
 	if moved, err := s.failoverIn(ctx, st, d, why); moved || err != nil {
 		return err
 	}

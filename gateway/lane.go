@@ -86,6 +86,10 @@ func routeKind(r Route) string {
 		return "twilio"
 	case RouteCarrier:
 		return "carrier"
+	case RouteAWS:
+		return "aws"
+	case RouteWebhook:
+		return "webhook"
 	}
 	return "smtp"
 }

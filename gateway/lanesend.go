@@ -181,6 +181,7 @@ func (w *Worker) message(c *claim, body *sealedBody) *Message {
 		Tenant: c.t, Attempt: d.Attempts, FirstAttemptAt: d.FirstAttemptAt}
 	if d.Unrecorded {
 		m.Attempt++ // the earlier claim may have sent it
+		m.Unrecorded = true
 	}
 	if body != nil {
 		m.Subject, m.Text, m.HTML = body.Subject, body.Text, body.HTML

@@ -284,6 +284,9 @@ const (
 	// RouteWebhook is SMS through the tenant's own provider: a signed JSON
 	// POST to a URL of theirs.
 	RouteWebhook Route = "webhook"
+	// RouteAWS is SMS through AWS End User Messaging SMS
+	// (SendTextMessage), with the tenant's keys or the operator's.
+	RouteAWS Route = "aws"
 )
 
 // DeliveryStatus is where one outbox message stands.
@@ -404,4 +407,8 @@ type Message struct {
 	// sends again.
 	Attempt        int
 	FirstAttemptAt time.Time
+	// Unrecorded says an earlier claim of this delivery ended without an
+	// outcome, so it may have been sent: a route that cannot look a text
+	// up must not send it again.
+	Unrecorded bool
 }

@@ -406,6 +406,11 @@ func (s *Service) routeTo(ctx context.Context, st Store, t *Tenant, r SMSRoute, 
 		return target.Number, "", nil
 	case RouteWebhook:
 		return target.Number, "", nil
+	case RouteAWS:
+		if t.AWSRoute() == nil {
+			return "", "no_aws_route", nil
+		}
+		return target.Number, "", nil
 	case RouteCarrier:
 		if target.Carrier == "" {
 			return "", "no_carrier", nil

@@ -14,6 +14,16 @@ type SMSRoute struct {
 	Kind   Route  `json:"kind"`
 	URL    string `json:"url,omitempty"`
 	Secret string `json:"secret,omitempty"`
+	// The aws kind's fields (see awsroute.go). SecretAccessKey is sealed
+	// with the chain and never shown back; no key pair means the
+	// operator's default credentials, where the operator allows them.
+	Region              string `json:"region,omitempty"`
+	OriginationIdentity string `json:"origination_identity,omitempty"`
+	ConfigurationSet    string `json:"configuration_set,omitempty"`
+	AccessKeyID         string `json:"access_key_id,omitempty"`
+	SecretAccessKey     string `json:"secret_access_key,omitempty"`
+	// Endpoint replaces the SDK's endpoint (a VPC endpoint, a proxy).
+	Endpoint string `json:"endpoint,omitempty"`
 	// OperatorSet says the operator saved this route, so its URL may be an
 	// internal address (a tenant's may not: it would point the gateway at
 	// the operator's own network).
@@ -71,20 +81,31 @@ func (s *Service) normalizeRoutes(a Actor, old, in []SMSRoute) ([]SMSRoute, erro
 		key := string(r.Kind)
 		switch r.Kind {
 		case RouteTwilio, RouteCarrier:
-			if r.URL != "" || r.Secret != "" {
+			if r.URL != "" || r.Secret != "" || r.hasAWSFields() {
 				return nil, Errorf(KindInvalid, "sms_route_field", "sms_routes[%d]: a %s route takes no url or secret", i, r.Kind)
 			}
 			r = SMSRoute{Kind: r.Kind}
 		case RouteWebhook:
+			if r.hasAWSFields() {
+				return nil, Errorf(KindInvalid, "sms_route_field", "sms_routes[%d]: region, origination_identity, configuration_set, access_key_id, secret_access_key and endpoint belong to an aws route", i)
+			}
 			nr, err := s.checkWebhookRoute(a, old, r)
 			if err != nil {
 				return nil, Errorf(KindInvalid, "sms_route_webhook_invalid", "sms_routes[%d]: %s", i, err.Error())
 			}
 			r, key = nr, key+" "+nr.URL
-		case "aws":
-			return nil, Errorf(KindInvalid, "sms_route_kind", "sms_routes[%d]: aws routes are not offered by this gateway yet", i)
+		case RouteAWS:
+			nr, err := s.checkAWSRoute(a, old, r)
+			if err != nil {
+				return nil, Errorf(KindInvalid, "sms_route_aws_invalid", "sms_routes[%d]: %s", i, err.Error())
+			}
+			if seen[key] {
+				// A text names its route by kind, so a chain has one.
+				return nil, Errorf(KindInvalid, "sms_routes_invalid", "sms_routes[%d]: a chain takes one aws route", i)
+			}
+			r = nr
 		default:
-			return nil, Errorf(KindInvalid, "sms_route_kind", "sms_routes[%d]: kind must be twilio, webhook or carrier", i)
+			return nil, Errorf(KindInvalid, "sms_route_kind", "sms_routes[%d]: kind must be twilio, aws, webhook or carrier", i)
 		}
 		if seen[key] {
 			return nil, Errorf(KindInvalid, "sms_routes_invalid", "sms_routes[%d]: the same route twice", i)

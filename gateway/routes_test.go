@@ -99,7 +99,7 @@ func TestSMSRoutesValidated(t *testing.T) {
 		code   string
 	}{
 		{"unknown kind", tenantAdmin, []gateway.SMSRoute{{Kind: "pigeon"}}, "sms_route_kind"},
-		{"aws not offered", tenantAdmin, []gateway.SMSRoute{{Kind: "aws"}}, "sms_route_kind"},
+		{"aws without region", tenantAdmin, []gateway.SMSRoute{{Kind: "aws"}}, "sms_route_aws_invalid"},
 		{"url on carrier", tenantAdmin, []gateway.SMSRoute{{Kind: gateway.RouteCarrier, URL: "https://x.example"}}, "sms_route_field"},
 		{"plain http", tenantAdmin, hook("http://sms.example.com/send", hookSecret), "sms_route_webhook_invalid"},
 		{"credentials in url", tenantAdmin, hook("https://u:p@sms.example.com/send", hookSecret), "sms_route_webhook_invalid"},

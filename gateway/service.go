@@ -36,6 +36,11 @@ type Config struct {
 	// (RESETGW_TWILIO_SHARED=false): other tenants without their own
 	// account text by their chain's other routes.
 	TwilioUnshared bool
+	// AWSDefaultCredentials lets an aws route that gives no access key
+	// send with the operator's default AWS credential chain (environment,
+	// shared config, instance or task role): RESETGW_AWS_DEFAULT_CREDENTIALS.
+	// Off, every aws route must carry its own key pair.
+	AWSDefaultCredentials bool
 	// DefaultTwilioFrom is the operator's shared sender (RESETGW_TWILIO_FROM:
 	// a number or an MG… Messaging Service SID): only an operator may give
 	// it to a tenant.
@@ -117,8 +122,10 @@ type Service struct {
 	// twilioShared lets tenants without their own account use the
 	// operator's.
 	twilioShared bool
-	region       string
-	kick         func()
+	// awsDefault lets aws routes without keys use the operator's chain.
+	awsDefault bool
+	region     string
+	kick       func()
 	// followUp wakes the provider follow-up (poll.go) when a delivery
 	// reached a final status; nil when there is none.
 	followUp func()
@@ -149,8 +156,8 @@ func New(cfg Config) (*Service, error) {
 		now: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, limits: cfg.Limits,
 		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick, tester: cfg.Tester,
 		checkURL: cfg.CheckSMTPURL, publicURL: strings.TrimRight(strings.TrimSpace(cfg.PublicURL), "/"),
-		twilioShared: !cfg.TwilioUnshared,
-		obs:          cfg.Observer,
+		twilioShared: !cfg.TwilioUnshared, awsDefault: cfg.AWSDefaultCredentials,
+		obs: cfg.Observer,
 	}
 	if s.now == nil {
 		s.now = time.Now

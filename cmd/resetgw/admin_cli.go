@@ -170,7 +170,8 @@ func (c *cli) open(getenv func(string) string) (func(), error) {
 	}
 	c.svc, err = gateway.New(gateway.Config{Store: store, Renderer: renderer, Keys: keys, Limits: cfg.Limits,
 		Hasher: secret.NewHasher(secret.HasherConfig{}), DefaultTwilio: cfg.TwilioSID != "", TwilioUnshared: cfg.TwilioUnshared,
-		DefaultRegion: cfg.DefaultRegion, Tester: newProviderTester(cfg, nil),
+		AWSDefaultCredentials: cfg.AWSDefaultCredentials,
+		DefaultRegion:         cfg.DefaultRegion, Tester: newProviderTester(cfg, nil),
 		DefaultTwilioFrom: cfg.TwilioFrom, SMSCountries: cfg.SMSCountries, PublicURL: cfg.PublicURL})
 	if err != nil {
 		store.Close()

@@ -34,12 +34,16 @@ type config struct {
 	// TwilioUnshared keeps the operator's Twilio to the default tenant
 	// (RESETGW_TWILIO_SHARED=false).
 	TwilioUnshared bool
-	PublicURL      string
-	SecretKey      string
-	ConfigDir      string // the user's config folder, for the default key file
-	Limits         gateway.Limits
-	TemplatesDir   string
-	LogLevel       string
+	// AWSDefaultCredentials lets aws routes without keys send with the
+	// AWS SDK's default chain of this process
+	// (RESETGW_AWS_DEFAULT_CREDENTIALS, off by default).
+	AWSDefaultCredentials bool
+	PublicURL             string
+	SecretKey             string
+	ConfigDir             string // the user's config folder, for the default key file
+	Limits                gateway.Limits
+	TemplatesDir          string
+	LogLevel              string
 	// MetricsListen serves /metrics without a token (a private address).
 	MetricsListen string
 	Demo          bool
@@ -83,6 +87,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.TwilioFrom, "twilio-from", env("RESETGW_TWILIO_FROM", ""), "default Twilio From number or MG... Messaging Service SID (RESETGW_TWILIO_FROM)")
 	fs.StringVar(&c.TwilioAPIURL, "twilio-api-url", env("RESETGW_TWILIO_API_URL", ""), "Twilio API base URL, for a regional edge, proxy or test server (RESETGW_TWILIO_API_URL)")
 	fs.StringVar(&c.PublicURL, "public-url", env("RESETGW_PUBLIC_URL", ""), "URL the gateway is reached at from outside (RESETGW_PUBLIC_URL)")
+	awsDefault := fs.String("aws-default-credentials", env("RESETGW_AWS_DEFAULT_CREDENTIALS", "false"), "let aws SMS routes without an access key send with this process's AWS credentials: environment, shared config, instance or task role (RESETGW_AWS_DEFAULT_CREDENTIALS)")
 	shared := fs.String("twilio-shared", env("RESETGW_TWILIO_SHARED", "true"), "let tenants without their own Twilio account text through the operator's (RESETGW_TWILIO_SHARED)")
 	c.ConfigDir = userConfigDir(getenv)
 	def := gateway.DefaultLimits()
@@ -161,6 +166,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 		return nil, errors.New("RESETGW_TWILIO_SHARED must be true or false")
 	}
 	c.TwilioUnshared = !sh
+	if c.AWSDefaultCredentials, err = strconv.ParseBool(strings.TrimSpace(*awsDefault)); err != nil {
+		return nil, errors.New("RESETGW_AWS_DEFAULT_CREDENTIALS must be true or false")
+	}
 	if c.MemoryLimit, err = parseMemoryLimit(*memLimit, getenv("GOMEMLIMIT")); err != nil {
 		return nil, err
 	}

@@ -76,6 +76,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		Hasher: secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU(), Reclaim: true,
 			OnWait: mtr.HashWait}),
 		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion, TwilioUnshared: cfg.TwilioUnshared,
+		AWSDefaultCredentials: cfg.AWSDefaultCredentials,
 		// Tenants' SMTP URLs are checked as they are saved with the rules
 		// the sender applies when it sends.
 		CheckSMTPURL:      carriersmtp.New(carriersmtp.Config{AllowHosts: cfg.SMTPAllowHosts}).CheckTenantURL,
@@ -111,6 +112,11 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 		StatusCallback: cfg.PublicURL + httpapi.TwilioStatusPath,
 	})
 	senders[gateway.RouteTwilio] = twilioSender
+	awsSender, err := newAWSSender(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	senders[gateway.RouteAWS] = awsSender
 	senders[gateway.RouteWebhook] = carrierwebhook.New(carrierwebhook.Config{Timeout: min(cfg.SendTimeout, carrierwebhook.DefaultTimeout)})
 	// Texts Twilio accepted: polled when no final status came, and their
 	// bodies (passwords) redacted at Twilio once it is done with them.

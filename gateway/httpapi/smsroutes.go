@@ -6,9 +6,7 @@ import (
 	"github.com/resetgw/resetgw/gateway"
 )
 
-// smsRouteJSON is one link of sms_routes as an admin writes it. The aws
-// fields are named so that such a route is refused for what it is (not
-// offered by this gateway yet) rather than for a field name.
+// smsRouteJSON is one link of sms_routes as an admin writes it.
 type smsRouteJSON struct {
 	Kind   string `json:"kind"`
 	URL    string `json:"url"`
@@ -19,6 +17,7 @@ type smsRouteJSON struct {
 	AccessKeyID         string `json:"access_key_id"`
 	SecretAccessKey     string `json:"secret_access_key"`
 	Endpoint            string `json:"endpoint"`
+	ConfigurationSet    string `json:"configuration_set"`
 }
 
 func smsRoutes(in *[]smsRouteJSON) (*[]gateway.SMSRoute, error) {
@@ -26,25 +25,33 @@ func smsRoutes(in *[]smsRouteJSON) (*[]gateway.SMSRoute, error) {
 		return nil, nil
 	}
 	out := make([]gateway.SMSRoute, 0, len(*in))
-	for i, r := range *in {
-		aws := r.Region != "" || r.OriginationIdentity != "" || r.AccessKeyID != "" || r.SecretAccessKey != "" || r.Endpoint != ""
-		if aws && r.Kind != "aws" {
-			return nil, gateway.Errorf(gateway.KindInvalid, "sms_route_field",
-				"sms_routes[%d]: region, origination_identity, access_key_id, secret_access_key and endpoint belong to an aws route", i)
-		}
-		out = append(out, gateway.SMSRoute{Kind: gateway.Route(r.Kind), URL: r.URL, Secret: r.Secret})
+	for _, r := range *in {
+		// The domain refuses fields of another kind (sms_route_field).
+		out = append(out, gateway.SMSRoute{Kind: gateway.Route(r.Kind), URL: r.URL, Secret: r.Secret,
+			Region: r.Region, OriginationIdentity: r.OriginationIdentity, AccessKeyID: r.AccessKeyID,
+			SecretAccessKey: r.SecretAccessKey, Endpoint: r.Endpoint, ConfigurationSet: r.ConfigurationSet})
 	}
 	return &out, nil
 }
 
 // routesJSON shows a tenant's own chain ([] when it uses the default one);
-// a webhook's secret only as set.
+// a webhook's secret and an aws secret access key only as set.
 func routesJSON(rs []gateway.SMSRoute) []fiber.Map {
 	out := make([]fiber.Map, 0, len(rs))
 	for _, r := range rs {
 		m := fiber.Map{"kind": r.Kind}
 		if r.Kind == gateway.RouteWebhook {
 			m["url"], m["secret_set"] = r.URL, r.Secret != ""
+		}
+		if r.Kind == gateway.RouteAWS {
+			m["region"], m["origination_identity"] = r.Region, r.OriginationIdentity
+			m["access_key_id"], m["secret_access_key_set"] = r.AccessKeyID, r.SecretAccessKey != ""
+			if r.ConfigurationSet != "" {
+				m["configuration_set"] = r.ConfigurationSet
+			}
+			if r.Endpoint != "" {
+				m["endpoint"] = r.Endpoint
+			}
 		}
 		out = append(out, m)
 	}
