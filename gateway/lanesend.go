@@ -27,11 +27,18 @@ func (l *lane) run() {
 			l.slowUntil = time.Time{}
 			l.applyRateLocked(now)
 		}
-		lim := l.lim
+		lim, r := l.lim, l.rateLocked(now)
 		l.inFlight++ // the slot is ours while we wait for the pace
 		l.mu.Unlock()
 		if lim != nil {
-			if d := lim.ReserveN(now, 1).DelayFrom(now); d > 0 {
+			// Instances sharing the store share the lane's pace there;
+			// alone, or when the store does not answer, the lane paces
+			// itself.
+			d, shared := l.sharedDelay(now, r)
+			if !shared {
+				d = lim.ReserveN(now, 1).DelayFrom(now)
+			}
+			if d > 0 {
 				t := time.NewTimer(d)
 				select {
 				case <-t.C:

@@ -121,6 +121,13 @@ func (s *Service) resolveAll(ctx context.Context, ids []string) error {
 }
 
 func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
+	// Instances sharing a store read the same received requests: the one
+	// that takes the request resolves it, the others leave it.
+	if l, ok := st.(ResetLocker); ok {
+		if mine, err := l.LockReceived(ctx, id); err != nil || !mine {
+			return err
+		}
+	}
 	r, err := st.Reset(ctx, id)
 	if err != nil {
 		return err

@@ -48,6 +48,11 @@ type WorkerConfig struct {
 	// SlowFor is how long a lane stays slowed after the provider asked
 	// for less (1 minute).
 	SlowFor time.Duration
+	// SharedPacing says other instances share the store (PostgreSQL): a
+	// paced lane then takes each send's slot from the store (LanePacer),
+	// so that all instances together keep the lane's rate. Off, each
+	// worker paces its lanes in memory.
+	SharedPacing bool
 }
 
 // Worker delivers the outbox: it resolves received requests, claims due

@@ -22,6 +22,7 @@ import (
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/httpapi"
 	"github.com/resetgw/resetgw/gateway/metrics"
+	"github.com/resetgw/resetgw/gateway/postgres"
 	"github.com/resetgw/resetgw/gateway/secret"
 	"github.com/resetgw/resetgw/templates"
 )
@@ -126,8 +127,10 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 
 	// A claim lasts a little longer than a send may: a process killed
 	// mid-send has its message retried soon after, and no sooner.
+	// On PostgreSQL other instances may share the database: lanes then
+	// take their pace from it, so that together they keep a sender's rate.
 	worker = gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: senders,
-		SendTimeout: cfg.SendTimeout, Lease: cfg.SendTimeout + 15*time.Second})
+		SendTimeout: cfg.SendTimeout, Lease: cfg.SendTimeout + 15*time.Second, SharedPacing: postgres.IsURL(cfg.DB)})
 	// A late failure of the sender's setup (a 30034 in a status
 	// callback) pauses its lane like a refused send.
 	svc.SetLateFailure(worker.LateFailure)

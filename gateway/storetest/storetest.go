@@ -61,6 +61,8 @@ func Run(t *testing.T, open Opener) {
 		{"ResetBuckets", testResetBuckets},
 		{"ConsoleAdminFields", testConsoleAdminFields},
 		{"WithTx", testWithTx},
+		{"LaneSlots", testLaneSlots},
+		{"LockReceived", testLockReceived},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -1,0 +1,43 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+var (
+	_ gateway.LanePacer   = (*Store)(nil)
+	_ gateway.ResetLocker = (*Store)(nil)
+)
+
+// ReserveLaneSlot implements gateway.LanePacer: one statement reads and
+// moves the lane's next free slot, so concurrent callers each get their own.
+func (s *Store) ReserveLaneSlot(ctx context.Context, lane string, now time.Time, every time.Duration) (time.Time, error) {
+	if every < 0 {
+		every = 0
+	}
+	var at int64
+	err := s.q.QueryRowContext(ctx, `INSERT INTO lane_slots (lane, next_at) VALUES ($1, $2::bigint + $3::bigint)
+		ON CONFLICT (lane) DO UPDATE SET next_at = greatest(lane_slots.next_at, $2::bigint) + $3::bigint
+		RETURNING next_at - $3::bigint`, lane, now.UnixNano(), int64(every)).Scan(&at)
+	if err != nil {
+		return time.Time{}, wrap(err)
+	}
+	return time.Unix(0, at).UTC(), nil
+}
+
+// LockReceived implements gateway.ResetLocker: the row lock (skipping a
+// row another instance holds) lasts until the transaction ends, so two
+// instances never resolve the same request.
+func (s *Store) LockReceived(ctx context.Context, id string) (bool, error) {
+	var one int
+	err := s.q.QueryRowContext(ctx, `SELECT 1 FROM reset_requests WHERE id = ? AND state = ? FOR UPDATE SKIP LOCKED`, id, string(gateway.StateReceived)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, wrap(err)
+}

@@ -1,0 +1,196 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/gatewaytest"
+)
+
+// pacedSender is one sender at 1 message a second, shared by every
+// instance: it notes when each message reached it and which instance sent it.
+type pacedSender struct {
+	inst int
+	mu   *sync.Mutex
+	at   *[]sent
+}
+
+type sent struct {
+	at   time.Time
+	inst int
+	to   string
+}
+
+func (s pacedSender) Lane(*gateway.Message) gateway.LaneSpec {
+	return gateway.LaneSpec{Kind: "smtp", Key: "smtp:one-sender:25", RatePerSecond: 1}
+}
+
+func (s pacedSender) Send(_ context.Context, m *gateway.Message) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	*s.at = append(*s.at, sent{at: time.Now(), inst: s.inst, to: m.To})
+	return fmt.Sprintf("m-%d", m.DeliveryID), nil
+}
+
+// Two engines on one database send through a lane paced at 1/s: together
+// they keep 1/s, each message once, and both take part.
+func TestTwoEnginesShareALanesPace(t *testing.T) {
+	sts := instances(t, 2)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	var log []sent
+	var svcs []*gateway.Service
+	var wg sync.WaitGroup
+	for i, st := range sts {
+		svc, err := gateway.New(gateway.Config{Store: st, Renderer: gatewaytest.Renderer{}, Keys: keys(t),
+			Hasher: gatewaytest.Hasher(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Limits: gateway.Limits{Window: time.Hour}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A small room per worker, so that both hold part of the queue.
+		w := gateway.NewWorker(gateway.WorkerConfig{Service: svc, SharedPacing: true, Batch: 2, MaxInFlight: 4,
+			Poll: 100 * time.Millisecond, Senders: map[gateway.Route]gateway.Sender{
+				gateway.RouteEmail: pacedSender{inst: i, mu: &mu, at: &log}}})
+		wg.Add(1)
+		go func() { defer wg.Done(); w.Run(ctx) }()
+		svcs = append(svcs, svc)
+	}
+	if _, err := svcs[0].EnsureTenant(ctx, gateway.DefaultSlug, "Acme"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 16
+	for i := range n {
+		email := fmt.Sprintf("crew%d@acme.example", i)
+		if _, err := svcs[0].CreatePerson(ctx, gateway.Actor{Kind: gateway.ActorAdmin, ID: "test"},
+			gateway.PersonInput{Name: "Crew", Email: email, Password: "original-crew-password-7"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if _, err := svcs[i%2].RequestReset(ctx, gateway.ResetInput{Email: fmt.Sprintf("crew%d@acme.example", i),
+			IP: fmt.Sprintf("192.0.2.%d", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		mu.Lock()
+		got := len(log)
+		mu.Unlock()
+		if got >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d messages sent", got, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // a message sent twice would show by now
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(log) != n {
+		t.Fatalf("%d messages sent, want %d (one per request)", len(log), n)
+	}
+	slices.SortFunc(log, func(a, b sent) int { return a.at.Compare(b.at) })
+	by, to := map[int]int{}, map[string]bool{}
+	for _, s := range log {
+		by[s.inst]++
+		if to[s.to] {
+			t.Fatalf("%s got two messages", s.to)
+		}
+		to[s.to] = true
+	}
+	if by[0] == 0 || by[1] == 0 {
+		t.Fatalf("one instance sent everything (%v): the test shows nothing about sharing", by)
+	}
+	// At most 10 in any 10 s: the 11th after a send comes 10 s after it or
+	// later. The slack covers only a timer's lateness on a busy machine.
+	const slack = 150 * time.Millisecond
+	for i := 0; i+10 < len(log); i++ {
+		if gap := log[i+10].at.Sub(log[i].at); gap < 10*time.Second-slack {
+			t.Fatalf("11 messages within %v (from message %d; per instance %v): the lane went over 1/s", gap, i, by)
+		}
+	}
+	for i := 1; i < len(log); i++ {
+		if gap := log[i].at.Sub(log[i-1].at); gap < time.Second-slack {
+			t.Fatalf("messages %d and %d %v apart, from instances %d and %d", i-1, i, gap, log[i-1].inst, log[i].inst)
+		}
+	}
+}
+
+// Two engines find the same received requests at once: each request is
+// resolved by one of them, so each person gets one message.
+func TestInstancesResolveARequestOnce(t *testing.T) {
+	sts := instances(t, 2)
+	ctx := context.Background()
+	var workers []*gateway.Worker
+	var senders []*gatewaytest.Sender
+	var svc0 *gateway.Service
+	for _, st := range sts {
+		svc, err := gateway.New(gateway.Config{Store: st, Renderer: gatewaytest.Renderer{}, Keys: keys(t),
+			Hasher: gatewaytest.Hasher(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Limits: gateway.Limits{Window: time.Hour}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &gatewaytest.Sender{}
+		workers = append(workers, gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: map[gateway.Route]gateway.Sender{gateway.RouteEmail: s}}))
+		senders = append(senders, s)
+		svc0 = cmpOr(svc0, svc)
+	}
+	if _, err := svc0.EnsureTenant(ctx, gateway.DefaultSlug, "Acme"); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	for i := range n {
+		email := fmt.Sprintf("crew%d@acme.example", i)
+		if _, err := svc0.CreatePerson(ctx, gateway.Actor{Kind: gateway.ActorAdmin, ID: "test"},
+			gateway.PersonInput{Name: "Crew", Email: email, Password: "original-crew-password-7"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc0.RequestReset(ctx, gateway.ResetInput{Email: email, IP: fmt.Sprintf("192.0.2.%d", i+1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				if _, err := w.Pass(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for _, s := range senders {
+		for _, m := range s.Messages() {
+			got[m.To]++
+		}
+	}
+	for i := range n {
+		if to := fmt.Sprintf("crew%d@acme.example", i); got[to] != 1 {
+			t.Fatalf("%s got %d messages, want 1", to, got[to])
+		}
+	}
+}
+
+func cmpOr[T comparable](a, b T) T {
+	var zero T
+	if a != zero {
+		return a
+	}
+	return b
+}
