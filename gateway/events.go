@@ -31,8 +31,10 @@ type EventQuery struct {
 	Actor     string // actor kind or id: "admin", "crew", an admin's email
 	Since     time.Time
 	Until     time.Time
-	// Page: newest first, before BeforeID; Limit rows (100 by default).
+	// Page: newest first, before BeforeID or after skipping Offset;
+	// Limit rows (100 by default).
 	BeforeID int64
+	Offset   int
 	Limit    int
 }
 
@@ -72,7 +74,7 @@ func (s *Service) Events(ctx context.Context, a Actor, q EventQuery) ([]*Event, 
 	if err != nil {
 		return nil, err
 	}
-	f.Desc, f.BeforeID, f.Limit = true, q.BeforeID, q.Limit
+	f.Desc, f.BeforeID, f.Limit, f.Offset = true, q.BeforeID, q.Limit, max(q.Offset, 0)
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
@@ -108,7 +110,7 @@ func (s *Service) ExportEvents(ctx context.Context, a Actor, q EventQuery) (*Eve
 		return nil, err
 	}
 	return &EventExport{s: s, f: f, slugs: slugs, Header: []string{"id", "at", "tenant", "actor", "actor_id", "ip",
-		"type", "request_id", "person_id", "channel", "provider_id", "code", "detail"}}, nil
+		"type", "request_id", "person_id", "channel", "provider_id", "code", "detail", "person_name", "person_email"}}, nil
 }
 
 func describeFilter(f EventFilter) string {
@@ -144,15 +146,43 @@ func (x *EventExport) WriteCSV(ctx context.Context, w io.Writer) error {
 	}
 	f := x.f
 	f.Limit = exportPage
+	// Who each event is about, looked up once per person; a deleted
+	// record leaves the two cells empty.
+	people := map[int64][2]string{}
+	person := func(id int64) ([2]string, error) {
+		if id == 0 {
+			return [2]string{}, nil
+		}
+		if p, ok := people[id]; ok {
+			return p, nil
+		}
+		p, err := x.s.store.Person(ctx, x.f.TenantID, id)
+		if err != nil && !IsNotFound(err) {
+			return [2]string{}, err
+		}
+		var cell [2]string
+		if p != nil {
+			cell = [2]string{p.Name, p.Email}
+		}
+		if len(people) >= 10000 {
+			clear(people) // the export stays in bounded memory
+		}
+		people[id] = cell
+		return cell, nil
+	}
 	for {
 		evs, err := x.s.store.ListEvents(ctx, f)
 		if err != nil {
 			return err
 		}
 		for _, e := range evs {
+			who, err := person(e.PersonID)
+			if err != nil {
+				return err
+			}
 			rec := []string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339Nano), x.slugs[e.TenantID],
 				e.Actor, e.ActorID, e.IP, e.Type, e.RequestID, personCell(e.PersonID), e.Channel, e.ProviderID,
-				e.Code, e.Detail}
+				e.Code, e.Detail, who[0], who[1]}
 			for i := range rec {
 				rec[i] = SafeCell(rec[i])
 			}

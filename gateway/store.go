@@ -198,6 +198,7 @@ type PersonFilter struct {
 type ResetFilter struct {
 	TenantID int64
 	State    ResetState
+	PersonID int64 // 0: anyone's
 	Limit    int
 	Offset   int
 }

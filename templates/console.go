@@ -11,6 +11,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/resetgw/resetgw/gateway"
 )
 
 // The admin console's pages: html/template files executed by name
@@ -105,6 +107,12 @@ var consoleFuncs = htmltemplate.FuncMap{
 		}
 		return t.UTC().Format(time.DateOnly)
 	},
-	"inc":   func(i int) int { return i + 1 },
-	"words": strings.Fields,
+	"inc": func(i int) int { return i + 1 },
+	// event is an event type in words (its code goes in a title).
+	"event": gateway.EventWords,
+	// phone is a stored number as people write it: (201) 555-0127.
+	"phone":   gateway.DisplayPhone,
+	"channel": func(c any) string { return gateway.ChannelWords(gateway.Channel(fmt.Sprint(c))) },
+	"route":   gateway.RouteWords,
+	"words":   strings.Fields,
 }

@@ -14,14 +14,24 @@ func (u *consoleUI) routesLog() {
 	u.s.app.Get("/admin/log.csv", u.auth, u.logCSV)
 }
 
-// logData is the log page: the filter as given, a page of events, and
-// the links to the next page and to the same filter as CSV.
+// logData is the log page: the filter as given, a page of events with
+// the people they are about, the pager and the same filter as CSV.
 type logData struct {
-	F        logFilter
-	Events   []*gateway.Event
-	Older    string
-	CSV      string
-	Security []string
+	F      logFilter
+	Events []logRow
+	Pager  pager
+	CSV    string
+	// Types is the type list of the filter: every known type, plus the
+	// one asked for when a link names another.
+	Types []gateway.EventLabel
+}
+
+// logRow is one event as the page shows it: its type in words, and the
+// person's name when the record still exists.
+type logRow struct {
+	*gateway.Event
+	Label  string
+	Person *gateway.PersonRef
 }
 
 type logFilter struct {
@@ -32,16 +42,41 @@ func (u *consoleUI) log(c *fiber.Ctx) error {
 	cs := session(c)
 	d := logData{F: logFilter{Type: c.Query("type"), Preset: c.Query("preset"), Person: c.Query("person"),
 		Request: c.Query("request"), Actor: c.Query("actor"), Since: c.Query("since"), Until: c.Query("until")},
-		Security: gateway.SecurityEvents}
+		Types: gateway.EventLabels}
+	if d.F.Type != "" && !gateway.KnownEventType(d.F.Type) {
+		d.Types = append([]gateway.EventLabel{{Type: d.F.Type, Label: gateway.EventWords(d.F.Type)}}, d.Types...)
+	}
 	pg := u.page(c, "log", "Log", nil)
+	offset, _ := strconv.Atoi(c.Query("offset"))
+	offset = max(offset, 0)
+	var (
+		evs   []*gateway.Event
+		total int
+	)
 	q, err := eventQuery(c, tenantParam(c))
 	if err == nil {
-		q.Limit = pageSize
-		d.Events, err = u.svc.Events(c.UserContext(), cs.Actor, q)
+		// The console pages by offset, so its pager can say where it is.
+		q.Limit, q.Offset, q.BeforeID = pageSize, offset, 0
+		evs, total, err = u.svc.EventsPage(c.UserContext(), cs.Actor, q)
+	}
+	var people map[int64]gateway.PersonRef
+	if err == nil {
+		ids := make([]int64, 0, len(evs))
+		for _, e := range evs {
+			ids = append(ids, e.PersonID)
+		}
+		people, err = u.svc.PeopleByID(c.UserContext(), cs.Actor, ids)
 	}
 	if err != nil {
 		pg.D = d
 		return u.formError(c, err, "log.html", pg)
+	}
+	for _, e := range evs {
+		r := logRow{Event: e, Label: gateway.EventWords(e.Type)}
+		if p, ok := people[e.PersonID]; ok {
+			r.Person = &p
+		}
+		d.Events = append(d.Events, r)
 	}
 	vals := url.Values{}
 	for k, v := range map[string]string{"type": d.F.Type, "preset": d.F.Preset, "person": d.F.Person,
@@ -50,11 +85,8 @@ func (u *consoleUI) log(c *fiber.Ctx) error {
 			vals.Set(k, v)
 		}
 	}
+	d.Pager = newPager("/admin/log?"+vals.Encode(), offset, len(evs), total)
 	d.CSV = "/admin/log.csv?" + vals.Encode()
-	if len(d.Events) == pageSize {
-		vals.Set("before", strconv.FormatInt(d.Events[len(d.Events)-1].ID, 10))
-		d.Older = "/admin/log?" + vals.Encode()
-	}
 	pg.D = d
 	return u.render(c, "log.html", pg)
 }

@@ -16,6 +16,7 @@ func newPager(base string, offset, n, total int) pager {
 	if n == 0 {
 		p.From = 0
 	}
+	base = strings.TrimSuffix(base, "?")
 	link := func(off int) string {
 		sep := "?"
 		if strings.Contains(base, "?") {

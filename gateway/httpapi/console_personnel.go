@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -27,8 +28,7 @@ func (u *consoleUI) routesPersonnel() {
 type personnelData struct {
 	Q      string
 	People []*gateway.Person
-	Offset int
-	Next   int // offset of the next page, 0 when none
+	Pager  pager
 }
 
 const pageSize = 50
@@ -36,18 +36,25 @@ const pageSize = 50
 func (u *consoleUI) personnel(c *fiber.Ctx) error {
 	offset, _ := strconv.Atoi(c.Query("offset"))
 	offset = max(offset, 0)
-	d := personnelData{Q: strings.TrimSpace(c.Query("q")), Offset: offset}
-	ps, err := u.svc.ListPersonnel(c.UserContext(), session(c).Actor, tenantParam(c), d.Q, pageSize+1, offset)
+	d := personnelData{Q: strings.TrimSpace(c.Query("q"))}
+	ps, total, err := u.svc.PersonnelPage(c.UserContext(), session(c).Actor, tenantParam(c), d.Q, pageSize, offset)
 	if err != nil {
 		return u.fail(c, err)
-	}
-	if len(ps) > pageSize {
-		ps, d.Next = ps[:pageSize], offset+pageSize
 	}
 	for _, p := range ps {
 		d.People = append(d.People, safePerson(p))
 	}
-	return u.render(c, "personnel.html", u.page(c, "personnel", "Personnel", d))
+	pg := u.page(c, "personnel", "Personnel", nil)
+	vals := url.Values{}
+	if d.Q != "" {
+		vals.Set("q", d.Q)
+	}
+	if pg.Operator && pg.Tenant != "" {
+		vals.Set("tenant", pg.Tenant)
+	}
+	d.Pager = newPager("/admin/personnel?"+vals.Encode(), offset, len(ps), total)
+	pg.D = d
+	return u.render(c, "personnel.html", pg)
 }
 
 // personData is the person page: the record (or the refused form as
@@ -65,6 +72,7 @@ type personData struct {
 	MustChange  bool // the tenant's default for a password set here
 	Errs        map[string]string
 	Confirm     string // "deactivate", "password": the second step shown
+	History     *gateway.PersonHistory
 }
 
 // safePerson is a copy of p without its password hash: a page gets no
@@ -86,6 +94,9 @@ func (u *consoleUI) personData(c *fiber.Ctx, p *gateway.Person) (personData, err
 	d.Phones = append(append([]gateway.Phone(nil), p.Phones...), gateway.Phone{Type: gateway.PhoneSMS})
 	if p.ID != 0 {
 		if d.Events, err = u.svc.Events(c.UserContext(), cs.Actor, gateway.EventQuery{PersonID: p.ID, Limit: 20}); err != nil {
+			return d, err
+		}
+		if d.History, err = u.svc.PersonHistory(c.UserContext(), cs.Actor, p.ID); err != nil {
 			return d, err
 		}
 		// The tenant of the record, not the one picked, sets the rules.

@@ -78,6 +78,10 @@ func (s *Store) ListResets(ctx context.Context, f gateway.ResetFilter) ([]*gatew
 		where = append(where, "state = ?")
 		args = append(args, string(f.State))
 	}
+	if f.PersonID != 0 {
+		where = append(where, "person_id = ?")
+		args = append(args, f.PersonID)
+	}
 	q := ""
 	if len(where) > 0 {
 		q = "WHERE " + strings.Join(where, " AND ")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/resetgw/resetgw/gateway"
 )
@@ -116,5 +117,22 @@ func testCountEvents(t *testing.T, o Opened) {
 	must(t, err)
 	if len(evs) != 2 || evs[0].ID != all[2].ID || evs[1].ID != all[3].ID {
 		t.Fatalf("offset page: %v of %v", evs, all)
+	}
+}
+
+// testResetsByPerson: a person page lists that person's requests only.
+func testResetsByPerson(t *testing.T, o Opened) {
+	st, ctx := o.Store, context.Background()
+	tn := tenant(t, st, "acme")
+	a, b := person(t, st, tn.ID, "a@acme.example"), person(t, st, tn.ID, "b@acme.example")
+	for i, pid := range []int64{a.ID, b.ID, a.ID} {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		must(t, st.CreateReset(ctx, &gateway.ResetRequest{ID: "rp_" + string(rune('a'+i)), TenantID: tn.ID, PersonID: pid,
+			Source: gateway.SourceAPI, State: gateway.StateRolledBack, CreatedAt: at, UpdatedAt: at}))
+	}
+	rs, err := st.ListResets(ctx, gateway.ResetFilter{TenantID: tn.ID, PersonID: a.ID})
+	must(t, err)
+	if len(rs) != 2 || rs[0].ID != "rp_c" || rs[1].ID != "rp_a" {
+		t.Fatalf("a's requests: %v", rs)
 	}
 }

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Opener) {
 		{"ListPersonnel", testListPersonnel},
 		{"SearchFolded", testSearchFolded},
 		{"CountEvents", testCountEvents},
+		{"ResetsByPerson", testResetsByPerson},
 		{"OptOuts", testOptOuts},
 		{"SeenMessage", testSeenMessage},
 		{"Carriers", testCarriers},
