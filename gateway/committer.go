@@ -84,22 +84,37 @@ func (c *committer) run() {
 			<-c.wake
 			continue
 		}
-		c.write(group, events)
-		for _, o := range group {
+		rest := c.write(group, events)
+		if len(rest) > 0 {
+			// Out of budget: what is left goes first in the next group.
+			c.mu.Lock()
+			c.queue = append(rest, c.queue...)
+			c.mu.Unlock()
+		}
+		for _, o := range group[:len(group)-len(rest)] {
 			c.w.release(o.c)
 		}
 	}
 }
 
 // write records a group in one transaction; if that fails, each outcome
-// on its own, with backoff, until its lease runs out.
-func (c *committer) write(group []*outcome, events []Event) {
+// on its own, with backoff, until its lease runs out. A transaction that
+// has used its budget (txBudget) takes no more outcomes: it returns those
+// it left, for the next one.
+func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
 	s := c.w.s
 	// Recording goes on after the worker is told to stop: what was sent
 	// must be written, and the leases bound how long that may take.
 	ctx := context.Background()
+	c.w.turn.Lock()
 	err := s.store.WithTx(ctx, func(st Store) error {
-		for _, o := range group {
+		began := time.Now()
+		rest = nil
+		for i, o := range group {
+			if i > 0 && time.Since(began) > txBudget {
+				rest = group[i:]
+				break
+			}
 			if err := s.recordIn(ctx, st, o); err != nil {
 				return err
 			}
@@ -111,8 +126,10 @@ func (c *committer) write(group []*outcome, events []Event) {
 		}
 		return nil
 	})
+	c.w.turn.Unlock()
+	group = group[:len(group)-len(rest)]
 	if err == nil {
-		return
+		return rest
 	}
 	s.log.Warn("recording delivery outcomes failed; trying one by one", "n", len(group), "err", err)
 	for i := range events {
@@ -123,6 +140,7 @@ func (c *committer) write(group []*outcome, events []Event) {
 	for _, o := range group {
 		c.retry(ctx, o)
 	}
+	return rest
 }
 
 // retry writes one outcome, backing off from 50 ms to 2 s, until a second
@@ -131,7 +149,9 @@ func (c *committer) retry(ctx context.Context, o *outcome) {
 	s := c.w.s
 	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
+		c.w.turn.Lock()
 		err := s.store.WithTx(ctx, func(st Store) error { return s.recordIn(ctx, st, o) })
+		c.w.turn.Unlock()
 		if err == nil {
 			return
 		}

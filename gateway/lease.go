@@ -20,7 +20,10 @@ func (w *Worker) renewLeases(ctx context.Context) {
 	if len(ids) == 0 {
 		return
 	}
-	if err := w.s.store.RenewLeases(ctx, ids, until); err != nil {
+	w.turn.Lock()
+	err := w.s.store.RenewLeases(ctx, ids, until)
+	w.turn.Unlock()
+	if err != nil {
 		w.s.log.Warn("renewing delivery leases failed", "err", err)
 		return
 	}

@@ -14,8 +14,12 @@ type WorkerConfig struct {
 	// Senders carry messages by route. A delivery whose route has no sender
 	// fails permanently.
 	Senders map[Route]Sender
-	// Batch is how many deliveries one claim takes at most (32).
+	// Batch is how many received requests one step resolves at most (32).
 	Batch int
+	// Claim is how many deliveries one step claims at most (128): a
+	// step's claim shares its transaction with the step's resolves, and
+	// a burst of resolved requests is two or three deliveries each.
+	Claim int
 	// MaxInFlight bounds the deliveries the worker holds at once, waiting
 	// in lanes or being sent (256). It keeps claiming while it has room.
 	MaxInFlight int
@@ -81,6 +85,13 @@ type Worker struct {
 	lmu   sync.Mutex
 	lanes map[string]*lane
 
+	// turn is the engine's turn at the store's writer: the step and the
+	// committer take it for each transaction, so that at most one of
+	// them waits for the writer at a time and a request's commit (the
+	// accept path) waits behind one engine transaction, not several.
+	// They would wait for each other on the writer anyway.
+	turn sync.Mutex
+
 	mu      sync.Mutex
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -102,6 +113,9 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 32
+	}
+	if cfg.Claim <= 0 {
+		cfg.Claim = 128
 	}
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 256
@@ -158,7 +172,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		busy, full, err := w.step(ctx)
+		busy, full, err := w.step(ctx, txBudget)
 		if err != nil && ctx.Err() == nil {
 			w.s.log.Error("outbox pass failed", "err", err)
 		}
@@ -230,39 +244,80 @@ func (w *Worker) Shutdown(ctx context.Context) error {
 // wait like this.
 func (w *Worker) Pass(ctx context.Context) (bool, error) {
 	w.start()
-	busy, _, err := w.step(ctx)
+	busy, _, err := w.step(ctx, 0)
 	w.waitIdle()
 	return busy, err
 }
 
+// txBudget is about how long one engine transaction works while it holds
+// the store's writer: every request being accepted waits for it. A
+// transaction stops taking more work once it has used its budget (it
+// always does at least one piece), and the rest goes in the next one.
+// Without fsync at commit (WAL), a commit costs little next to the work.
+const txBudget = 5 * time.Millisecond
+
 // step resolves received requests and claims due deliveries into their
 // lanes, as many as there is room for. full says the in-flight bound is
-// reached.
-func (w *Worker) step(ctx context.Context) (busy, full bool, err error) {
+// reached. Both are one write transaction: the writer is what every
+// request and outcome waits for, and a step that took it twice waited
+// twice behind whatever else was queued. With a budget, it resolves only
+// what fits in it (the rest is left for the next step); Pass resolves
+// all it read.
+func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full bool, err error) {
 	received, err := w.s.store.ResetsInState(ctx, StateReceived, w.cfg.Batch)
 	if err != nil {
 		return false, false, err
 	}
-	if len(received) > 0 {
-		ids := make([]string, len(received))
-		for i, r := range received {
-			ids[i] = r.ID
-		}
-		if err := w.s.resolveAll(ctx, ids); err != nil {
-			return false, false, err
-		}
+	ids := make([]string, len(received))
+	for i, r := range received {
+		ids[i] = r.ID
 	}
 	w.hmu.Lock()
 	room := w.cfg.MaxInFlight - len(w.held)
 	w.hmu.Unlock()
-	if room <= 0 || w.stopCtx.Err() != nil {
-		return len(received) > 0, true, nil
+	limit := min(w.cfg.Claim, room)
+	if w.stopCtx.Err() != nil {
+		limit = 0
 	}
 	now := w.s.clock()
 	leaseUntil := now.Add(w.cfg.Lease)
-	ds, err := w.s.store.ClaimDeliveries(ctx, now, leaseUntil, min(w.cfg.Batch, room))
+	var ds []*Delivery
+	w.turn.Lock()
+	err = w.s.store.WithTx(ctx, func(st Store) error {
+		began := time.Now()
+		for i, id := range ids {
+			if budget > 0 && i > 0 && time.Since(began) > budget {
+				ids = ids[:i] // the rest stay received for the next step
+				break
+			}
+			if err := w.s.resolveIn(ctx, st, id); err != nil {
+				return err
+			}
+		}
+		if limit <= 0 {
+			return nil
+		}
+		var err error
+		ds, err = st.ClaimDeliveries(ctx, now, leaseUntil, limit)
+		return err
+	})
+	w.turn.Unlock()
+	if err != nil && len(ids) > 0 {
+		// One bad request must not hold up the others: each alone, then
+		// the claim alone.
+		if err := w.s.resolveAll(ctx, ids); err != nil {
+			return false, false, err
+		}
+		ds, err = nil, nil
+		if limit > 0 {
+			ds, err = w.s.store.ClaimDeliveries(ctx, now, leaseUntil, limit)
+		}
+	}
 	if err != nil {
 		return len(received) > 0, false, err
+	}
+	if limit <= 0 {
+		return len(received) > 0, true, nil
 	}
 	// A claim's messages mostly share a few tenants: read each once. A
 	// tenant that cannot be read stays nil, and its messages are retried.

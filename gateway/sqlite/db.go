@@ -39,7 +39,7 @@ type Config struct {
 	Sealer Sealer
 	// CheckpointEvery and CheckpointAfter batch the WAL checkpoints that
 	// follow wiped outbox bodies: at most one per CheckpointEvery (1 s by
-	// default), sooner once CheckpointAfter wipes (64) are waiting.
+	// default), sooner once CheckpointAfter wipes (4096) are waiting.
 	CheckpointEvery time.Duration
 	CheckpointAfter int
 }
@@ -115,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	rdb.SetMaxOpenConns(8)
 	rdb.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, rdb: rdb, q: split{w: db, r: rdb}, sealer: cfg.Sealer,
-		wipe: newWiper(db, cfg.CheckpointEvery, cfg.CheckpointAfter)}
+		wipe: newWiper(db, rdb, cfg.CheckpointEvery, cfg.CheckpointAfter)}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
