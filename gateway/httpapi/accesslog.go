@@ -35,10 +35,7 @@ func (s *Server) accessLog(c *fiber.Ctx) error {
 			_ = c.SendStatus(fiber.StatusInternalServerError)
 		}
 	}
-	route := ""
-	if unmatched, _ := c.Locals(unmatchedKey).(bool); !unmatched {
-		route = c.Route().Path
-	}
+	route := routeOf(c)
 	status := c.Response().StatusCode()
 	d := time.Since(start)
 	if s.observe != nil {

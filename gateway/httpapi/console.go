@@ -176,7 +176,7 @@ func (u *consoleUI) fail(c *fiber.Ctx, err error) error {
 	ge := domainError(err)
 	code := status[ge.Kind]
 	if ge != errRequestEnded && (ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable) {
-		u.s.log.Error("console request failed", "method", c.Method(), "path", c.Path(), "ip", clientIP(c), "err", err)
+		u.s.log.Error("console request failed", "method", c.Method(), "route", routeOf(c), "request_id", requestIDOf(c), "ip", clientIP(c), "err", err)
 	}
 	p := u.page(c, "", "Error", nil)
 	p.Status, p.Error = code, ge.Message

@@ -54,10 +54,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		if errors.As(err, &fe) {
 			body.Error.Field = fe.Field
 		}
+		// The route's pattern, not the path: a path may hold a token.
 		if ge == errRequestEnded {
-			s.log.Warn("request ended before its answer", "method", c.Method(), "path", c.Path(), "ip", clientIP(c), "err", err)
+			s.log.Warn("request ended before its answer", "method", c.Method(), "route", routeOf(c), "request_id", requestIDOf(c), "ip", clientIP(c), "err", err)
 		} else if ge.Kind == gateway.KindInternal || ge.Kind == gateway.KindUnavailable {
-			s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "ip", clientIP(c), "err", err)
+			s.log.Error("request failed", "method", c.Method(), "route", routeOf(c), "request_id", requestIDOf(c), "ip", clientIP(c), "err", err)
 		}
 	}
 	if code == fiber.StatusTooManyRequests {
