@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"unicode/utf8"
 )
@@ -116,6 +117,11 @@ type SendError struct {
 	// on this route or another, could text the person twice, so the
 	// engine ends the delivery on it instead.
 	MayHaveSent bool
+	// Unsure says the provider may have taken the message although no
+	// answer said so (a timeout or a broken connection after the request
+	// was written, a gateway timeout): the text may leave this route only
+	// after the route is looked up, or it could go out twice.
+	Unsure bool
 }
 
 // Temporary reports whether trying the same route again later can help.
@@ -152,4 +158,20 @@ func Clip(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// MayHaveArrived reports whether a call that failed without an answer may
+// still have reached the provider: false only when the connection was
+// never made (refused, unreachable, a name that does not resolve), which
+// no request can have passed through.
+func MayHaveArrived(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns):
+		return false
+	case errors.As(err, &op) && op.Op == "dial":
+		return false
+	}
+	return true
 }

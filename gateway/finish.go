@@ -31,6 +31,9 @@ type outcome struct {
 	// blocked, with deferTo, is why the lane gave it back (needs
 	// attention, open circuit): a chain with another route moves it there.
 	blocked *SendError
+	// looked says the route was looked up after this failure and does not
+	// hold the text, so it may move even after a lost answer.
+	looked bool
 }
 
 // recordIn writes an outcome and what it means for the request.
@@ -45,13 +48,26 @@ func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
 		// lookup is neither resent nor moved (see SendError.MayHaveSent).
 		return s.finishIn(ctx, st, d, "", o.err, time.Time{})
 	}
-	if moved, err := s.failoverIn(ctx, st, d, why); moved || err != nil {
+	if moved, err := s.failoverIn(ctx, st, d, why, o.looked); moved || err != nil {
 		return err
 	}
 	if !o.deferTo.IsZero() {
 		return st.DeferDelivery(ctx, d.ID, o.deferTo, d.Unrecorded)
 	}
+	retryAt := o.retryAt
+	if o.err != nil {
+		var err error
+		if retryAt, err = s.retryWithinWindow(ctx, st, d, why, retryAt); err != nil {
+			return err
+		}
+	}
 	if d.Unrecorded {
+		// Kept among the route's attempts: a later move must look the
+		// route up first.
+		if err := st.AddDeliveryAttempt(ctx, DeliveryAttempt{DeliveryID: d.ID, Route: d.Route, Status: AttemptUnanswered,
+			Error: "unrecorded", At: s.clock()}); err != nil {
+			return err
+		}
 		// An earlier claim ended without an outcome (a crash, a lost
 		// commit): its send may have gone out, so this one may be a second.
 		if err := s.event(ctx, st, Event{TenantID: d.TenantID, RequestID: d.RequestID, Channel: string(d.Channel),
@@ -59,7 +75,7 @@ func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
 			return err
 		}
 	}
-	return s.finishIn(ctx, st, d, o.providerID, o.err, o.retryAt)
+	return s.finishIn(ctx, st, d, o.providerID, o.err, retryAt)
 }
 
 func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time) error {
@@ -107,7 +123,11 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 		try.ProviderID = providerID
 	} else {
 		try.Error = cur.ErrorCode
-		if cur.Status == DeliveryPending {
+		switch {
+		case cur.Status != DeliveryPending:
+		case AsSendError(sendErr).Unsure:
+			try.Status = AttemptUnanswered
+		default:
 			try.Status = "retry"
 		}
 	}

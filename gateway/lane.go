@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,6 +71,10 @@ func (w *Worker) laneSpec(c *claim, sender Sender) LaneSpec {
 	}
 	if spec.Key == "" {
 		spec.Key = string(c.d.Route) + ":" + c.t.Slug
+		if c.d.RouteIndex > 0 {
+			// Each link of a chain is its own lane, even of one kind.
+			spec.Key += "#" + strconv.Itoa(c.d.RouteIndex)
+		}
 	}
 	if spec.Concurrency <= 0 {
 		spec.Concurrency = w.cfg.LaneConcurrency

@@ -91,7 +91,7 @@ func (l *lane) start(c *claim) {
 	l.lastTenant.Store(c.d.TenantID)
 	go func() {
 		began := time.Now()
-		id, err := w.send(c)
+		id, looked, err := w.send(c)
 		class := AttemptSent
 		if err != nil {
 			if class = string(AsSendError(err).Class); class == "" {
@@ -99,7 +99,7 @@ func (l *lane) start(c *claim) {
 			}
 		}
 		w.s.observer().DeliveryAttempt(c.d.Route, class, time.Since(began))
-		l.finished(c, id, err, done)
+		l.finished(c, id, err, looked, done)
 	}()
 }
 
@@ -112,10 +112,10 @@ func (l *lane) unslot() {
 
 // finished decides what a send's result means for the message and for
 // the lane, and hands the outcome to the committer.
-func (l *lane) finished(c *claim, id string, err error, done func(error)) {
+func (l *lane) finished(c *claim, id string, err error, looked bool, done func(error)) {
 	w := l.w
 	now := w.s.clock()
-	o := &outcome{c: c, providerID: id, err: err}
+	o := &outcome{c: c, providerID: id, err: err, looked: looked}
 	var breakerErr error
 	var events []Event
 	var waiting []*claim
@@ -185,7 +185,7 @@ func (l *lane) finished(c *claim, id string, err error, done func(error)) {
 func (w *Worker) message(c *claim, body *sealedBody) *Message {
 	d := c.d
 	m := &Message{DeliveryID: d.ID, RequestID: d.RequestID, Channel: d.Channel, Route: d.Route, To: d.To,
-		Tenant: c.t, Attempt: d.Attempts, FirstAttemptAt: d.FirstAttemptAt}
+		Tenant: c.t, Attempt: d.Attempts, FirstAttemptAt: d.FirstAttemptAt, RouteIndex: d.RouteIndex}
 	if d.Unrecorded {
 		m.Attempt++ // the earlier claim may have sent it
 		m.Unrecorded = true
@@ -198,20 +198,60 @@ func (w *Worker) message(c *claim, body *sealedBody) *Message {
 
 // send opens the message and hands it to the sender. Sends go on after
 // the worker is told to stop (Shutdown lets them finish); their own
-// timeout bounds them.
-func (w *Worker) send(c *claim) (string, error) {
+// timeout bounds them. looked says a failed text may leave its route
+// although the route may have taken it: the route was looked up and does
+// not hold it.
+func (w *Worker) send(c *claim) (id string, looked bool, err error) {
 	ctx := context.Background()
 	d := c.d
 	if out, err := w.s.optedOutDelivery(ctx, d, c.t); err != nil {
-		return "", &SendError{Class: FailTransient, Code: "store", Detail: "opt-out status unavailable"}
+		return "", false, &SendError{Class: FailTransient, Code: "store", Detail: "opt-out status unavailable"}
 	} else if out {
-		return "", &SendError{Class: FailOptedOut, Code: "opted_out", Detail: "the number texted STOP"}
+		return "", false, &SendError{Class: FailOptedOut, Code: "opted_out", Detail: "the number texted STOP"}
 	}
 	body, err := w.s.open(d)
 	if err != nil {
-		return "", &SendError{Code: "outbox_unreadable", Detail: "the message cannot be decrypted"}
+		return "", false, &SendError{Code: "outbox_unreadable", Detail: "the message cannot be decrypted"}
 	}
+	m := w.message(c, body)
+	sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
+	id, err = c.sender.Send(sctx, m)
+	cancel()
+	if err == nil {
+		return id, false, nil
+	}
+	return w.lookBeforeMove(ctx, c, m, err)
+}
+
+// lookBeforeMove runs when a text that failed is about to leave a route
+// that may hold it already: the route's lookup says whether it does. Found,
+// the text was sent there after all (its id is adopted); not found, it may
+// move; a lookup that fails keeps it on its route.
+func (w *Worker) lookBeforeMove(ctx context.Context, c *claim, m *Message, sendErr error) (string, bool, error) {
+	mv, unsure, err := w.s.planMove(ctx, w.s.store, c.t, c.d, AsSendError(sendErr))
+	if err != nil || mv == nil || !unsure {
+		return "", false, sendErr
+	}
+	lk, ok := c.sender.(Looker)
+	if !ok {
+		return "", false, sendErr
+	}
+	m.Attempt++ // this attempt is one the lookup must find
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
 	defer cancel()
-	return c.sender.Send(ctx, w.message(c, body))
+	id, err := lk.Lookup(ctx, m)
+	switch {
+	case err == nil && id != "":
+		w.s.log.Info("a lost answer was a success: the text stays on its route", "delivery_id", c.d.ID,
+			"route", c.d.Route, "provider_id", id)
+		return id, false, nil
+	case err == nil:
+		return "", true, sendErr
+	}
+	if se := AsSendError(err); se.Class != FailTransient && se.Class != FailRate {
+		// The provider recorded a failure for the earlier text: that is
+		// the outcome, and no text is out there.
+		return "", true, se
+	}
+	return "", false, sendErr
 }

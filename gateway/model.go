@@ -324,7 +324,10 @@ type Delivery struct {
 	TenantID  int64
 	Channel   Channel
 	Route     Route
-	To        string
+	// RouteIndex is the link of the tenant's SMS chain the text is on (a
+	// chain may hold several webhook routes); 0 for email.
+	RouteIndex int
+	To         string
 	// Body is the sealed (AES-GCM) message; nil once delivery has ended.
 	Body []byte
 	// BodyKey is Body's own data key, wrapped by the master key; nil once
@@ -411,4 +414,7 @@ type Message struct {
 	// outcome, so it may have been sent: a route that cannot look a text
 	// up must not send it again.
 	Unrecorded bool
+	// RouteIndex is the link of the tenant's SMS chain the text goes by
+	// (Tenant.SMSRouteAt).
+	RouteIndex int
 }

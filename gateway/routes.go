@@ -54,6 +54,21 @@ func (s *Service) twilioFor(t *Tenant) bool {
 	return t.Twilio.Configured() || (s.twilio && (s.twilioShared || t.Slug == DefaultSlug))
 }
 
+// SMSRouteAt is the link idx of the tenant's own chain when it is of kind,
+// else its first link of that kind (the chain was edited since); nil when
+// it has none.
+func (t *Tenant) SMSRouteAt(kind Route, idx int) *SMSRoute {
+	if idx >= 0 && idx < len(t.SMSRoutes) && t.SMSRoutes[idx].Kind == kind {
+		return &t.SMSRoutes[idx]
+	}
+	for i := range t.SMSRoutes {
+		if t.SMSRoutes[i].Kind == kind {
+			return &t.SMSRoutes[i]
+		}
+	}
+	return nil
+}
+
 // WebhookRoute is the tenant's first webhook route, the one its webhook
 // texts go through; nil when it has none.
 func (t *Tenant) WebhookRoute() *SMSRoute {

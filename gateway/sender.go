@@ -10,6 +10,16 @@ type Sender interface {
 	Send(ctx context.Context, m *Message) (providerID string, err error)
 }
 
+// Looker is implemented by senders that can find a message an earlier
+// attempt left at the provider when that attempt's answer was lost. It
+// returns the provider's id of the message, "" when the provider has none
+// (nothing was sent), or the failure the provider recorded for it. A
+// lookup that itself fails returns a transient *SendError: the engine then
+// keeps the text on its route rather than risk a second text.
+type Looker interface {
+	Lookup(ctx context.Context, m *Message) (providerID string, err error)
+}
+
 // LaneSpec says which lane a message goes through and that lane's limits.
 // There is one lane per SMTP relay endpoint and one per SMS sender (a
 // Twilio account and From number or Messaging Service): a slow lane slows

@@ -134,10 +134,12 @@ type Service struct {
 	// (lateattention.go); nil when nobody listens.
 	lateFailure func(*Delivery, *SendError)
 
-	tester   ProviderTester
-	lanes    func() []LaneStatus
-	accepts  acceptCommitter
-	checkURL func(string) error
+	tester ProviderTester
+	lanes  func() []LaneStatus
+	// failoverAfter is the first-attempt window (the worker sets it).
+	failoverAfter time.Duration
+	accepts       acceptCommitter
+	checkURL      func(string) error
 	// twilioFrom is the operator's shared Twilio sender, normalized.
 	twilioFrom string
 	countries  []string

@@ -75,6 +75,10 @@ type Store interface {
 	// UpdateDelivery saves status, attempts, schedule, provider id, error
 	// and body (a nil body wipes it).
 	UpdateDelivery(ctx context.Context, d *Delivery) error
+	// MoveDelivery puts a pending delivery on another route of its chain:
+	// route, route index, recipient and (re-sealed) body, due at
+	// NextAttemptAt, with the first-attempt time cleared and the claim over.
+	MoveDelivery(ctx context.Context, d *Delivery) error
 	// ClaimDeliveries takes up to limit pending deliveries due at now,
 	// highest priority first, and pushes their next attempt to leaseUntil,
 	// so that a crashed worker's claim runs out and another instance (or a

@@ -49,6 +49,11 @@ type WorkerConfig struct {
 	// half-opens it (30 s).
 	BreakerFailures int
 	BreakerOpen     time.Duration
+	// FailoverAfter is the first-attempt window: a text that keeps failing
+	// temporarily on its route moves to the next route of its chain once
+	// this long has passed since it was first tried there (20 s; 1 s to
+	// 5 minutes).
+	FailoverAfter time.Duration
 	// SlowFor is how long a lane stays slowed after the provider asked
 	// for less (1 minute).
 	SlowFor time.Duration
@@ -132,6 +137,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 	w.stopCtx, w.stop = context.WithCancel(context.Background())
 	cfg.Service.SetKick(w.Kick)
 	cfg.Service.SetLanes(w.Lanes)
+	cfg.Service.SetFailoverAfter(cfg.FailoverAfter)
 	return w
 }
 

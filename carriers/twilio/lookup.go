@@ -29,6 +29,43 @@ const (
 // recorded for it when sending again cannot help. A lookup that fails
 // sends nothing: better a late retry than a password sent twice.
 func (s *Sender) lookup(ctx context.Context, settings *gateway.TwilioSettings, m *gateway.Message) (string, error) {
+	sid, recorded, err := s.find(ctx, settings, m)
+	if err != nil {
+		return "", err
+	}
+	if recorded != nil {
+		return "", recorded
+	}
+	return sid, nil
+}
+
+// Lookup implements gateway.Looker for the engine, before a text whose
+// answer was lost moves to another route: the SID of the text an attempt
+// left at Twilio, "" when there is none, the failure Twilio recorded for
+// it, or a transient error when the lookup itself fails (whatever its
+// cause, it proves nothing about the text).
+func (s *Sender) Lookup(ctx context.Context, m *gateway.Message) (string, error) {
+	if m == nil || m.Route != gateway.RouteTwilio {
+		return "", &gateway.SendError{Class: gateway.FailTransient, Code: "lookup_unsupported", Detail: "not a Twilio text"}
+	}
+	settings := s.settingsFor(m.Tenant)
+	if err := s.usable(settings); err != nil {
+		return "", &gateway.SendError{Class: gateway.FailTransient, Code: "lookup_failed", Detail: gateway.AsSendError(err).Detail}
+	}
+	sid, recorded, err := s.find(ctx, settings, m)
+	if err != nil {
+		se := gateway.AsSendError(err)
+		return "", &gateway.SendError{Class: gateway.FailTransient, Code: "lookup_failed", Detail: se.Detail}
+	}
+	if recorded != nil {
+		return "", recorded
+	}
+	return sid, nil
+}
+
+// find is lookup's search: the SID found, or the failure Twilio recorded
+// for the earlier text (recorded), or the list call's own failure (err).
+func (s *Sender) find(ctx context.Context, settings *gateway.TwilioSettings, m *gateway.Message) (string, *gateway.SendError, error) {
 	since := m.FirstAttemptAt
 	if since.IsZero() {
 		since = s.cfg.Clock().Add(-lookupWindow)
@@ -57,22 +94,22 @@ func (s *Sender) lookup(ctx context.Context, settings *gateway.TwilioSettings, m
 				continue
 			}
 			se.Detail = "looking up an earlier attempt: " + se.Detail
-			return "", se
+			return "", nil, se
 		}
 		if page == nil {
 			continue
 		}
-		if sid, ok, err := match(page.Messages, settings, m.Text, since); ok {
-			return sid, err
+		if sid, ok, recorded := match(page.Messages, settings, m.Text, since); ok {
+			return sid, recorded, nil
 		}
 	}
-	return "", nil
+	return "", nil, nil
 }
 
 // match picks, from a page of messages, the one an earlier attempt made.
 // ok is false when none is (or when the one found failed in a way a new
 // message may not).
-func match(msgs []openapi.ApiV2010Message, settings *gateway.TwilioSettings, body string, since time.Time) (sid string, ok bool, err error) {
+func match(msgs []openapi.ApiV2010Message, settings *gateway.TwilioSettings, body string, since time.Time) (sid string, ok bool, err *gateway.SendError) {
 	for _, msg := range msgs {
 		switch {
 		case msg.Sid == nil || *msg.Sid == "" || msg.Body == nil || *msg.Body != body,

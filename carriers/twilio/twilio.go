@@ -290,17 +290,49 @@ func (s *Sender) classify(ctx context.Context, err error, token, body string) *g
 	switch {
 	case errors.As(err, &restErr):
 		se = apiError(restErr.Status, restErr.Code, restErr.Message)
+		se.Unsure = lostStatus(restErr.Status)
 	case errors.As(err, &v1Err):
 		se = apiError(v1Err.HttpStatusCode, v1Err.Code, v1Err.Message)
+		se.Unsure = lostStatus(v1Err.HttpStatusCode)
 	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
-		se = &gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: "no answer from Twilio in time"}
+		se = &gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: "no answer from Twilio in time",
+			Unsure: true}
 	case ctx.Err() != nil:
-		se = &gateway.SendError{Class: gateway.FailTransient, Code: "canceled", Detail: "the send was canceled"}
+		se = &gateway.SendError{Class: gateway.FailTransient, Code: "canceled", Detail: "the send was canceled", Unsure: true}
 	default:
 		se = &gateway.SendError{Class: gateway.FailTransient, Code: "twilio_unavailable", Detail: clip(describe(err))}
+		status, answered := answerStatus(err)
+		se.Unsure = (answered && lostStatus(status)) || (!answered && gateway.MayHaveArrived(err))
 	}
 	se.Detail = redact(se.Detail, token, body)
 	return se
+}
+
+// lostStatus says an error status leaves open whether Twilio took the
+// message: a server error or a gateway's timeout may follow a create that
+// went through. A 503 (the API or its balancer turned the call away) and
+// every 4xx say it did not.
+func lostStatus(status int) bool {
+	return status >= 500 && status != http.StatusServiceUnavailable
+}
+
+// answerStatus is the HTTP status of an error answer twilio-go could not
+// decode (a proxy's or an outage page), when err is one.
+func answerStatus(err error) (int, bool) {
+	msg := err.Error()
+	if !strings.Contains(msg, "error decoding the response for an HTTP error code") {
+		return 0, false
+	}
+	i := strings.Index(msg, "code: ")
+	if i < 0 {
+		return 0, true
+	}
+	msg = msg[i+len("code: "):]
+	if j := strings.IndexByte(msg, ':'); j >= 0 {
+		msg = msg[:j]
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(msg))
+	return n, err == nil
 }
 
 func apiError(status, code int, message string) *gateway.SendError {

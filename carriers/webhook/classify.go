@@ -20,6 +20,10 @@ func statusError(status int, answer []byte) *gateway.SendError {
 	}
 	_ = json.Unmarshal(answer, &a)
 	switch {
+	case status == http.StatusGatewayTimeout:
+		// A proxy gave up waiting: the receiver behind it may have taken
+		// the text.
+		return &gateway.SendError{Class: gateway.FailTransient, Code: code, Detail: "the webhook answered " + code, Unsure: true}
 	case status >= 500 || status == http.StatusRequestTimeout:
 		return &gateway.SendError{Class: gateway.FailTransient, Code: code, Detail: "the webhook answered " + code}
 	case status == http.StatusTooManyRequests:

@@ -76,12 +76,13 @@ func New(cfg Config) *Sender {
 	return &Sender{cfg: cfg, public: client(true), open: client(false)}
 }
 
-// route is the tenant's webhook route a message goes by.
+// route is the tenant's webhook route a message goes by: the link of the
+// chain the engine put it on (a chain may hold several webhooks).
 func route(m *gateway.Message) *gateway.SMSRoute {
 	if m == nil || m.Tenant == nil {
 		return nil
 	}
-	return m.Tenant.WebhookRoute()
+	return m.Tenant.SMSRouteAt(gateway.RouteWebhook, m.RouteIndex)
 }
 
 // Lane gives each webhook URL its own lane: one provider's slowness holds
@@ -196,10 +197,15 @@ func networkError(err error) *gateway.SendError {
 			"use a public https URL for the webhook route, or ask the operator to set an internal one")
 	case errors.As(err, &cert):
 		return configError("tls", "the webhook's certificate is not trusted", "give the webhook endpoint a certificate from a public authority")
+	case !gateway.MayHaveArrived(err):
+		return &gateway.SendError{Class: gateway.FailTransient, Code: "connect", Detail: "the webhook could not be reached"}
 	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
-		return &gateway.SendError{Class: gateway.FailTransient, Code: "timeout", Detail: "the webhook did not answer in time"}
+		return &gateway.SendError{Class: gateway.FailTransient, Code: "timeout", Detail: "the webhook did not answer in time",
+			Unsure: true}
 	}
-	return &gateway.SendError{Class: gateway.FailTransient, Code: "connect", Detail: "the webhook could not be reached"}
+	// The connection broke after the request went: the receiver may have
+	// taken the text.
+	return &gateway.SendError{Class: gateway.FailTransient, Code: "connect", Detail: "the webhook's answer was lost", Unsure: true}
 }
 
 func isTimeout(err error) bool {

@@ -140,16 +140,16 @@ func scanReset(row scanner) (*gateway.ResetRequest, error) {
 
 const deliveryCols = `id, request_id, tenant_id, channel, route, recipient, body, body_key, locale, status, attempts,
 	next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at, priority, claimed,
-	first_attempt_at`
+	first_attempt_at, route_index`
 
 // CreateDelivery implements gateway.Store.
 func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 	res, err := s.q.ExecContext(ctx, `INSERT INTO deliveries (request_id, tenant_id, channel, route, recipient,
 		body, body_key, locale, status, attempts, next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at,
-		priority) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		priority, route_index) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		nullStr(d.RequestID), d.TenantID, string(d.Channel), string(d.Route), d.To, d.Body, bodyKey(d), d.Locale,
 		string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority))
+		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority), d.RouteIndex)
 	if err != nil {
 		return wrap(err)
 	}
@@ -285,7 +285,7 @@ func (s *Store) deliveries(ctx context.Context, tail string, args ...any) ([]*ga
 		)
 		if err := rows.Scan(&d.ID, &requestID, &d.TenantID, &channel, &route, &d.To, &d.Body, &d.BodyKey, &d.Locale, &status,
 			&d.Attempts, &next, &d.ProviderID, &d.ErrorCode, &d.ErrorDetail, &created, &updated, &prio, &claimed,
-			&first); err != nil {
+			&first, &d.RouteIndex); err != nil {
 			return nil, wrap(err)
 		}
 		d.Priority, d.Unrecorded, d.FirstAttemptAt = gateway.Priority(prio), claimed == 1, fromTS(first)

@@ -45,6 +45,7 @@ func Run(t *testing.T, open Opener) {
 		{"Carriers", testCarriers},
 		{"Resets", testResets},
 		{"Deliveries", testDeliveries},
+		{"MoveDelivery", testMoveDelivery},
 		{"ClaimOrderAndLease", testClaimOrderAndLease},
 		{"ClaimDeferRenew", testClaimDeferRenew},
 		{"ConcurrentClaims", testConcurrentClaims},
