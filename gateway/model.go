@@ -154,9 +154,21 @@ type Person struct {
 	// PendingRequest is the newest reset whose password is out (or going
 	// out) and not yet used; a newer reset replaces it.
 	PendingRequest string
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// VerifiedEmail is the address the person proved theirs by following
+	// a verification link, at EmailVerifiedAt; the email is verified only
+	// while it is still that address (see EmailVerified).
+	VerifiedEmail   string
+	EmailVerifiedAt time.Time
+	// PasswordSetAt is when the current password was set; zero when that
+	// is not known (such a password never counts as too old).
+	PasswordSetAt time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
+
+// EmailVerified reports whether the person's current email is one they
+// proved theirs.
+func (p *Person) EmailVerified() bool { return p.Email != "" && p.VerifiedEmail == p.Email }
 
 // PhoneType is what kind of line a number is.
 type PhoneType string

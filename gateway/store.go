@@ -16,6 +16,8 @@ type Store interface {
 	// DeliveryAttempts lists a delivery's attempts, oldest first.
 	AddDeliveryAttempt(ctx context.Context, a DeliveryAttempt) error
 	DeliveryAttempts(ctx context.Context, deliveryID int64) ([]DeliveryAttempt, error)
+	// Email verification links and password age (verify_store.go).
+	LifecycleStore
 
 	CreateTenant(ctx context.Context, t *Tenant) error
 	UpdateTenant(ctx context.Context, t *Tenant) error

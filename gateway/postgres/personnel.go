@@ -8,7 +8,8 @@ import (
 )
 
 const personCols = `id, tenant_id, name, email, status, mobile_access, allow_mobile_reset,
-	password_hash, must_change, locale, pending_request, created_at, updated_at`
+	password_hash, must_change, locale, pending_request, created_at, updated_at,
+	verified_email, email_verified_at, password_set_at`
 
 // CreatePerson implements gateway.Store.
 func (s *Store) CreatePerson(ctx context.Context, p *gateway.Person) error {
@@ -16,9 +17,10 @@ func (s *Store) CreatePerson(ctx context.Context, p *gateway.Person) error {
 		tx := st.(*Store)
 		err := tx.q.QueryRowContext(ctx, `INSERT INTO personnel (tenant_id, name, email, status,
 			mobile_access, allow_mobile_reset, password_hash, must_change, locale, pending_request,
-			created_at, updated_at, search_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+			created_at, updated_at, search_key, password_set_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 			p.TenantID, p.Name, p.Email, string(p.Status), b2i(p.MobileAccess), b2i(p.AllowMobileReset),
-			p.PasswordHash, b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.CreatedAt), ts(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email)).Scan(&p.ID)
+			p.PasswordHash, b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.CreatedAt), ts(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email),
+			ts(p.PasswordSetAt)).Scan(&p.ID)
 		if err != nil {
 			return conflict(err, "email_taken", "a person with this email already exists")
 		}
@@ -52,8 +54,8 @@ func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
 // SavePersonAuth implements gateway.Store.
 func (s *Store) SavePersonAuth(ctx context.Context, p *gateway.Person) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE personnel SET password_hash=?, must_change=?, pending_request=?,
-		updated_at=? WHERE id=? AND tenant_id=?`,
-		p.PasswordHash, b2i(p.MustChange), p.PendingRequest, ts(p.UpdatedAt), p.ID, p.TenantID)
+		updated_at=?, password_set_at=? WHERE id=? AND tenant_id=?`,
+		p.PasswordHash, b2i(p.MustChange), p.PendingRequest, ts(p.UpdatedAt), ts(p.PasswordSetAt), p.ID, p.TenantID)
 	return mustAffect(res, err)
 }
 
@@ -132,15 +134,17 @@ func scanPerson(row scanner) (*gateway.Person, error) {
 		status              string
 		mobile, allow, must int
 		created, updated    int64
+		verifiedAt, pwSetAt int64
 	)
 	err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Email, &status, &mobile, &allow, &p.PasswordHash,
-		&must, &p.Locale, &p.PendingRequest, &created, &updated)
+		&must, &p.Locale, &p.PendingRequest, &created, &updated, &p.VerifiedEmail, &verifiedAt, &pwSetAt)
 	if err != nil {
 		return nil, wrap(err)
 	}
 	p.Status = gateway.PersonStatus(status)
 	p.MobileAccess, p.AllowMobileReset, p.MustChange = mobile == 1, allow == 1, must == 1
 	p.CreatedAt, p.UpdatedAt = fromTS(created), fromTS(updated)
+	p.EmailVerifiedAt, p.PasswordSetAt = fromTS(verifiedAt), fromTS(pwSetAt)
 	return &p, nil
 }
 

@@ -65,6 +65,8 @@ func Run(t *testing.T, open Opener) {
 		{"WithTx", testWithTx},
 		{"LaneSlots", testLaneSlots},
 		{"LockReceived", testLockReceived},
+		{"EmailVerification", testEmailVerification},
+		{"PasswordReminders", testPasswordReminders},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}

@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+// SaveEmailVerification implements gateway.Store.
+func (s *Store) SaveEmailVerification(ctx context.Context, v *gateway.EmailVerification) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO email_verifications (person_id, tenant_id, email, token_hash,
+		created_at, expires_at, used_at) VALUES (?,?,?,?,?,?,0)
+		ON CONFLICT (person_id) DO UPDATE SET tenant_id=excluded.tenant_id, email=excluded.email,
+		token_hash=excluded.token_hash, created_at=excluded.created_at, expires_at=excluded.expires_at, used_at=0`,
+		v.PersonID, v.TenantID, v.Email, v.TokenHash, ts(v.CreatedAt), ts(v.ExpiresAt))
+	return wrap(err)
+}
+
+// EmailVerificationByHash implements gateway.Store.
+func (s *Store) EmailVerificationByHash(ctx context.Context, hash []byte) (*gateway.EmailVerification, error) {
+	var (
+		v                      gateway.EmailVerification
+		created, expires, used int64
+	)
+	err := s.q.QueryRowContext(ctx, `SELECT person_id, tenant_id, email, token_hash, created_at, expires_at, used_at
+		FROM email_verifications WHERE token_hash = ?`, hash).
+		Scan(&v.PersonID, &v.TenantID, &v.Email, &v.TokenHash, &created, &expires, &used)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	v.CreatedAt, v.ExpiresAt, v.UsedAt = fromTS(created), fromTS(expires), fromTS(used)
+	return &v, nil
+}
+
+// UseEmailVerification implements gateway.Store.
+func (s *Store) UseEmailVerification(ctx context.Context, v *gateway.EmailVerification, at time.Time) error {
+	return s.WithTx(ctx, func(st gateway.Store) error {
+		tx := st.(*Store)
+		res, err := tx.q.ExecContext(ctx, `UPDATE email_verifications SET used_at=?
+			WHERE person_id=? AND tenant_id=? AND token_hash=? AND email=? AND used_at=0`,
+			ts(at), v.PersonID, v.TenantID, v.TokenHash, v.Email)
+		if err := mustAffect(res, err); err != nil {
+			return err
+		}
+		res, err = tx.q.ExecContext(ctx, `UPDATE personnel SET verified_email=?, email_verified_at=?
+			WHERE id=? AND tenant_id=? AND email=?`, v.Email, ts(at), v.PersonID, v.TenantID, v.Email)
+		return mustAffect(res, err)
+	})
+}
+
+// ClearEmailVerified implements gateway.Store.
+func (s *Store) ClearEmailVerified(ctx context.Context, tenantID, personID int64) error {
+	return s.WithTx(ctx, func(st gateway.Store) error {
+		tx := st.(*Store)
+		if _, err := tx.q.ExecContext(ctx, `DELETE FROM email_verifications WHERE person_id=? AND tenant_id=?`,
+			personID, tenantID); err != nil {
+			return wrap(err)
+		}
+		_, err := tx.q.ExecContext(ctx, `UPDATE personnel SET verified_email='', email_verified_at=0
+			WHERE id=? AND tenant_id=?`, personID, tenantID)
+		return wrap(err)
+	})
+}
+
+// PasswordRemindersDue implements gateway.Store.
+func (s *Store) PasswordRemindersDue(ctx context.Context, tenantID int64, setAfter, setBefore time.Time, limit int) ([]*gateway.Person, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	rows, err := s.q.QueryContext(ctx, `SELECT `+personCols+` FROM personnel
+		WHERE tenant_id=? AND status='active' AND mobile_access=1 AND password_hash<>''
+		AND password_set_at>? AND password_set_at<=? AND password_reminded_for<>password_set_at
+		ORDER BY password_set_at, id LIMIT ?`, tenantID, ts(setAfter), ts(setBefore), limit)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []*gateway.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err)
+	}
+	return out, s.loadPhones(ctx, out)
+}
+
+// ClaimPasswordReminder implements gateway.Store.
+func (s *Store) ClaimPasswordReminder(ctx context.Context, tenantID, personID int64, setAt time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE personnel SET password_reminded_for=password_set_at
+		WHERE id=? AND tenant_id=? AND password_set_at=? AND password_reminded_for<>password_set_at`,
+		personID, tenantID, ts(setAt))
+	if err != nil {
+		return false, wrap(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, wrap(err)
+}

@@ -1,0 +1,45 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// EmailVerification is a person's one outstanding email verification
+// link: the keyed hash of its token and the address it was sent to, which
+// is the only address it can prove.
+type EmailVerification struct {
+	PersonID  int64
+	TenantID  int64
+	Email     string
+	TokenHash []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero until the link's button was pressed
+}
+
+// LifecycleStore is the part of Store for email verification and
+// password age.
+type LifecycleStore interface {
+	// SaveEmailVerification stores v as the person's outstanding link,
+	// replacing any older one (whose token stops working).
+	SaveEmailVerification(ctx context.Context, v *EmailVerification) error
+	// EmailVerificationByHash finds a link by the keyed hash of its token.
+	EmailVerificationByHash(ctx context.Context, hash []byte) (*EmailVerification, error)
+	// UseEmailVerification marks v used and the person's email verified at
+	// at, in one step, only while v is unused and still the person's link
+	// and the person's email is still v.Email; else it changes nothing and
+	// answers not found.
+	UseEmailVerification(ctx context.Context, v *EmailVerification, at time.Time) error
+	// ClearEmailVerified forgets that the person's email was verified and
+	// deletes their outstanding link.
+	ClearEmailVerified(ctx context.Context, tenantID, personID int64) error
+	// PasswordRemindersDue lists up to limit active people of a tenant with
+	// mobile access whose password was set in (setAfter, setBefore] and
+	// who were not reminded of that password yet, oldest password first.
+	PasswordRemindersDue(ctx context.Context, tenantID int64, setAfter, setBefore time.Time, limit int) ([]*Person, error)
+	// ClaimPasswordReminder records that the password the person set at
+	// setAt was reminded of, and reports whether this call did it (false:
+	// another worker did, or the password changed meanwhile).
+	ClaimPasswordReminder(ctx context.Context, tenantID, personID int64, setAt time.Time) (bool, error)
+}
