@@ -144,6 +144,10 @@ type SettingsPatch struct {
 	ResetMode      *string
 	LinkTTLMinutes *int
 	OfficePhone    *string
+	// RequireVerifiedEmail sends only to proved addresses;
+	// MaxPasswordAgeDays is 0 (off) or 30-730.
+	RequireVerifiedEmail *bool
+	MaxPasswordAgeDays   *int
 	// SMSRoutes replaces the tenant's SMS chain; an empty non-nil list goes
 	// back to the default chain.
 	SMSRoutes *[]SMSRoute

@@ -55,5 +55,22 @@ func (s *Service) patchLifecycle(t *Tenant, p SettingsPatch, changed *[]string) 
 		t.Lifecycle.OfficePhone = ph
 		*changed = append(*changed, "office_phone")
 	}
+	if p.RequireVerifiedEmail != nil {
+		if *p.RequireVerifiedEmail && s.publicURL == "" {
+			return Errorf(KindInvalid, "public_url_required",
+				"verified emails need the gateway's public address (RESETGW_PUBLIC_URL) to put in the verification link")
+		}
+		t.Lifecycle.RequireVerifiedEmail = *p.RequireVerifiedEmail
+		*changed = append(*changed, "require_verified_email")
+	}
+	if p.MaxPasswordAgeDays != nil {
+		d := *p.MaxPasswordAgeDays
+		if d != 0 && (d < MinPasswordAgeDays || d > MaxPasswordAgeDaysCap) {
+			return Errorf(KindInvalid, "max_password_age_invalid",
+				"max_password_age_days must be 0 (off) or %d to %d", MinPasswordAgeDays, MaxPasswordAgeDaysCap)
+		}
+		t.Lifecycle.MaxPasswordAgeDays = d
+		*changed = append(*changed, "max_password_age_days")
+	}
 	return nil
 }

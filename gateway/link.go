@@ -153,7 +153,7 @@ func (s *Service) UseLink(ctx context.Context, in UseLinkInput) (*LinkInfo, erro
 		if err != nil {
 			return err
 		}
-		pc.PasswordHash, pc.MustChange, pc.UpdatedAt = hash, false, now
+		pc.PasswordHash, pc.MustChange, pc.UpdatedAt, pc.PasswordSetAt = hash, false, now, now
 		if pc.PendingRequest == r.ID {
 			pc.PendingRequest = ""
 		}

@@ -129,7 +129,7 @@ func (s *Service) checkLogin(ctx context.Context, slug, email, password string) 
 			}
 		}
 	}
-	out.MustChange, out.eventType = p.MustChange, "login_succeeded"
+	out.MustChange, out.eventType = p.MustChange || s.passwordExpired(t, p), "login_succeeded"
 	return out, nil
 }
 
@@ -169,7 +169,7 @@ func (s *Service) promote(ctx context.Context, t *Tenant, p *Person, r *ResetReq
 		if err := st.UpdateReset(ctx, cur); err != nil {
 			return err
 		}
-		p.PasswordHash, p.MustChange, p.PendingRequest, p.UpdatedAt = hash, t.MustChange, "", now
+		p.PasswordHash, p.MustChange, p.PendingRequest, p.UpdatedAt, p.PasswordSetAt = hash, t.MustChange, "", now, now
 		if err := st.SavePersonAuth(ctx, p); err != nil {
 			return err
 		}
@@ -224,6 +224,7 @@ func (s *Service) ChangePassword(ctx context.Context, in ChangeInput) error {
 			return err
 		}
 		cur.PasswordHash, cur.MustChange, cur.UpdatedAt = hash, false, s.clock()
+		cur.PasswordSetAt = cur.UpdatedAt
 		if err := st.SavePersonAuth(ctx, cur); err != nil {
 			return err
 		}

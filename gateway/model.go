@@ -77,6 +77,26 @@ type Lifecycle struct {
 	LinkTTLMinutes int       `json:"link_ttl_minutes,omitempty"`
 	// OfficePhone is added to the "your password was changed" notice.
 	OfficePhone string `json:"office_phone,omitempty"`
+	// RequireVerifiedEmail sends nothing but a verification link to an
+	// email address the person has not proved theirs.
+	RequireVerifiedEmail bool `json:"require_verified_email,omitempty"`
+	// MaxPasswordAgeDays, above 0, makes an older password one to change
+	// at the next login (NIST advises against forced expiry: off by
+	// default).
+	MaxPasswordAgeDays int `json:"max_password_age_days,omitempty"`
+}
+
+// Password age bounds, in days, and how long before its expiry a
+// password's reminder goes out.
+const (
+	MinPasswordAgeDays    = 30
+	MaxPasswordAgeDaysCap = 730
+	PasswordReminderLead  = 7 * 24 * time.Hour
+)
+
+// MaxPasswordAge is how long a password stays valid, 0 for ever.
+func (l Lifecycle) MaxPasswordAge() time.Duration {
+	return time.Duration(l.MaxPasswordAgeDays) * 24 * time.Hour
 }
 
 // Mode is the tenant's reset mode, password when unset.

@@ -46,7 +46,11 @@ func (s *Service) passwordChangedNotice(ctx context.Context, st Store, t *Tenant
 		}
 	}
 	var out []*Delivery
-	if email && p.Email != "" {
+	if email && p.Email != "" && !mailable(t, p) {
+		if err := s.event(ctx, st, emailSkipped(t, p, "")); err != nil {
+			return err
+		}
+	} else if email && p.Email != "" {
 		d, err := s.emailDelivery(p, "password_changed", data)
 		if err != nil {
 			return err

@@ -75,6 +75,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id int64, in Passwor
 			return err
 		}
 		cur.PasswordHash, cur.MustChange, cur.UpdatedAt = hash, must, s.clock()
+		cur.PasswordSetAt = cur.UpdatedAt
 		if err := st.SavePersonAuth(ctx, cur); err != nil {
 			return err
 		}
@@ -86,7 +87,11 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, id int64, in Passwor
 			Detail: detail}); err != nil {
 			return err
 		}
-		if err := s.enqueue(ctx, st, cur.TenantID, cur.ID, note); err != nil {
+		if !mailable(t, cur) {
+			if err := s.event(ctx, st, emailSkipped(t, cur, "")); err != nil {
+				return err
+			}
+		} else if err := s.enqueue(ctx, st, cur.TenantID, cur.ID, note); err != nil {
 			return err
 		}
 		// The mail above is this change's notice; a text goes too.

@@ -162,12 +162,21 @@ func (s *Service) CreatePerson(ctx context.Context, a Actor, in PersonInput) (*P
 	}
 	p.CreatedAt = s.clock()
 	p.UpdatedAt = p.CreatedAt
+	if p.PasswordHash != "" {
+		p.PasswordSetAt = p.CreatedAt
+	}
 	err = s.store.WithTx(ctx, func(st Store) error {
 		if err := st.CreatePerson(ctx, p); err != nil {
 			return err
 		}
-		return s.adminEvent(ctx, st, a, Event{TenantID: t.ID, Type: "person_created", PersonID: p.ID})
+		if err := s.adminEvent(ctx, st, a, Event{TenantID: t.ID, Type: "person_created", PersonID: p.ID}); err != nil {
+			return err
+		}
+		return s.autoVerification(ctx, st, a, p)
 	})
+	if err == nil {
+		s.kick()
+	}
 	if err != nil {
 		p.ID = 0
 		return nil, s.phoneTaken(ctx, a, err, p)
@@ -260,9 +269,18 @@ func (s *Service) UpdatePerson(ctx context.Context, a Actor, tenant string, id i
 		if err := st.UpdatePerson(ctx, p); err != nil {
 			return err
 		}
-		return s.adminEvent(ctx, st, a, Event{TenantID: p.TenantID, Type: "person_updated", PersonID: p.ID,
-			Detail: strings.Join(changed, ",")})
+		if err := s.adminEvent(ctx, st, a, Event{TenantID: p.TenantID, Type: "person_updated", PersonID: p.ID,
+			Detail: strings.Join(changed, ",")}); err != nil {
+			return err
+		}
+		if p.Email != before.Email {
+			return s.verificationAfterChange(ctx, st, a, p)
+		}
+		return nil
 	})
+	if err == nil {
+		s.kick()
+	}
 	if err != nil {
 		if p == nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 )
 
 // ResetInput is one "forgot password" as it arrives.
@@ -228,6 +229,35 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 		r.ExpiresAt = now.Add(t.ResetTTL)
 		data.Password = password
 	}
+	// The messages first: with no channel it may use, the request is
+	// refused before it replaces anything.
+	var out []*Delivery
+	var skipped []Event
+	if phone != nil && phone.PersonID == p.ID {
+		d, why, err := s.smsDelivery(ctx, st, t, p, phone, "reset", data)
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			out = append(out, d)
+		} else {
+			skipped = append(skipped, Event{TenantID: t.ID, Type: "sms_skipped", RequestID: r.ID,
+				PersonID: p.ID, Channel: string(ChannelSMS), Code: why})
+		}
+	}
+	if mailable(t, p) {
+		d, err := s.emailDelivery(p, "reset", data)
+		if err != nil {
+			return err
+		}
+		out = append(out, d)
+	} else {
+		if len(out) == 0 {
+			r.TempHash, r.LinkHash, r.ExpiresAt = nil, nil, time.Time{}
+			return reject(ReasonEmailUnverified, "no verified channel")
+		}
+		skipped = append(skipped, emailSkipped(t, p, r.ID))
+	}
 	if err := s.supersede(ctx, st, p, r.ID); err != nil {
 		return err
 	}
@@ -242,25 +272,11 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 		PersonID: p.ID, IP: r.IP}); err != nil {
 		return err
 	}
-
-	var out []*Delivery
-	if phone != nil && phone.PersonID == p.ID {
-		d, why, err := s.smsDelivery(ctx, st, t, p, phone, "reset", data)
-		if err != nil {
-			return err
-		}
-		if d != nil {
-			out = append(out, d)
-		} else if err := s.event(ctx, st, Event{TenantID: t.ID, Type: "sms_skipped", RequestID: r.ID,
-			PersonID: p.ID, Channel: string(ChannelSMS), Code: why}); err != nil {
+	for _, e := range skipped {
+		if err := s.event(ctx, st, e); err != nil {
 			return err
 		}
 	}
-	d, err := s.emailDelivery(p, "reset", data)
-	if err != nil {
-		return err
-	}
-	out = append(out, d)
 	for _, d := range out {
 		d.RequestID = r.ID
 		if r.Source == SourceBulk {

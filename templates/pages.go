@@ -20,7 +20,7 @@ type Pages struct {
 }
 
 // PageNames are the pages Pages renders.
-var PageNames = []string{"link", "message", "reset", "password"}
+var PageNames = []string{"link", "message", "reset", "password", "verify"}
 
 // LoadPages parses the embedded pages.
 func LoadPages() (*Pages, error) {
@@ -107,6 +107,13 @@ var pageEN = map[string]string{
 	"err_chars": "The password has characters that cannot be used.", "err_login": "The email or current password is wrong.",
 	"err_limited": "Too many tries. Please wait a few minutes.", "err_email": "Enter a valid email address.",
 	"err_phone": "Enter a valid phone number, or leave it empty.", "err_other": "That did not work. Please try again.",
+	"verify_title": "Confirm your email address",
+	"verify_intro": "Press the button to confirm that this email address is yours.", "verify_button": "Confirm my email",
+	"verify_done_title": "Email confirmed", "verify_done": "Thank you: your email address is confirmed.",
+	"verify_gone_title": "This link cannot be used",
+	"verify_used":       "This link was used already: the address it was sent to is confirmed.",
+	"verify_expired":    "This link has expired. Ask your office to send a new one.",
+	"verify_unknown":    "This link is not valid, or a newer one replaced it. Use the newest message, or ask your office for a new one.",
 }
 
 var pageES = map[string]string{
@@ -135,4 +142,11 @@ var pageES = map[string]string{
 	"err_chars": "La contraseña tiene caracteres que no se pueden usar.", "err_login": "El correo o la contraseña actual no son correctos.",
 	"err_limited": "Demasiados intentos. Espera unos minutos.", "err_email": "Escribe un correo válido.",
 	"err_phone": "Escribe un teléfono válido o déjalo vacío.", "err_other": "No funcionó. Inténtalo de nuevo.",
+	"verify_title": "Confirma tu correo",
+	"verify_intro": "Pulsa el botón para confirmar que este correo es tuyo.", "verify_button": "Confirmar mi correo",
+	"verify_done_title": "Correo confirmado", "verify_done": "Gracias: tu correo quedó confirmado.",
+	"verify_gone_title": "Este enlace no se puede usar",
+	"verify_used":       "Este enlace ya se usó: el correo al que se envió está confirmado.",
+	"verify_expired":    "Este enlace venció. Pide a tu oficina que te envíe uno nuevo.",
+	"verify_unknown":    "Este enlace no es válido, o uno más reciente lo reemplazó. Usa el último mensaje o pide uno nuevo a tu oficina.",
 }

@@ -124,6 +124,8 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	poller := gateway.NewPoller(gateway.PollerConfig{Service: svc, Route: gateway.RouteTwilio,
 		Fetcher: twilioSender, Redactor: twilioSender})
 	svc.SetTester(newProviderTester(cfg, inbox))
+	// Password-expiry reminders, for tenants with a maximum password age.
+	reminders := gateway.NewReminders(gateway.RemindersConfig{Service: svc})
 
 	// A claim lasts a little longer than a send may: a process killed
 	// mid-send has its message retried soon after, and no sooner.
@@ -179,6 +181,8 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	go func() { workerDone <- worker.Run(context.WithoutCancel(ctx)) }()
 	pollerDone := make(chan error, 1)
 	go func() { pollerDone <- poller.Run(context.WithoutCancel(ctx)) }()
+	remindersDone := make(chan error, 1)
+	go func() { remindersDone <- reminders.Run(context.WithoutCancel(ctx)) }()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- api.App().Listener(ln) }()
 
@@ -209,6 +213,12 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	}
 	if perr := <-pollerDone; perr != nil && !errors.Is(perr, gateway.ErrWorkerClosed) && err == nil {
 		err = perr
+	}
+	if rerr := reminders.Shutdown(shutdownCtx); rerr != nil && err == nil {
+		err = rerr
+	}
+	if rerr := <-remindersDone; rerr != nil && !errors.Is(rerr, gateway.ErrWorkerClosed) && err == nil {
+		err = rerr
 	}
 	return err
 }

@@ -21,6 +21,7 @@ func (s *Server) routesAdmin() {
 	a.Get("/personnel/:id", s.getPerson)
 	a.Patch("/personnel/:id", s.patchPerson)
 	a.Delete("/personnel/:id", s.deletePerson)
+	a.Post("/personnel/:id/verification", s.resendVerification)
 	a.Get("/resets", s.listResets)
 	a.Get("/resets/:id", s.getReset)
 	s.routesAdminTools(a)
@@ -91,10 +92,12 @@ func tenantJSON(t *gateway.Tenant) fiber.Map {
 		"sms_rate_per_second": t.SMSRatePerSecond, "sms_validity_seconds": t.SMSValiditySeconds,
 		"trust_mail_keywords": t.TrustMailKeywords,
 		"reset_mode":          t.Lifecycle.Mode(), "link_ttl_minutes": int(t.Lifecycle.LinkTTL() / time.Minute),
-		"office_phone": t.Lifecycle.OfficePhone,
-		"sms_routes":   routesJSON(t.SMSRoutes),
-		"smtp":         fiber.Map{"configured": t.SMTP != nil},
-		"twilio":       fiber.Map{"configured": t.Twilio.Configured()},
+		"office_phone":           t.Lifecycle.OfficePhone,
+		"require_verified_email": t.Lifecycle.RequireVerifiedEmail,
+		"max_password_age_days":  t.Lifecycle.MaxPasswordAgeDays,
+		"sms_routes":             routesJSON(t.SMSRoutes),
+		"smtp":                   fiber.Map{"configured": t.SMTP != nil},
+		"twilio":                 fiber.Map{"configured": t.Twilio.Configured()},
 	}
 	m["time_zone"], m["disabled"] = t.Location().String(), t.Disabled
 	if t.SMTP != nil {
@@ -147,6 +150,10 @@ type settingsBody struct {
 	ResetMode          *string  `json:"reset_mode"`
 	LinkTTLMinutes     *int     `json:"link_ttl_minutes"`
 	OfficePhone        *string  `json:"office_phone"`
+	// RequireVerifiedEmail mails only proved addresses; MaxPasswordAgeDays
+	// is 0 (off) or 30-730.
+	RequireVerifiedEmail *bool `json:"require_verified_email"`
+	MaxPasswordAgeDays   *int  `json:"max_password_age_days"`
 	// SMSRoutes is the tenant's ordered SMS chain; [] goes back to the
 	// default one.
 	SMSRoutes *[]smsRouteJSON `json:"sms_routes"`
@@ -164,7 +171,8 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 		SMTP: b.SMTP, Twilio: b.Twilio, Keywords: b.Keywords, TrustMailKeywords: b.TrustMailKeywords,
 		SMSRatePerSecond: b.SMSRatePerSecond, SMSValiditySeconds: b.SMSValiditySeconds,
 		ResetMode: b.ResetMode, LinkTTLMinutes: b.LinkTTLMinutes, OfficePhone: b.OfficePhone,
-		TimeZone: b.TimeZone}
+		TimeZone:             b.TimeZone,
+		RequireVerifiedEmail: b.RequireVerifiedEmail, MaxPasswordAgeDays: b.MaxPasswordAgeDays}
 	routes, err := smsRoutes(b.SMSRoutes)
 	if err != nil {
 		return err
@@ -222,12 +230,20 @@ func personJSON(p *gateway.Person) fiber.Map {
 	for _, ph := range p.Phones {
 		phones = append(phones, phoneJSON{Number: ph.Number, Type: string(ph.Type), Carrier: ph.Carrier, OptedOut: ph.OptedOut})
 	}
-	return fiber.Map{
+	m := fiber.Map{
 		"id": p.ID, "tenant_id": p.TenantID, "name": p.Name, "email": p.Email, "status": p.Status,
 		"mobile_access": p.MobileAccess, "allow_mobile_reset": p.AllowMobileReset,
 		"must_change": p.MustChange, "locale": p.Locale, "has_password": p.PasswordHash != "",
 		"phones": phones, "created_at": p.CreatedAt, "updated_at": p.UpdatedAt,
+		"email_verified": p.EmailVerified(),
 	}
+	if p.EmailVerified() {
+		m["email_verified_at"] = p.EmailVerifiedAt
+	}
+	if !p.PasswordSetAt.IsZero() {
+		m["password_set_at"] = p.PasswordSetAt
+	}
+	return m
 }
 
 func (s *Server) createPerson(c *fiber.Ctx) error {
@@ -395,4 +411,16 @@ func (s *Server) listResets(c *fiber.Ctx) error {
 	}
 	// A bare list, as the contract names it ("→ list").
 	return c.JSON(out)
+}
+
+// resendVerification mails the person a new email verification link.
+func (s *Server) resendVerification(c *fiber.Ctx) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := s.svc.ResendVerification(c.UserContext(), actor(c), c.Query("tenant"), id); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"sent": true})
 }

@@ -42,6 +42,8 @@ func (s *Server) routesPages() {
 	s.app.Post("/reset", s.resetPost)
 	s.app.Get("/password", s.passwordPage)
 	s.app.Post("/password", s.passwordPost)
+	s.app.Get("/v/:token", s.verifyPage)
+	s.app.Post("/v/:token", s.verifyPost)
 }
 
 // newPage starts a page's data: its language from the explicit choice
