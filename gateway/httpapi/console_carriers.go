@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -15,6 +18,7 @@ func (u *consoleUI) routesCarriers() {
 	a.Post("/admin/carriers/new", u.auth, u.createCarrier)
 	a.Get("/admin/carriers/:slug", u.auth, u.carrier)
 	a.Post("/admin/carriers/:slug", u.auth, u.saveCarrier)
+	a.Get("/admin/carriers/:slug/retire", u.auth, u.confirmRetire)
 	a.Post("/admin/carriers/:slug/retire", u.auth, u.retireCarrier)
 	a.Post("/admin/carriers/:slug/test", u.auth, u.testCarrier)
 	a.Get("/admin/routes", u.auth, u.routes)
@@ -30,7 +34,25 @@ type carrierTest struct {
 
 type carriersData struct {
 	Carriers []*gateway.Carrier
+	Pager    pager
 	Test     carrierTest
+}
+
+// pageOf is the page of a list at the request's ?offset, with its pager.
+func pageOf[T any](c *fiber.Ctx, base string, all []T) ([]T, pager) {
+	offset, _ := strconv.Atoi(c.Query("offset"))
+	offset = min(max(offset, 0), len(all))
+	end := min(offset+pageSize, len(all))
+	if t := tenantParam(c); t != "" {
+		base += "?tenant=" + url.QueryEscape(t)
+	}
+	return all[offset:end], newPager(base, offset, end-offset, len(all))
+}
+
+// routesData is route health with its list of people paged.
+type routesData struct {
+	*gateway.RouteHealth
+	Pager pager
 }
 
 type carrierData struct {
@@ -39,6 +61,8 @@ type carrierData struct {
 	Test    carrierTest
 	Errs    map[string]string
 	Confirm bool // the retire step
+	// RetireOn is the end date the retire step asks about ("" is today).
+	RetireOn string
 }
 
 // carrierFormValues is a refused carrier form as typed.
@@ -57,15 +81,29 @@ func (u *consoleUI) carriers(c *fiber.Ctx) error {
 	if ft := u.flash(c).Test; ft != nil && ft.Slug == gateway.TwilioSlug {
 		t = *ft
 	}
-	return u.render(c, "carriers.html", u.page(c, "carriers", "Carrier providers", carriersData{Carriers: cs, Test: t}))
+	d := carriersData{Test: t}
+	d.Carriers, d.Pager = pageOf(c, "/admin/carriers", cs)
+	return u.render(c, "carriers.html", u.page(c, "carriers", "Carrier providers", d))
 }
 
-func (u *consoleUI) carrier(c *fiber.Ctx) error {
+func (u *consoleUI) carrier(c *fiber.Ctx) error { return u.showCarrier(c, false) }
+
+// confirmRetire is retire's second step: the carrier page asking whether
+// to retire on the date given (?on=).
+func (u *consoleUI) confirmRetire(c *fiber.Ctx) error { return u.showCarrier(c, true) }
+
+func (u *consoleUI) showCarrier(c *fiber.Ctx, confirm bool) error {
 	cr, err := u.svc.Carrier(c.UserContext(), session(c).Actor, c.Params("slug"))
 	if err != nil {
 		return u.fail(c, err)
 	}
-	d := carrierData{C: cr, Test: carrierTest{Slug: cr.Slug}}
+	d := carrierData{C: cr, Test: carrierTest{Slug: cr.Slug}, Confirm: confirm}
+	if confirm {
+		if _, err := retireDate(c.Query("on")); err != nil {
+			return u.fail(c, err)
+		}
+		d.RetireOn = c.Query("on")
+	}
 	f := u.flash(c)
 	if f.Test != nil && f.Test.Slug == cr.Slug {
 		d.Test = *f.Test
@@ -117,13 +155,31 @@ func (u *consoleUI) saveCarrier(c *fiber.Ctx) error {
 	return u.done(c, "/admin/carriers/"+cr.Slug, "saved")
 }
 
+// retireDate reads a retire form's end date ("" is today).
+func retireDate(v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	on, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		return on, gateway.Errorf(gateway.KindInvalid, "date_invalid", "the end date must look like 2027-03-31")
+	}
+	return on, nil
+}
+
+// retireCarrier needs the second step's confirm=yes: without it (the
+// first form, or a forged post) it only redirects to the step.
 func (u *consoleUI) retireCarrier(c *fiber.Ctx) error {
-	var on time.Time
-	if v := c.FormValue("retired_on"); v != "" {
-		var err error
-		if on, err = time.Parse(time.DateOnly, v); err != nil {
-			return u.fail(c, gateway.Errorf(gateway.KindInvalid, "date_invalid", "the end date must look like 2027-03-31"))
+	on, err := retireDate(c.FormValue("retired_on"))
+	if err != nil {
+		return u.fail(c, err)
+	}
+	if !confirmed(c) {
+		q := url.Values{}
+		if v := c.FormValue("retired_on"); v != "" {
+			q.Set("on", v)
 		}
+		return u.redirect(c, strings.TrimSuffix("/admin/carriers/"+c.Params("slug")+"/retire?"+q.Encode(), "?"), nil)
 	}
 	cr, err := u.svc.RetireCarrier(c.UserContext(), session(c).Actor, c.Params("slug"), on)
 	if err != nil {
@@ -161,5 +217,7 @@ func (u *consoleUI) routes(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	return u.render(c, "routes.html", u.page(c, "routes", "Route health", rh))
+	d := routesData{RouteHealth: rh}
+	rh.People, d.Pager = pageOf(c, "/admin/routes", rh.People)
+	return u.render(c, "routes.html", u.page(c, "routes", "Route health", d))
 }
