@@ -316,4 +316,3 @@ func (u *consoleUI) setPassword(c *fiber.Ctx) error {
 	}
 	return u.redirect(c, personPath(p.ID), f)
 }
-
