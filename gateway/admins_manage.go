@@ -281,3 +281,7 @@ func checkTimeZone(name string) (string, error) {
 	}
 	return name, nil
 }
+
+// Now is the service's clock, for adapters that show times (a zone's
+// offset today).
+func (s *Service) Now() time.Time { return s.clock() }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/resetgw/resetgw/gateway"
@@ -24,7 +25,10 @@ var consoleFS embed.FS
 
 // Console renders the admin console. It is safe for concurrent use.
 type Console struct {
+	// pages is parsed once and never executed: each time zone gets a
+	// clone whose "when" and "day" show times in that zone.
 	pages *htmltemplate.Template
+	zones sync.Map // zone name → *htmltemplate.Template
 	css   []byte
 }
 
@@ -46,7 +50,7 @@ func LoadConsole(dir string) (*Console, error) {
 		}
 	}
 	c := &Console{css: files["console.css"]}
-	c.pages = htmltemplate.New("console").Option("missingkey=error").Funcs(consoleFuncs)
+	c.pages = htmltemplate.New("console").Option("missingkey=error").Funcs(consoleFuncs).Funcs(zoneFuncs(time.UTC))
 	for name, src := range files {
 		if !strings.HasSuffix(name, ".html") {
 			continue
@@ -59,6 +63,25 @@ func LoadConsole(dir string) (*Console, error) {
 		return nil, fmt.Errorf("templates: console: layout.html and console.css are required")
 	}
 	return c, nil
+}
+
+// inZone is the set of pages that shows times in loc.
+func (c *Console) inZone(loc *time.Location) (*htmltemplate.Template, error) {
+	if loc == nil {
+		loc = time.UTC
+	}
+	if t, ok := c.zones.Load(loc.String()); ok {
+		return t.(*htmltemplate.Template), nil
+	}
+	t, err := c.pages.Clone()
+	if err != nil {
+		return nil, fmt.Errorf("templates: console: %w", err)
+	}
+	t.Funcs(zoneFuncs(loc))
+	// Zones come from tenants' settings, checked against the zone
+	// database: a few hundred at most.
+	got, _ := c.zones.LoadOrStore(loc.String(), t)
+	return got.(*htmltemplate.Template), nil
 }
 
 func readConsole(fsys fs.FS, root string, into map[string][]byte) error {
@@ -79,34 +102,49 @@ func readConsole(fsys fs.FS, root string, into map[string][]byte) error {
 	return nil
 }
 
-// Render executes page ("overview.html") with data into w. It renders to
-// a buffer first, so a failing template never sends half a page.
+// Render executes page ("overview.html") with data into w, times in UTC.
 func (c *Console) Render(w io.Writer, page string, data any) error {
+	return c.RenderIn(w, page, data, time.UTC)
+}
+
+// RenderIn executes page with data into w, showing times in loc. It
+// renders to a buffer first, so a failing template never sends half a
+// page.
+func (c *Console) RenderIn(w io.Writer, page string, data any, loc *time.Location) error {
+	pages, err := c.inZone(loc)
+	if err != nil {
+		return err
+	}
 	var buf bytes.Buffer
-	if err := c.pages.ExecuteTemplate(&buf, page, data); err != nil {
+	if err := pages.ExecuteTemplate(&buf, page, data); err != nil {
 		return fmt.Errorf("templates: console/%s: %w", page, err)
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err = w.Write(buf.Bytes())
 	return err
 }
 
 // CSS returns the console's stylesheet.
 func (c *Console) CSS() []byte { return c.css }
 
+// zoneFuncs show times in loc: "when" to the minute, "day" the date.
+func zoneFuncs(loc *time.Location) htmltemplate.FuncMap {
+	return htmltemplate.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(loc).Format("2006-01-02 15:04")
+		},
+		"day": func(t time.Time) string {
+			if t.IsZero() {
+				return "—"
+			}
+			return t.In(loc).Format(time.DateOnly)
+		},
+	}
+}
+
 var consoleFuncs = htmltemplate.FuncMap{
-	// when shows a time in the server's zone, to the minute.
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.Local().Format("2006-01-02 15:04")
-	},
-	"day": func(t time.Time) string {
-		if t.IsZero() {
-			return "—"
-		}
-		return t.UTC().Format(time.DateOnly)
-	},
 	"inc": func(i int) int { return i + 1 },
 	// event is an event type in words (its code goes in a title).
 	"event": gateway.EventWords,

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -66,6 +67,7 @@ func (s *Server) routesConsole(pages *templates.Console) {
 	u.routesSettings()
 	u.routesLog()
 	u.routesAdmins()
+	u.routesZone()
 }
 
 // page is what every console page gets: the frame, then D for the page.
@@ -82,7 +84,10 @@ type page struct {
 	Notice  string
 	Error   string
 	Status  int
-	D       any
+	// Zone names the time zone the page's times are in; loc is that zone.
+	Zone string
+	loc  *time.Location
+	D    any
 }
 
 // Link adds the page's tenant to a console path, so an operator's choice
@@ -135,7 +140,41 @@ func (u *consoleUI) page(c *fiber.Ctx, nav, title string, d any) page {
 			p.Tenants = append(p.Tenants, tenantChoice{Slug: t.Slug, Name: t.Name})
 		}
 	}
+	p.loc = u.zone(c)
+	p.Zone = zoneName(p.loc, u.svc.Now())
 	return p
+}
+
+const zoneLocal = "console_zone"
+
+// zone is the time zone of the request's pages: the tenant's (the admin's
+// own, or the one an operator picked); UTC for an operator looking at
+// every tenant, or when the tenant cannot be read.
+func (u *consoleUI) zone(c *fiber.Ctx) *time.Location {
+	if loc, ok := c.Locals(zoneLocal).(*time.Location); ok {
+		return loc
+	}
+	loc := time.UTC
+	if cs := session(c); cs != nil && (cs.Actor.TenantID != 0 || tenantParam(c) != "") {
+		if t, err := u.svc.Settings(c.UserContext(), cs.Actor, tenantParam(c)); err == nil {
+			loc = t.Location()
+		}
+	}
+	c.Locals(zoneLocal, loc)
+	return loc
+}
+
+// zoneName says a zone as an office reads it: "America/Chicago (UTC−06:00)".
+func zoneName(loc *time.Location, now time.Time) string {
+	if loc == time.UTC || loc.String() == "UTC" {
+		return "UTC"
+	}
+	_, off := now.In(loc).Zone()
+	sign := "+"
+	if off < 0 {
+		sign, off = "−", -off
+	}
+	return fmt.Sprintf("%s (UTC%s%02d:%02d)", loc.String(), sign, off/3600, off%3600/60)
 }
 
 // tenantChoice is a tenant as a page may show it: never the *Tenant,
@@ -159,7 +198,7 @@ func noticeText(key string) string {
 
 func (u *consoleUI) render(c *fiber.Ctx, name string, p page) error {
 	var buf bytes.Buffer
-	if err := u.pages.Render(&buf, name, p); err != nil {
+	if err := u.pages.RenderIn(&buf, name, p, p.loc); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentSecurityPolicy, consoleCSP)
@@ -389,7 +428,7 @@ func (u *consoleUI) logout(c *fiber.Ctx) error {
 
 func (u *consoleUI) overview(c *fiber.Ctx) error {
 	cs := session(c)
-	o, err := u.svc.Overview(c.UserContext(), cs.Actor, tenantParam(c), time.Local)
+	o, err := u.svc.Overview(c.UserContext(), cs.Actor, tenantParam(c), u.zone(c))
 	if err != nil {
 		return u.fail(c, err)
 	}

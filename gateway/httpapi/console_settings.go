@@ -38,6 +38,12 @@ type settingsView struct {
 	Twilio            twilioView
 	EmailTest         *gateway.ProviderTestResult
 	TestTo            string
+	// TimeZone is the tenant's zone; Zones the field's suggestions, and
+	// ZoneTyped/ZoneError a refused entry as typed.
+	TimeZone  string
+	Zones     []string
+	ZoneTyped string
+	ZoneError string
 }
 
 type twilioView struct {
@@ -52,7 +58,7 @@ func viewSettings(t *gateway.Tenant) settingsView {
 	v := settingsView{Slug: t.Slug, Name: t.Name, AllowMobileReset: t.AllowMobileReset, KeepOriginal: t.KeepOriginal,
 		MustChange: t.MustChange, ResetTTLHours: t.ResetTTL.Hours(), MinPasswordLength: t.MinPasswordLength,
 		SMSCountries: strings.Join(t.SMSCountries, ", "), TrustMailKeywords: t.TrustMailKeywords,
-		Email: gateway.ViewEmailProfile(t.SMTP)}
+		Email: gateway.ViewEmailProfile(t.SMTP), TimeZone: t.Location().String(), Zones: commonZones}
 	if tw := t.Twilio; tw != nil {
 		v.Twilio = twilioView{Configured: tw.Configured(), AccountSID: tw.AccountSID, From: tw.From,
 			MessagingServiceSID: tw.MessagingServiceSID, HasToken: tw.AuthToken != ""}
@@ -84,6 +90,11 @@ func (u *consoleUI) settings(c *fiber.Ctx) error {
 	if et := u.flash(c).EmailTest; et != nil {
 		v := p.D.(settingsView)
 		v.EmailTest, v.TestTo = et.Result, et.To
+		p.D = v
+	}
+	if f := u.flash(c); f.Fields["time_zone"] != "" {
+		v := p.D.(settingsView)
+		v.ZoneTyped, v.ZoneError = f.formValue("time_zone", ""), f.Fields["time_zone"]
 		p.D = v
 	}
 	return u.render(c, "settings.html", p)
