@@ -108,6 +108,9 @@ func (w *Worker) laneFor(c *claim, sender Sender) *lane {
 		w.lanes[spec.Key] = l
 		go l.run()
 	}
+	// The newest lane of a route and tenant counts its queue: a tenant
+	// whose settings changed sends through the new one.
+	w.sources[laneSource{c.d.Route, c.d.TenantID}] = l
 	w.lmu.Unlock()
 	c.sender, c.lane = sender, l
 	l.configure(spec, c.t.Slug)

@@ -43,6 +43,20 @@ type LaneStatus struct {
 	OldestQueued time.Time
 }
 
+// PendingCount is how many deliveries of a route and tenant are pending
+// in the store.
+type PendingCount struct {
+	Route    Route
+	TenantID int64
+	N        int
+}
+
+// laneSource is a route and tenant whose messages go through a lane.
+type laneSource struct {
+	route  Route
+	tenant int64
+}
+
 func (l *lane) status(now time.Time) LaneStatus {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -74,18 +88,37 @@ func (l *lane) status(now time.Time) LaneStatus {
 	return st
 }
 
-// Lanes reports every lane the worker has used, by key.
+// Lanes reports every lane the worker has used, by key. A lane's Queued
+// is what waits for it in the store (claimed by this worker or not, due
+// now or later), less what it is sending: one grouped query. If the store
+// cannot answer, it is what waits in the worker's memory.
 func (w *Worker) Lanes() []LaneStatus {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	counts, err := w.s.store.PendingDeliveries(ctx)
+	if err != nil {
+		w.s.log.Warn("counting queued deliveries failed", "err", err)
+	}
 	w.lmu.Lock()
 	ls := make([]*lane, 0, len(w.lanes))
 	for _, l := range w.lanes {
 		ls = append(ls, l)
 	}
+	pending := map[*lane]int{}
+	for _, c := range counts {
+		if l := w.sources[laneSource{c.Route, c.TenantID}]; l != nil {
+			pending[l] += c.N
+		}
+	}
 	w.lmu.Unlock()
 	now := w.s.clock()
 	out := make([]LaneStatus, 0, len(ls))
 	for _, l := range ls {
-		out = append(out, l.status(now))
+		st := l.status(now)
+		if err == nil {
+			st.Queued = max(pending[l]-st.InFlight, 0)
+		}
+		out = append(out, st)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Lane < out[j].Lane })
 	return out

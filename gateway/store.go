@@ -95,6 +95,10 @@ type Store interface {
 	// RenewLeases pushes the lease of claimed, still pending deliveries to
 	// leaseUntil while they wait in a lane or are being sent.
 	RenewLeases(ctx context.Context, ids []int64, leaseUntil time.Time) error
+	// PendingDeliveries counts the pending deliveries (due or not, held
+	// by a worker or not) by route and tenant, in one grouped query: what
+	// waits in each lane, for the routes API.
+	PendingDeliveries(ctx context.Context) ([]PendingCount, error)
 	DeliveryByProviderID(ctx context.Context, providerID string) (*Delivery, error)
 	Delivery(ctx context.Context, id int64) (*Delivery, error)
 	// UnconfirmedDeliveries lists up to limit deliveries of a route that

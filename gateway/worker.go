@@ -89,6 +89,8 @@ type Worker struct {
 
 	lmu   sync.Mutex
 	lanes map[string]*lane
+	// sources says which lane each route and tenant last went through.
+	sources map[laneSource]*lane
 
 	// turn is the engine's turn at the store's writer: the step and the
 	// committer take it for each transaction, so that at most one of
@@ -132,7 +134,8 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		cfg.BreakerFailures = 5
 	}
 	w := &Worker{cfg: cfg, s: cfg.Service, kick: make(chan struct{}, 1), room: make(chan struct{}, 1),
-		held: map[int64]*claim{}, lanes: map[string]*lane{}}
+		held: map[int64]*claim{}, lanes: map[string]*lane{},
+		sources: map[laneSource]*lane{}}
 	w.idle = sync.NewCond(&w.hmu)
 	w.stopCtx, w.stop = context.WithCancel(context.Background())
 	cfg.Service.SetKick(w.Kick)

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimOrderAndLease", testClaimOrderAndLease},
 		{"ClaimDeferRenew", testClaimDeferRenew},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"PendingDeliveries", testPendingDeliveries},
 		{"FollowUps", testFollowUps},
 		{"Events", testEvents},
 		{"EventsAppendOnly", testEventsAppendOnly},
