@@ -11,9 +11,15 @@ import (
 	"strings"
 	"time"
 
+	carriersmtp "github.com/resetgw/resetgw/carriers/smtp"
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/httpapi"
 )
+
+// maxSMTPConnections bounds RESETGW_SMTP_LANE_CONNECTIONS: a relay counts
+// connections per client and refuses those past its allowance, so the
+// bound keeps a typo from opening hundreds.
+const maxSMTPConnections = 64
 
 // config is everything serve reads from flags and the environment; a flag
 // wins over its variable. Secrets come only from the environment or from
@@ -53,6 +59,9 @@ type config struct {
 	// TrustedProxies is Trusted, parsed.
 	TrustedProxies []netip.Prefix
 	SendTimeout    time.Duration
+	// SMTPConnections is how many connections each SMTP relay endpoint's
+	// lane keeps and sends on at once (RESETGW_SMTP_LANE_CONNECTIONS).
+	SMTPConnections int
 	// MemoryLimit is the runtime's soft memory limit in bytes; 0 leaves
 	// the runtime's own (GOMEMLIMIT, or none).
 	MemoryLimit int64
@@ -104,6 +113,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.Trusted, "trusted-proxies", env("RESETGW_TRUSTED_PROXIES", ""), "comma-separated proxy IPs/CIDRs allowed to set the proxy header (RESETGW_TRUSTED_PROXIES)")
 	memLimit := fs.String("memory-limit", env("RESETGW_MEMORY_LIMIT", ""), "soft memory limit of the process, e.g. 64MiB or 1GiB, 0 = none; default 20MiB a core + 8MiB (at least 48MiB) unless GOMEMLIMIT is set (RESETGW_MEMORY_LIMIT)")
 	countries := fs.String("sms-countries", env("RESETGW_SMS_COUNTRIES", "US,CA"), "comma-separated ISO regions any tenant's texts may go to (RESETGW_SMS_COUNTRIES)")
+	smtpConns := fs.String("smtp-lane-connections", env("RESETGW_SMTP_LANE_CONNECTIONS", strconv.Itoa(carriersmtp.DefaultConnections)), "connections each SMTP relay endpoint's lane sends on at once, 1 to 64 (RESETGW_SMTP_LANE_CONNECTIONS)")
 	timeout := fs.String("send-timeout", env("RESETGW_SEND_TIMEOUT", "30s"), "bound on one send to a provider; a crashed send is retried after it (RESETGW_SEND_TIMEOUT)")
 	fs.StringVar(&c.SMTPListen, "smtp-listen", env("RESETGW_SMTP_LISTEN", ""), "address of the SMTP listener for texts by mail and bounces, e.g. :25; empty = none (RESETGW_SMTP_LISTEN)")
 	fs.StringVar(&c.ResetAddress, "reset-address", env("RESETGW_RESET_ADDRESS", ""), "address phones text RESET/HELP/STOP/START to through their carrier (RESETGW_RESET_ADDRESS)")
@@ -171,6 +181,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (*c
 	}
 	if c.MemoryLimit, err = parseMemoryLimit(*memLimit, getenv("GOMEMLIMIT")); err != nil {
 		return nil, err
+	}
+	if c.SMTPConnections, err = strconv.Atoi(strings.TrimSpace(*smtpConns)); err != nil ||
+		c.SMTPConnections < 1 || c.SMTPConnections > maxSMTPConnections {
+		return nil, fmt.Errorf("RESETGW_SMTP_LANE_CONNECTIONS must be a whole number from 1 to %d", maxSMTPConnections)
 	}
 	if c.SendTimeout, err = time.ParseDuration(*timeout); err != nil || c.SendTimeout < time.Second {
 		return nil, errors.New("RESETGW_SEND_TIMEOUT must be a duration of at least 1s, like 30s")

@@ -105,3 +105,33 @@ func TestHardening15_SecretsNotOnTheCommandLine(t *testing.T) {
 		t.Fatalf("demo token %d characters", len(tok))
 	}
 }
+
+// TestSMTPLaneConnections: RESETGW_SMTP_LANE_CONNECTIONS sets each SMTP
+// lane's connections (4 unless set), from 1 to 64; anything else refuses
+// to start with an error naming it.
+func TestSMTPLaneConnections(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  int // 0: refused
+	}{
+		{"", 4}, {"1", 1}, {" 16 ", 16}, {"64", 64},
+		{"0", 0}, {"65", 0}, {"-1", 0}, {"four", 0}, {"4.5", 0}, {"1e3", 0},
+	} {
+		env := map[string]string{}
+		if tc.value != "" {
+			env["RESETGW_SMTP_LANE_CONNECTIONS"] = tc.value
+		}
+		c, err := parseServe(nil, envOf(env), io.Discard)
+		switch {
+		case tc.want == 0 && (err == nil || !strings.Contains(err.Error(), "RESETGW_SMTP_LANE_CONNECTIONS")):
+			t.Errorf("%q: err %v, want a refusal naming the variable", tc.value, err)
+		case tc.want != 0 && err != nil:
+			t.Errorf("%q: %v", tc.value, err)
+		case tc.want != 0 && c.SMTPConnections != tc.want:
+			t.Errorf("%q: %d connections, want %d", tc.value, c.SMTPConnections, tc.want)
+		}
+	}
+	if c, err := parseServe([]string{"--smtp-lane-connections", "8"}, envOf(nil), io.Discard); err != nil || c.SMTPConnections != 8 {
+		t.Errorf("flag: %v %v", c, err)
+	}
+}

@@ -95,7 +95,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if cfg.SMTPURL != "" {
 		smtpSender := carriersmtp.New(carriersmtp.Config{
 			Default: gateway.SMTPProfile{URL: cfg.SMTPURL, From: cfg.MailFrom}, Timeout: cfg.SendTimeout,
-			EnvelopeFrom: verpSender(cfg, keys), AllowHosts: cfg.SMTPAllowHosts,
+			EnvelopeFrom: verpSender(cfg, keys), AllowHosts: cfg.SMTPAllowHosts, Connections: cfg.SMTPConnections,
 		})
 		defer smtpSender.Close()
 		senders[gateway.RouteEmail], senders[gateway.RouteCarrier] = smtpSender, smtpSender
