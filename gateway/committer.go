@@ -106,12 +106,12 @@ func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
 	// Recording goes on after the worker is told to stop: what was sent
 	// must be written, and the leases bound how long that may take.
 	ctx := context.Background()
-	c.w.turn.Lock()
+	c.w.lockTurn()
 	err := s.store.WithTx(ctx, func(st Store) error {
 		began := time.Now()
 		rest = nil
 		for i, o := range group {
-			if i > 0 && time.Since(began) > txBudget {
+			if b := c.w.budget(); b > 0 && i > 0 && time.Since(began) > b {
 				rest = group[i:]
 				break
 			}
@@ -126,7 +126,7 @@ func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
 		}
 		return nil
 	})
-	c.w.turn.Unlock()
+	c.w.unlockTurn()
 	group = group[:len(group)-len(rest)]
 	if err == nil {
 		return rest
@@ -149,9 +149,9 @@ func (c *committer) retry(ctx context.Context, o *outcome) {
 	s := c.w.s
 	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		c.w.turn.Lock()
+		c.w.lockTurn()
 		err := s.store.WithTx(ctx, func(st Store) error { return s.recordIn(ctx, st, o) })
-		c.w.turn.Unlock()
+		c.w.unlockTurn()
 		if err == nil {
 			return
 		}

@@ -79,6 +79,14 @@ func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
 }
 
 func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time) error {
+	// Another instance may be recording the request's other delivery:
+	// without the hold each would see the other still pending, and a
+	// request whose every delivery failed would never roll back.
+	if l, ok := st.(ResetLocker); ok && d.RequestID != "" {
+		if err := l.LockReset(ctx, d.RequestID); err != nil {
+			return err
+		}
+	}
 	cur, err := st.Delivery(ctx, d.ID)
 	if err != nil {
 		return err
@@ -153,6 +161,11 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 // settleRequest moves a request to the state its deliveries say. A
 // request whose password was used is settled for good.
 func (s *Service) settleRequest(ctx context.Context, st Store, id, rollbackReason string) error {
+	if l, ok := st.(ResetLocker); ok {
+		if err := l.LockReset(ctx, id); err != nil {
+			return err
+		}
+	}
 	r, err := st.Reset(ctx, id)
 	if err != nil {
 		return err

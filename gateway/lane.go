@@ -36,6 +36,10 @@ type lane struct {
 	attn      *attention
 	probing   bool // a probe of a lane that needs attention is out
 	lastErr   string
+
+	// slots are the lane's reserved slots in a shared store (pacing.go),
+	// used by the lane's run goroutine alone.
+	slots slotBlock
 }
 
 // attention is a configuration failure only an admin can fix.

@@ -20,9 +20,9 @@ func (w *Worker) renewLeases(ctx context.Context) {
 	if len(ids) == 0 {
 		return
 	}
-	w.turn.Lock()
+	w.lockTurn()
 	err := w.s.store.RenewLeases(ctx, ids, until)
-	w.turn.Unlock()
+	w.unlockTurn()
 	if err != nil {
 		w.s.log.Warn("renewing delivery leases failed", "err", err)
 		return

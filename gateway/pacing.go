@@ -30,6 +30,12 @@ func paceKey(lane string) string {
 // sharedDelay is how long the lane waits for its next slot in the shared
 // store at rate r per second. ok is false when the store has no pacer or
 // did not answer: the lane then paces in memory.
+//
+// A fast lane takes a block of slots (about 100 ms of them) in one
+// reservation and sends at each slot's time, so a sender at hundreds a
+// second costs the store a few statements a second, not one per message.
+// A slot already past is dropped, never used late: a send at a time that
+// is not its slot's could come closer than the pace to another instance's.
 func (l *lane) sharedDelay(now time.Time, r float64) (time.Duration, bool) {
 	w := l.w
 	if !w.cfg.SharedPacing || r <= 0 {
@@ -40,16 +46,40 @@ func (l *lane) sharedDelay(now time.Time, r float64) (time.Duration, bool) {
 		return 0, false
 	}
 	every := time.Duration(float64(time.Second) / r)
-	ctx, cancel := context.WithTimeout(w.stopCtx, 5*time.Second)
-	defer cancel()
-	at, err := p.ReserveLaneSlot(ctx, paceKey(l.key), now, every)
-	if err != nil {
-		if w.stopCtx.Err() == nil {
-			w.s.log.Warn("reserving a lane slot in the store failed: pacing this instance alone", "lane", l.key, "err", err)
-		}
-		return 0, false
+	b := &l.slots // only the lane's run goroutine calls this
+	if b.every != every {
+		*b = slotBlock{every: every}
 	}
+	for b.left > 0 && b.next.Before(now) {
+		b.next, b.left = b.next.Add(every), b.left-1
+	}
+	if b.left == 0 {
+		n := min(max(int(r/10), 1), maxSlotBlock)
+		ctx, cancel := context.WithTimeout(w.stopCtx, 5*time.Second)
+		at, err := p.ReserveLaneSlot(ctx, paceKey(l.key), now, time.Duration(n)*every)
+		cancel()
+		if err != nil {
+			if w.stopCtx.Err() == nil {
+				w.s.log.Warn("reserving a lane slot in the store failed: pacing this instance alone", "lane", l.key, "err", err)
+			}
+			return 0, false
+		}
+		b.next, b.left = at, n
+	}
+	at := b.next
+	b.next, b.left = b.next.Add(every), b.left-1
 	return max(at.Sub(now), 0), true
+}
+
+// maxSlotBlock bounds the slots one reservation takes.
+const maxSlotBlock = 64
+
+// slotBlock is the lane's reserved slots not yet used: left of them, one
+// every `every` from next.
+type slotBlock struct {
+	next  time.Time
+	left  int
+	every time.Duration
 }
 
 // ResetLocker takes a received request for resolving inside a
@@ -58,4 +88,48 @@ func (l *lane) sharedDelay(now time.Time, r float64) (time.Duration, bool) {
 // Both stores implement it.
 type ResetLocker interface {
 	LockReceived(ctx context.Context, id string) (bool, error)
+	// LockReset holds request id against other writers until the
+	// transaction ends, waiting for one that holds it: outcomes of one
+	// request's deliveries recorded at once (by two instances) then see
+	// each other, and the last one settles the request. A missing request
+	// is no error.
+	LockReset(ctx context.Context, id string) error
+}
+
+// ManyWriters is what a store says about its writers. SQLite has one: the
+// engine's transactions take turns at it and each stops at a time budget,
+// so that a request being accepted waits behind one short transaction.
+// PostgreSQL's transactions write side by side, each waiting only for the
+// rows it touches: taking turns there only puts the step and the committer
+// (and every round trip of theirs) in one line. Both stores implement it.
+type ManyWriters interface {
+	ManyWriters() bool
+}
+
+func manyWriters(st Store) bool {
+	m, ok := st.(ManyWriters)
+	return ok && m.ManyWriters()
+}
+
+// lockTurn and unlockTurn take and give back the engine's turn at a store
+// with one writer; with many they do nothing.
+func (w *Worker) lockTurn() {
+	if !w.many {
+		w.turn.Lock()
+	}
+}
+
+func (w *Worker) unlockTurn() {
+	if !w.many {
+		w.turn.Unlock()
+	}
+}
+
+// budget is how long one engine transaction may work: txBudget at a store
+// with one writer, no bound (0) with many.
+func (w *Worker) budget() time.Duration {
+	if w.many {
+		return 0
+	}
+	return txBudget
 }

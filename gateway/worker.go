@@ -98,6 +98,8 @@ type Worker struct {
 	// accept path) waits behind one engine transaction, not several.
 	// They would wait for each other on the writer anyway.
 	turn sync.Mutex
+	// many says the store has many writers (ManyWriters): no turns then.
+	many bool
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -137,6 +139,7 @@ func NewWorker(cfg WorkerConfig) *Worker {
 		held: map[int64]*claim{}, lanes: map[string]*lane{},
 		sources: map[laneSource]*lane{}}
 	w.idle = sync.NewCond(&w.hmu)
+	w.many = manyWriters(cfg.Service.store)
 	w.stopCtx, w.stop = context.WithCancel(context.Background())
 	cfg.Service.SetKick(w.Kick)
 	cfg.Service.SetLanes(w.Lanes)
@@ -181,7 +184,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for ctx.Err() == nil {
-		busy, full, err := w.step(ctx, txBudget)
+		busy, full, err := w.step(ctx, w.budget())
 		if err != nil && ctx.Err() == nil {
 			w.s.log.Error("outbox pass failed", "err", err)
 		}
@@ -291,7 +294,7 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 	now := w.s.clock()
 	leaseUntil := now.Add(w.cfg.Lease)
 	var ds []*Delivery
-	w.turn.Lock()
+	w.lockTurn()
 	err = w.s.store.WithTx(ctx, func(st Store) error {
 		began := time.Now()
 		for i, id := range ids {
@@ -310,7 +313,7 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 		ds, err = st.ClaimDeliveries(ctx, now, leaseUntil, limit)
 		return err
 	})
-	w.turn.Unlock()
+	w.unlockTurn()
 	if err != nil && len(ids) > 0 {
 		// One bad request must not hold up the others: each alone, then
 		// the claim alone.

@@ -12,6 +12,7 @@ import (
 var (
 	_ gateway.LanePacer   = (*Store)(nil)
 	_ gateway.ResetLocker = (*Store)(nil)
+	_ gateway.ManyWriters = (*Store)(nil)
 )
 
 // ReserveLaneSlot implements gateway.LanePacer: one statement reads and
@@ -40,4 +41,17 @@ func (s *Store) LockReceived(ctx context.Context, id string) (bool, error) {
 		return false, nil
 	}
 	return err == nil, wrap(err)
+}
+
+// ManyWriters implements gateway.ManyWriters.
+func (s *Store) ManyWriters() bool { return true }
+
+// LockReset implements gateway.ResetLocker with a row lock.
+func (s *Store) LockReset(ctx context.Context, id string) error {
+	var one int
+	err := s.q.QueryRowContext(ctx, `SELECT 1 FROM reset_requests WHERE id = ? FOR UPDATE`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	return wrap(err)
 }

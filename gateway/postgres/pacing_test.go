@@ -215,3 +215,57 @@ func cmpOr[T comparable](a, b T) T {
 	}
 	return b
 }
+
+// LockReset waits for the instance that holds the request, then reads what
+// it wrote: two outcomes of one request recorded at once see each other.
+func TestLockResetWaitsForTheHolder(t *testing.T) {
+	sts := instances(t, 2)
+	ctx := context.Background()
+	tn := gateway.NewTenant("acme", "Acme")
+	if err := sts[0].CreateTenant(ctx, tn); err != nil {
+		t.Fatal(err)
+	}
+	if err := sts[0].CreateReset(ctx, &gateway.ResetRequest{ID: "rr_1", TenantID: tn.ID, TenantSlug: "acme",
+		Source: gateway.SourceAPI, State: gateway.StateDelivering, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	held, release, seen := make(chan struct{}), make(chan struct{}), make(chan gateway.ResetState, 1)
+	go func() {
+		sts[0].WithTx(ctx, func(st gateway.Store) error {
+			if err := st.(gateway.ResetLocker).LockReset(ctx, "rr_1"); err != nil {
+				t.Error(err)
+			}
+			r, _ := st.Reset(ctx, "rr_1")
+			r.State = gateway.StateRolledBack
+			if err := st.UpdateReset(ctx, r); err != nil {
+				t.Error(err)
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	go func() {
+		sts[1].WithTx(ctx, func(st gateway.Store) error {
+			if err := st.(gateway.ResetLocker).LockReset(ctx, "rr_1"); err != nil {
+				t.Error(err)
+			}
+			r, err := st.Reset(ctx, "rr_1")
+			if err != nil {
+				t.Error(err)
+			}
+			seen <- r.State
+			return nil
+		})
+	}()
+	select {
+	case s := <-seen:
+		t.Fatalf("the second instance read the request (%s) while the first held it", s)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(release)
+	if s := <-seen; s != gateway.StateRolledBack {
+		t.Fatalf("after the holder committed, the second read %s, want rolled_back", s)
+	}
+}

@@ -12,6 +12,7 @@ import (
 var (
 	_ gateway.LanePacer   = (*Store)(nil)
 	_ gateway.ResetLocker = (*Store)(nil)
+	_ gateway.ManyWriters = (*Store)(nil)
 )
 
 // ReserveLaneSlot implements gateway.LanePacer: one statement reads and
@@ -40,3 +41,10 @@ func (s *Store) LockReceived(ctx context.Context, id string) (bool, error) {
 	}
 	return err == nil, wrap(err)
 }
+
+// ManyWriters implements gateway.ManyWriters.
+func (s *Store) ManyWriters() bool { return false }
+
+// LockReset implements gateway.ResetLocker: a SQLite transaction holds the
+// one writer lock from its start, which holds every request.
+func (s *Store) LockReset(ctx context.Context, id string) error { return nil }
