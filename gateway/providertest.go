@@ -55,6 +55,11 @@ type ProviderTestResult struct {
 	Route Route  `json:"route,omitempty"`
 	To    string `json:"to,omitempty"`
 	SID   string `json:"sid,omitempty"`
+	// Class and Fix are the failure's (SendError), Summary the result
+	// in an office's words, built from them.
+	Class   FailureClass `json:"class,omitempty"`
+	Fix     string       `json:"fix,omitempty"`
+	Summary string       `json:"summary"`
 }
 
 // TestProvider sends a test text through a carrier's email-to-SMS gateway
@@ -140,6 +145,7 @@ func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in Pro
 			res.OK, res.Detail = true, "accepted: "+reply
 		}
 	}
+	res.Summary = res.plainWords()
 	typ, name := "carrier_tested", slug
 	if c == nil {
 		typ = "twilio_tested"
@@ -180,6 +186,7 @@ func (s *Service) TestEmail(ctx context.Context, a Actor, tenant, to string) (*P
 	} else {
 		res.OK, res.Detail = true, "accepted: "+reply
 	}
+	res.Summary = res.plainWords()
 	ev := Event{TenantID: t.ID, Type: "email_tested", Channel: string(ChannelEmail), Code: res.code(),
 		Detail: truncate(maskAddress(addr)+": "+res.Detail, 300)}
 	if err := s.adminEvent(ctx, s.store, a, ev); err != nil {
@@ -190,7 +197,7 @@ func (s *Service) TestEmail(ctx context.Context, a Actor, tenant, to string) (*P
 
 func (r *ProviderTestResult) refused(err error) {
 	se := AsSendError(err)
-	r.Code = se.Code
+	r.Code, r.Class, r.Fix = se.Code, se.Class, se.Fix
 	r.Detail = "refused: " + strings.TrimSpace(se.Code+" "+se.Detail)
 }
 

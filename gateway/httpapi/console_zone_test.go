@@ -72,3 +72,17 @@ func TestConsoleTimesInTenantZone(t *testing.T) {
 		t.Fatalf("API zone: %d %v", code, m["time_zone"])
 	}
 }
+
+// The console shows a test's answer in plain words above the server's own.
+func TestConsoleTestResultInWords(t *testing.T) {
+	h := newHarness(t, token)
+	h.svc.SetTester(&tester{refuse: true})
+	h.admin("office@acme.example", "")
+	b := h.browser()
+	tok := b.login("office@acme.example", adminPW)
+	b.do("POST", "/admin/settings/test-email", url.Values{"_csrf": {tok}, "to": {"nobody@acme.example"}})
+	_, page, _ := b.do("GET", "/admin/settings", nil)
+	if !strings.Contains(page, `id="test-summary">The mail server refused this test message`) || !strings.Contains(page, "550 5.1.1") {
+		t.Fatalf("no plain words:\n%.8000s", page)
+	}
+}
