@@ -251,6 +251,13 @@ func (s *Service) matchedLimits(t *Tenant, p *Person, r *ResetRequest) []Limit {
 		return []Limit{tenant} // an admin's retry, logged as theirs
 	}
 	person := strconv.FormatInt(p.ID, 10)
+	if r.Source == SourceBulk {
+		// An admin's job, logged as theirs and bounded by MaxBulkJob: a
+		// returning crew must not use up the tenant's hourly budget for
+		// the resets people ask for, yet nobody gets more than the
+		// per-person limit of messages.
+		return []Limit{{Scope: "reset_person", Key: person, Max: s.limits.PerPerson, Window: s.limits.Window}}
+	}
 	return []Limit{
 		{Scope: "reset_person_ip", Key: person + " " + IPKey(r.IP), Max: s.limits.PerPersonIP, Window: s.limits.Window},
 		{Scope: "reset_person", Key: person, Max: s.limits.PerPerson, Window: s.limits.Window},

@@ -15,7 +15,7 @@ const MaxImportRows = 5000
 
 // importColumns are the columns a personnel CSV may have; name and email
 // are required, the rest may be left out or left blank.
-var importColumns = []string{"name", "email", "phone", "carrier", "status", "locale", "phone_type"}
+var importColumns = []string{"name", "email", "phone", "carrier", "status", "locale", "phone_type", "tags"}
 
 // ImportError is a problem with one row. Row is the spreadsheet's row
 // number: the header is row 1, the first person row 2.
@@ -37,9 +37,13 @@ type ImportRow struct {
 	Carrier  string `json:"carrier,omitempty"`
 	Status   string `json:"status,omitempty"`
 	Locale   string `json:"locale,omitempty"`
-	Error    string `json:"error,omitempty"`
+	// Tags is the row's tags cell, separated by TagSeparator; with the
+	// column in the file, the row's tags replace the person's.
+	Tags  string `json:"tags,omitempty"`
+	Error string `json:"error,omitempty"`
 
-	person *Person
+	person    *Person
+	tagsGiven bool
 }
 
 // ImportResult is the outcome of an import. With any error nothing is
@@ -194,7 +198,8 @@ func readImport(r io.Reader) ([]ImportRow, error) {
 			return nil, &ImportError{Row: line, Message: fmt.Sprintf("at most %d people per import", MaxImportRows), TooMany: true}
 		}
 		row := ImportRow{Row: line, Name: get("name"), Email: get("email"), Phone: get("phone"),
-			Carrier: get("carrier"), Status: get("status"), Locale: get("locale")}
+			Carrier: get("carrier"), Status: get("status"), Locale: get("locale"), Tags: get("tags")}
+		_, row.tagsGiven = col["tags"]
 		if len(rec) > len(header) {
 			row.Action, row.Error = "error", fmt.Sprintf("%d cells, but the header has %d columns", len(rec), len(header))
 		}
@@ -263,6 +268,12 @@ func (s *Service) planRow(ctx context.Context, a Actor, t *Tenant, carriers []*C
 		}
 	}
 	row.Status, row.Locale = string(p.Status), p.Locale
+	if row.tagsGiven {
+		if p.Tags, err = ParseTags(row.Tags); err != nil {
+			return err
+		}
+		row.Tags = strings.Join(p.Tags, TagSeparator)
+	}
 
 	carrier := ""
 	if row.Carrier != "" {
@@ -309,7 +320,7 @@ func (s *Service) planRow(ctx context.Context, a Actor, t *Tenant, carriers []*C
 	}
 	row.Carrier = carrier
 	if row.Action == "unchanged" && (p.Name != before.Name || p.Status != before.Status ||
-		p.Locale != before.Locale || !samePhones(phonesBefore, p.Phones)) {
+		p.Locale != before.Locale || !samePhones(phonesBefore, p.Phones) || !slices.Equal(p.Tags, before.Tags)) {
 		row.Action = "update"
 	}
 	row.person = p
@@ -353,7 +364,7 @@ func (s *Service) commitRow(ctx context.Context, st Store, a Actor, row *ImportR
 			return err
 		}
 		before := *cur
-		cur.Name, cur.Status, cur.Locale, cur.Phones, cur.UpdatedAt = p.Name, p.Status, p.Locale, p.Phones, now
+		cur.Name, cur.Status, cur.Locale, cur.Phones, cur.Tags, cur.UpdatedAt = p.Name, p.Status, p.Locale, p.Phones, p.Tags, now
 		if reason := endReason(cur, &before); reason != "" {
 			if err = s.endPending(ctx, st, cur, reason); err != nil {
 				return err

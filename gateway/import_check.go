@@ -31,6 +31,8 @@ func (s *Service) PersonProblems(ctx context.Context, in PersonInput) (FieldProb
 	note("status", err)
 	_, err = normalizeLocale(in.Locale)
 	note("locale", err)
+	_, err = NormalizeTags(in.Tags)
+	note("tags", err)
 	seen := map[string]int{}
 	for i, ph := range in.Phones {
 		key := "phone." + strconv.Itoa(i)
@@ -76,6 +78,10 @@ func (s *Service) rowProblems(carriers []*Carrier, row *ImportRow) []string {
 	}
 	if row.Locale != "" {
 		_, err = normalizeLocale(row.Locale)
+		add(err)
+	}
+	if row.tagsGiven {
+		_, err = ParseTags(row.Tags)
 		add(err)
 	}
 	if row.Carrier != "" && matchCarrier(carriers, row.Carrier) == "" {

@@ -66,6 +66,9 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (*LoginResult, error
 		if err := g.succeeded(ctx, st); err != nil {
 			return err
 		}
+		if err := st.SetLastLogin(ctx, res.PersonID, s.clock()); err != nil {
+			return err
+		}
 		return s.event(ctx, st, Event{TenantID: res.tenantID, Type: res.eventType, Actor: ActorCrew,
 			PersonID: res.PersonID, IP: in.IP, RequestID: res.requestID})
 	})

@@ -182,8 +182,13 @@ type Person struct {
 	// PasswordSetAt is when the current password was set; zero when that
 	// is not known (such a password never counts as too old).
 	PasswordSetAt time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// Tags group people for bulk actions (a crew, a season): short
+	// lower-case slugs, sorted, at most MaxTags (tags.go).
+	Tags []string
+	// LastLoginAt is the person's last successful login (zero: never).
+	LastLoginAt time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // EmailVerified reports whether the person's current email is one they

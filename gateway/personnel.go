@@ -29,6 +29,8 @@ type PersonInput struct {
 	MustChange *bool
 	Locale     string
 	Phones     []PhoneInput
+	// Tags group people for bulk actions (tags.go).
+	Tags []string
 }
 
 // PersonPatch changes a record; nil fields stay as they are.
@@ -40,6 +42,7 @@ type PersonPatch struct {
 	AllowMobileReset *bool
 	Locale           *string
 	Phones           *[]PhoneInput
+	Tags             *[]string
 }
 
 // Locales the gateway has messages for.
@@ -152,6 +155,9 @@ func (s *Service) CreatePerson(ctx context.Context, a Actor, in PersonInput) (*P
 	if p.Phones, err = s.phones(ctx, in.Phones); err != nil {
 		return nil, err
 	}
+	if p.Tags, err = NormalizeTags(in.Tags); err != nil {
+		return nil, err
+	}
 	if in.Password != "" {
 		if err := CheckPassword(in.Password, t.MinPasswordLength, p.Email, p.Name); err != nil {
 			return nil, err
@@ -202,6 +208,18 @@ func (s *Service) ListPersonnel(ctx context.Context, a Actor, tenant, query stri
 	return s.store.ListPersonnel(ctx, PersonFilter{TenantID: tid, Query: query, Limit: limit, Offset: offset})
 }
 
+// ListPersonnelTagged is ListPersonnel narrowed to the people with a tag.
+func (s *Service) ListPersonnelTagged(ctx context.Context, a Actor, tenant, query, tag string, limit, offset int) ([]*Person, error) {
+	tid, err := s.scopeID(ctx, a, tenant)
+	if err != nil {
+		return nil, err
+	}
+	if tag, err = NormalizeTag(tag); err != nil {
+		return nil, err
+	}
+	return s.store.ListPersonnel(ctx, PersonFilter{TenantID: tid, Query: query, Tag: tag, Limit: limit, Offset: offset})
+}
+
 // UpdatePerson applies a patch. Deactivating a person or taking away mobile
 // access also ends a pending reset at once.
 func (s *Service) UpdatePerson(ctx context.Context, a Actor, tenant string, id int64, in PersonPatch) (*Person, error) {
@@ -212,6 +230,12 @@ func (s *Service) UpdatePerson(ctx context.Context, a Actor, tenant string, id i
 	var phones []Phone
 	if in.Phones != nil {
 		if phones, err = s.phones(ctx, *in.Phones); err != nil {
+			return nil, err
+		}
+	}
+	var tags []string
+	if in.Tags != nil {
+		if tags, err = NormalizeTags(*in.Tags); err != nil {
 			return nil, err
 		}
 	}
@@ -257,6 +281,10 @@ func (s *Service) UpdatePerson(ctx context.Context, a Actor, tenant string, id i
 		if in.Phones != nil {
 			p.Phones = phones
 			changed = append(changed, "phones")
+		}
+		if in.Tags != nil {
+			p.Tags = tags
+			changed = append(changed, "tags")
 		}
 		// A reset in flight ends at once when the person may no longer
 		// have it, or when the contacts it went to are no longer theirs.

@@ -145,6 +145,8 @@ type Service struct {
 	countries  []string
 	publicURL  string
 	obs        Observer
+	// bulk feeds running bulk jobs to the worker (bulkfeed.go).
+	bulk bulkFeed
 }
 
 // New checks cfg and makes a Service.

@@ -168,6 +168,9 @@ type Store interface {
 	// ResetBuckets counts the requests of q's window by time bucket and
 	// state in one grouped query (charts.go).
 	ResetBuckets(ctx context.Context, q BucketQuery) ([]ResetBucket, error)
+
+	// Bulk jobs, tags and last logins (bulk_store.go).
+	BulkStore
 }
 
 // Limit is one rate limit: at most Max hits of Key per Window (fixed
@@ -200,6 +203,7 @@ type RejectGroup struct {
 type PersonFilter struct {
 	TenantID int64
 	Query    string // matches name or email (accents and case aside) or phone digits
+	Tag      string // only people with this tag
 	Limit    int
 	Offset   int
 }

@@ -276,6 +276,9 @@ const txBudget = 5 * time.Millisecond
 // what fits in it (the rest is left for the next step); Pass resolves
 // all it read.
 func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full bool, err error) {
+	if err := w.s.feedBulk(ctx); err != nil && ctx.Err() == nil {
+		w.s.log.Error("bulk job pass failed", "err", err)
+	}
 	received, err := w.s.store.ResetsInState(ctx, StateReceived, w.cfg.Batch)
 	if err != nil {
 		return false, false, err

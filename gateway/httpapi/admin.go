@@ -28,6 +28,7 @@ func (s *Server) routesAdmin() {
 	s.routesAdminThrottles(a)
 	s.routesLanes(a)
 	s.routesOptOuts(a)
+	s.routesBulk(a)
 }
 
 const actorKey = "actor"
@@ -215,6 +216,7 @@ type personBody struct {
 	MustChange       *bool       `json:"must_change"`
 	Locale           string      `json:"locale"`
 	Phones           []phoneJSON `json:"phones"`
+	Tags             []string    `json:"tags"`
 }
 
 func phoneInputs(in []phoneJSON) []gateway.PhoneInput {
@@ -234,7 +236,7 @@ func personJSON(p *gateway.Person) fiber.Map {
 		"id": p.ID, "tenant_id": p.TenantID, "name": p.Name, "email": p.Email, "status": p.Status,
 		"mobile_access": p.MobileAccess, "allow_mobile_reset": p.AllowMobileReset,
 		"must_change": p.MustChange, "locale": p.Locale, "has_password": p.PasswordHash != "",
-		"phones": phones, "created_at": p.CreatedAt, "updated_at": p.UpdatedAt,
+		"phones": phones, "tags": tagsJSON(p.Tags), "created_at": p.CreatedAt, "updated_at": p.UpdatedAt,
 		"email_verified": p.EmailVerified(),
 	}
 	if p.EmailVerified() {
@@ -254,7 +256,7 @@ func (s *Server) createPerson(c *fiber.Ctx) error {
 	p, err := s.svc.CreatePerson(c.UserContext(), actor(c), gateway.PersonInput{
 		Tenant: b.Tenant, Name: b.Name, Email: b.Email, Status: b.Status, MobileAccess: b.MobileAccess,
 		AllowMobileReset: b.AllowMobileReset, Password: b.Password, MustChange: b.MustChange,
-		Locale: b.Locale, Phones: phoneInputs(b.Phones),
+		Locale: b.Locale, Phones: phoneInputs(b.Phones), Tags: b.Tags,
 	})
 	if err != nil {
 		return err
@@ -281,7 +283,13 @@ func (s *Server) listPersonnel(c *fiber.Ctx) error {
 	if q == "" {
 		q = c.Query("search")
 	}
-	ps, err := s.svc.ListPersonnel(c.UserContext(), actor(c), c.Query("tenant"), q, limit, offset)
+	var ps []*gateway.Person
+	var err error
+	if tag := c.Query("tag"); tag != "" {
+		ps, err = s.svc.ListPersonnelTagged(c.UserContext(), actor(c), c.Query("tenant"), q, tag, limit, offset)
+	} else {
+		ps, err = s.svc.ListPersonnel(c.UserContext(), actor(c), c.Query("tenant"), q, limit, offset)
+	}
 	if err != nil {
 		return err
 	}
@@ -300,6 +308,7 @@ type personPatchBody struct {
 	AllowMobileReset *bool        `json:"allow_mobile_reset"`
 	Locale           *string      `json:"locale"`
 	Phones           *[]phoneJSON `json:"phones"`
+	Tags             *[]string    `json:"tags"`
 }
 
 func (s *Server) patchPerson(c *fiber.Ctx) error {
@@ -312,7 +321,7 @@ func (s *Server) patchPerson(c *fiber.Ctx) error {
 		return err
 	}
 	p := gateway.PersonPatch{Name: b.Name, Email: b.Email, Status: b.Status, MobileAccess: b.MobileAccess,
-		AllowMobileReset: b.AllowMobileReset, Locale: b.Locale}
+		AllowMobileReset: b.AllowMobileReset, Locale: b.Locale, Tags: b.Tags}
 	if b.Phones != nil {
 		in := phoneInputs(*b.Phones)
 		p.Phones = &in

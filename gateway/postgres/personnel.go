@@ -24,7 +24,10 @@ func (s *Store) CreatePerson(ctx context.Context, p *gateway.Person) error {
 		if err != nil {
 			return conflict(err, "email_taken", "a person with this email already exists")
 		}
-		return tx.insertPhones(ctx, p)
+		if err := tx.insertPhones(ctx, p); err != nil {
+			return err
+		}
+		return tx.saveTags(ctx, p)
 	})
 }
 
@@ -47,7 +50,10 @@ func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM phones WHERE person_id = ?`, p.ID); err != nil {
 			return wrap(err)
 		}
-		return tx.insertPhones(ctx, p)
+		if err := tx.insertPhones(ctx, p); err != nil {
+			return err
+		}
+		return tx.saveTags(ctx, p)
 	})
 }
 
@@ -96,6 +102,9 @@ func (s *Store) onePerson(ctx context.Context, query string, args ...any) (*gate
 	if err := s.loadPhones(ctx, []*gateway.Person{p}); err != nil {
 		return nil, err
 	}
+	if err := s.loadExtras(ctx, []*gateway.Person{p}); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -125,7 +134,10 @@ func (s *Store) ListPersonnel(ctx context.Context, f gateway.PersonFilter) ([]*g
 	if err := rows.Err(); err != nil {
 		return nil, wrap(err)
 	}
-	return out, s.loadPhones(ctx, out)
+	if err := s.loadPhones(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, s.loadExtras(ctx, out)
 }
 
 func scanPerson(row scanner) (*gateway.Person, error) {

@@ -33,6 +33,10 @@ func personWhere(f gateway.PersonFilter) (string, []any) {
 		}
 		where = append(where, cond+")")
 	}
+	if f.Tag != "" {
+		where = append(where, "EXISTS (SELECT 1 FROM person_tags pt WHERE pt.person_id = p.id AND pt.tag = ?)")
+		args = append(args, f.Tag)
+	}
 	if len(where) == 0 {
 		return "", nil
 	}

@@ -27,7 +27,10 @@ func (s *Store) CreatePerson(ctx context.Context, p *gateway.Person) error {
 		if p.ID, err = res.LastInsertId(); err != nil {
 			return wrap(err)
 		}
-		return tx.insertPhones(ctx, p)
+		if err := tx.insertPhones(ctx, p); err != nil {
+			return err
+		}
+		return tx.saveTags(ctx, p)
 	})
 }
 
@@ -50,7 +53,10 @@ func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM phones WHERE person_id = ?`, p.ID); err != nil {
 			return wrap(err)
 		}
-		return tx.insertPhones(ctx, p)
+		if err := tx.insertPhones(ctx, p); err != nil {
+			return err
+		}
+		return tx.saveTags(ctx, p)
 	})
 }
 
@@ -102,6 +108,9 @@ func (s *Store) onePerson(ctx context.Context, query string, args ...any) (*gate
 	if err := s.loadPhones(ctx, []*gateway.Person{p}); err != nil {
 		return nil, err
 	}
+	if err := s.loadExtras(ctx, []*gateway.Person{p}); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -131,7 +140,10 @@ func (s *Store) ListPersonnel(ctx context.Context, f gateway.PersonFilter) ([]*g
 	if err := rows.Err(); err != nil {
 		return nil, wrap(err)
 	}
-	return out, s.loadPhones(ctx, out)
+	if err := s.loadPhones(ctx, out); err != nil {
+		return nil, err
+	}
+	return out, s.loadExtras(ctx, out)
 }
 
 func scanPerson(row scanner) (*gateway.Person, error) {

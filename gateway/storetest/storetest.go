@@ -68,6 +68,8 @@ func Run(t *testing.T, open Opener) {
 		{"LockReceived", testLockReceived},
 		{"EmailVerification", testEmailVerification},
 		{"PasswordReminders", testPasswordReminders},
+		{"TagsAndLastLogin", testTagsAndLastLogin},
+		{"BulkJobs", testBulkJobs},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
