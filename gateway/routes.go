@@ -14,6 +14,10 @@ type SMSRoute struct {
 	Kind   Route  `json:"kind"`
 	URL    string `json:"url,omitempty"`
 	Secret string `json:"secret,omitempty"`
+	// ID names a webhook route in its status callback URL
+	// (RouteStatusName): random, made when the route is first saved and
+	// kept while its URL stays.
+	ID string `json:"id,omitempty"`
 	// The aws kind's fields (see awsroute.go). SecretAccessKey is sealed
 	// with the chain and never shown back; no key pair means the
 	// operator's default credentials, where the operator allows them.
@@ -154,6 +158,15 @@ func (s *Service) checkWebhookRoute(a Actor, old []SMSRoute, r SMSRoute) (SMSRou
 	}
 	if r.Secret == "" && was != nil {
 		r.Secret = was.Secret
+	}
+	if was != nil && was.ID != "" {
+		r.ID = was.ID
+	} else {
+		id, err := s.newID("wr")
+		if err != nil {
+			return r, err
+		}
+		r.ID = id
 	}
 	if len(r.Secret) < 24 || len(r.Secret) > 256 || strings.ContainsAny(r.Secret, " \t\r\n") {
 		return r, routeError("secret must be 24 to 256 characters without spaces")

@@ -7,10 +7,7 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -18,7 +15,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/resetgw/resetgw/gateway"
@@ -109,21 +105,11 @@ func MessageID(m *gateway.Message) string {
 // base64 HMAC-SHA256 of "id.timestamp.body". A secret written "whsec_…"
 // is the base64 of the key, as Standard Webhooks libraries take it.
 func Sign(secret, id string, ts int64, body []byte) string {
-	mac := hmac.New(sha256.New, Key(secret))
-	mac.Write([]byte(id + "." + strconv.FormatInt(ts, 10) + "."))
-	mac.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return gateway.SignWebhook(secret, id, ts, body)
 }
 
 // Key is the HMAC key a route's secret stands for.
-func Key(secret string) []byte {
-	if rest, ok := strings.CutPrefix(secret, "whsec_"); ok {
-		if k, err := base64.StdEncoding.DecodeString(rest); err == nil && len(k) > 0 {
-			return k
-		}
-	}
-	return []byte(secret)
-}
+func Key(secret string) []byte { return gateway.WebhookKey(secret) }
 
 type payload struct {
 	To   string `json:"to"`

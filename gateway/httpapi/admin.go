@@ -83,7 +83,7 @@ func paging(c *fiber.Ctx) (limit, offset int) {
 }
 
 // tenantJSON shows a tenant's settings; secrets only as "configured".
-func tenantJSON(t *gateway.Tenant) fiber.Map {
+func (s *Server) tenantJSON(t *gateway.Tenant) fiber.Map {
 	m := fiber.Map{
 		"id": t.ID, "slug": t.Slug, "name": t.Name, "allow_mobile_reset": t.AllowMobileReset,
 		"keep_original": t.KeepOriginal, "must_change": t.MustChange,
@@ -96,7 +96,7 @@ func tenantJSON(t *gateway.Tenant) fiber.Map {
 		"office_phone":           t.Lifecycle.OfficePhone,
 		"require_verified_email": t.Lifecycle.RequireVerifiedEmail,
 		"max_password_age_days":  t.Lifecycle.MaxPasswordAgeDays,
-		"sms_routes":             routesJSON(t.SMSRoutes),
+		"sms_routes":             s.routesJSON(t),
 		"smtp":                   fiber.Map{"configured": t.SMTP != nil},
 		"twilio":                 fiber.Map{"configured": t.Twilio.Configured()},
 	}
@@ -127,7 +127,7 @@ func (s *Server) createTenant(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Status(fiber.StatusCreated).JSON(tenantJSON(t))
+	return c.Status(fiber.StatusCreated).JSON(s.tenantJSON(t))
 }
 
 type settingsBody struct {
@@ -187,7 +187,7 @@ func (s *Server) patchSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(tenantJSON(t))
+	return c.JSON(s.tenantJSON(t))
 }
 
 func (s *Server) getSettings(c *fiber.Ctx) error {
@@ -195,7 +195,7 @@ func (s *Server) getSettings(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(tenantJSON(t))
+	return c.JSON(s.tenantJSON(t))
 }
 
 type phoneJSON struct {

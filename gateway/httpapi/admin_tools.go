@@ -178,7 +178,7 @@ func (s *Server) putEmailProfile(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(tenantJSON(t))
+	return c.JSON(s.tenantJSON(t))
 }
 
 // setPassword is the manual override. 200 with the generated password

@@ -161,6 +161,7 @@ func New(cfg Config) *Server {
 	s.routesPublic()
 	s.routesPages()
 	s.routesTwilio()
+	s.routesRouteStatus()
 	s.routesAdmin()
 	s.routesConsole(cfg.Console)
 	if s.inbox != nil {

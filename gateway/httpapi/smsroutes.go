@@ -36,12 +36,22 @@ func smsRoutes(in *[]smsRouteJSON) (*[]gateway.SMSRoute, error) {
 
 // routesJSON shows a tenant's own chain ([] when it uses the default one);
 // a webhook's secret and an aws secret access key only as set.
-func routesJSON(rs []gateway.SMSRoute) []fiber.Map {
-	out := make([]fiber.Map, 0, len(rs))
-	for _, r := range rs {
+// A webhook shows where its provider posts statuses (status_url, or
+// status_path without RESETGW_PUBLIC_URL); a route saved before routes
+// had ids gets one when the chain is saved again.
+func (s *Server) routesJSON(t *gateway.Tenant) []fiber.Map {
+	out := make([]fiber.Map, 0, len(t.SMSRoutes))
+	for i := range t.SMSRoutes {
+		r := &t.SMSRoutes[i]
 		m := fiber.Map{"kind": r.Kind}
 		if r.Kind == gateway.RouteWebhook {
 			m["url"], m["secret_set"] = r.URL, r.Secret != ""
+			if name := gateway.RouteStatusName(t, r); name != "" {
+				m["status_path"] = gateway.RouteStatusPath(name)
+				if s.tw.publicURL != "" {
+					m["status_url"] = s.tw.publicURL + gateway.RouteStatusPath(name)
+				}
+			}
 		}
 		if r.Kind == gateway.RouteAWS {
 			m["region"], m["origination_identity"] = r.Region, r.OriginationIdentity
