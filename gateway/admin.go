@@ -230,16 +230,16 @@ func (s *Service) UpdateSettings(ctx context.Context, a Actor, slug string, p Se
 		}
 		if p.SMSRatePerSecond != nil {
 			r := *p.SMSRatePerSecond
-			if r != 0 && (r < 0.01 || r > MaxSMSRatePerSecond) || r != r {
-				return Errorf(KindInvalid, "sms_rate_invalid", "sms_rate_per_second must be 0 (the sender's own) or 0.01 to 10000")
+			if err := checkSMSRate(r); err != nil {
+				return err
 			}
 			t.SMSRatePerSecond = r
 			changed = append(changed, "sms_rate_per_second")
 		}
 		if p.SMSValiditySeconds != nil {
 			v := *p.SMSValiditySeconds
-			if v < 1 || v > MaxSMSValiditySeconds {
-				return Errorf(KindInvalid, "sms_validity_invalid", "sms_validity_seconds must be 1 to 36000")
+			if err := checkSMSValidity(v); err != nil {
+				return err
 			}
 			t.SMSValiditySeconds = v
 			changed = append(changed, "sms_validity_seconds")

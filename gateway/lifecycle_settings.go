@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -73,4 +75,72 @@ func (s *Service) patchLifecycle(t *Tenant, p SettingsPatch, changed *[]string) 
 		*changed = append(*changed, "max_password_age_days")
 	}
 	return nil
+}
+
+func checkSMSRate(r float64) error {
+	if r != 0 && (r < 0.01 || r > MaxSMSRatePerSecond) || r != r {
+		return Errorf(KindInvalid, "sms_rate_invalid", "sms_rate_per_second must be 0 (the sender's own) or 0.01 to 10000")
+	}
+	return nil
+}
+
+func checkSMSValidity(v int) error {
+	if v < 1 || v > MaxSMSValiditySeconds {
+		return Errorf(KindInvalid, "sms_validity_invalid", "sms_validity_seconds must be 1 to 36000")
+	}
+	return nil
+}
+
+// LifecycleProblems checks each lifecycle and SMS-pacing field of p on
+// its own, without saving anything, and answers each refused field's
+// message by its settings name (nil when all pass): a form shows every
+// problem at once, beside its field.
+func (s *Service) LifecycleProblems(ctx context.Context, a Actor, slug string, p SettingsPatch) (map[string]string, error) {
+	t, err := s.Settings(ctx, a, slug)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	note := func(field string, err error) {
+		if err != nil {
+			out[field] = errMessageOf(err)
+		}
+	}
+	try := func(field string, one SettingsPatch) {
+		cp := *t
+		var changed []string
+		note(field, s.patchLifecycle(&cp, one, &changed))
+	}
+	if p.ResetMode != nil {
+		try("reset_mode", SettingsPatch{ResetMode: p.ResetMode})
+	}
+	if p.LinkTTLMinutes != nil {
+		try("link_ttl_minutes", SettingsPatch{LinkTTLMinutes: p.LinkTTLMinutes})
+	}
+	if p.OfficePhone != nil {
+		try("office_phone", SettingsPatch{OfficePhone: p.OfficePhone})
+	}
+	if p.RequireVerifiedEmail != nil {
+		try("require_verified_email", SettingsPatch{RequireVerifiedEmail: p.RequireVerifiedEmail})
+	}
+	if p.MaxPasswordAgeDays != nil {
+		try("max_password_age_days", SettingsPatch{MaxPasswordAgeDays: p.MaxPasswordAgeDays})
+	}
+	if p.SMSRatePerSecond != nil {
+		note("sms_rate_per_second", checkSMSRate(*p.SMSRatePerSecond))
+	}
+	if p.SMSValiditySeconds != nil {
+		note("sms_validity_seconds", checkSMSValidity(*p.SMSValiditySeconds))
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func errMessageOf(err error) string {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Message
+	}
+	return err.Error()
 }

@@ -15,6 +15,8 @@ func (u *consoleUI) routesSettings() {
 	a.Get("/admin/settings", u.auth, u.settings)
 	a.Post("/admin/settings", u.auth, u.saveFlags)
 	a.Post("/admin/settings/email", u.auth, u.saveEmail)
+	a.Post("/admin/settings/lifecycle", u.auth, u.saveLifecycle)
+	a.Post("/admin/personnel/:id/verification", u.auth, u.sendVerificationLink)
 	a.Post("/admin/settings/twilio", u.auth, u.saveTwilio)
 	a.Post("/admin/settings/test-email", u.auth, u.testEmail)
 	a.Get("/admin/failed", u.auth, u.failed)
@@ -44,6 +46,8 @@ type settingsView struct {
 	Zones     []string
 	ZoneTyped string
 	ZoneError string
+	// Lifecycle is the account-lifecycle form (console_lifecycle.go).
+	Lifecycle lifecycleForm
 }
 
 type twilioView struct {
@@ -58,7 +62,8 @@ func viewSettings(t *gateway.Tenant) settingsView {
 	v := settingsView{Slug: t.Slug, Name: t.Name, AllowMobileReset: t.AllowMobileReset, KeepOriginal: t.KeepOriginal,
 		MustChange: t.MustChange, ResetTTLHours: t.ResetTTL.Hours(), MinPasswordLength: t.MinPasswordLength,
 		SMSCountries: strings.Join(t.SMSCountries, ", "), TrustMailKeywords: t.TrustMailKeywords,
-		Email: gateway.ViewEmailProfile(t.SMTP), TimeZone: t.Location().String(), Zones: commonZones}
+		Email: gateway.ViewEmailProfile(t.SMTP), TimeZone: t.Location().String(), Zones: commonZones,
+		Lifecycle: viewLifecycle(t)}
 	if tw := t.Twilio; tw != nil {
 		v.Twilio = twilioView{Configured: tw.Configured(), AccountSID: tw.AccountSID, From: tw.From,
 			MessagingServiceSID: tw.MessagingServiceSID, HasToken: tw.AuthToken != ""}
@@ -87,16 +92,15 @@ func (u *consoleUI) settings(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
+	v := p.D.(settingsView)
 	if et := u.flash(c).EmailTest; et != nil {
-		v := p.D.(settingsView)
 		v.EmailTest, v.TestTo = et.Result, et.To
-		p.D = v
 	}
 	if f := u.flash(c); f.Fields["time_zone"] != "" {
-		v := p.D.(settingsView)
 		v.ZoneTyped, v.ZoneError = f.formValue("time_zone", ""), f.Fields["time_zone"]
-		p.D = v
 	}
+	v.Lifecycle.fromFlash(u.flash(c))
+	p.D = v
 	return u.render(c, "settings.html", p)
 }
 
