@@ -129,3 +129,13 @@ func BenchmarkResetEndToEndPostgres(b *testing.B) {
 		return []string{"RESETGW_DB", pgSchema(b), "RESETGW_SECRET_KEY", strings.Repeat("ab", 32)}
 	})
 }
+
+// BenchmarkResetEndToEndPostgresTwo is BenchmarkResetEndToEndPostgres
+// with two gateways on the one database, the clients split between them:
+//
+//	RESETGW_TEST_POSTGRES=postgres://… go test ./cmd/resetgw -run '^$' -bench ResetEndToEndPostgresTwo -benchtime 3000x
+func BenchmarkResetEndToEndPostgresTwo(b *testing.B) {
+	benchResetsOn(b, 2, func(b *testing.B) []string {
+		return []string{"RESETGW_DB", pgSchema(b), "RESETGW_SECRET_KEY", strings.Repeat("ab", 32)}
+	})
+}

@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
+	"github.com/resetgw/resetgw/carriers/twilio/twiliotest"
+)
+
+// textLog stands in front of the Twilio-shaped server and notes every text
+// it accepted: when, from which sender, to whom, with what body.
+type textLog struct {
+	mu    sync.Mutex
+	texts []loggedText
+}
+
+type loggedText struct {
+	at             time.Time
+	from, to, body string
+}
+
+func startTextLog(t *testing.T, tw *twiliotest.Server) (*textLog, string) {
+	l := &textLog{}
+	target, _ := url.Parse(tw.URL())
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var form url.Values
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/Messages.json") {
+			body, _ := io.ReadAll(r.Body)
+			form, _ = url.ParseQuery(string(body))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		proxy.ServeHTTP(rec, r)
+		if form != nil && rec.status == http.StatusCreated {
+			l.mu.Lock()
+			l.texts = append(l.texts, loggedText{at: time.Now(), from: form.Get("From"), to: form.Get("To"), body: form.Get("Body")})
+			l.mu.Unlock()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return l, srv.URL
+}
+
+func (l *textLog) all() []loggedText {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.texts)
+}
+
+// Two gateway processes on one PostgreSQL take 1,000 resets from 16
+// clients, and one of them is killed with SIGKILL mid-load. Every request
+// that heard 202 ends delivered or rolled back, no message goes twice
+// (each Message-ID once at the SMTP server, each password once at the
+// Twilio-shaped one; a mail the killed one sent but could not record is
+// the one exception, and the log names it), and a tenant whose sender is paced at 1/s never gets
+// more than 10 texts out in any 10 s, though both processes send them.
+func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and sends 1,000 resets")
+	}
+	db := pgSchema(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "resetgw")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatal(err)
+	}
+	mailSrv := smtptest.Start(t, smtptest.Options{})
+	tw := twiliotest.Start(t, sid, authToken)
+	texts, twURL := startTextLog(t, tw)
+
+	type proc struct {
+		g   gw
+		cmd *exec.Cmd
+		out *syncBuf
+	}
+	start := func() proc {
+		listen := freeAddr(t)
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(),
+			"RESETGW_LISTEN="+listen, "RESETGW_DB="+db, "RESETGW_SECRET_KEY="+strings.Repeat("cd", 32),
+			"RESETGW_ADMIN_TOKEN="+adminTok, "RESETGW_SMTP_URL="+mailSrv.URL(), "RESETGW_MAIL_FROM=reset@acme.example",
+			"RESETGW_TWILIO_ACCOUNT_SID="+sid, "RESETGW_TWILIO_AUTH_TOKEN="+authToken,
+			"RESETGW_TWILIO_FROM="+twFrom, "RESETGW_TWILIO_API_URL="+twURL,
+			"RESETGW_RATE_LIMIT_IP=0", "RESETGW_RATE_LIMIT_TENANT=0",
+			// A claim lasts the send timeout and 15 s: the killed
+			// process's claims come back to the other after that.
+			"RESETGW_SEND_TIMEOUT=2s", "RESETGW_LOG_LEVEL=warn", "XDG_CONFIG_HOME="+filepath.Join(dir, "config"))
+		out := &syncBuf{}
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		g := gw{t: t, base: "http://" + listen}
+		g.waitHealthy()
+		return proc{g, cmd, out}
+	}
+	a, b := start(), start()
+
+	// The bulk goes to the default tenant, whose texts may go as fast as
+	// the mail (a pool of short codes); "paced" sends from a long code of
+	// its own at 1 a second.
+	const pacedFrom = "+12015550150"
+	mustCall := func(g gw, method, path string, body any, want int) map[string]any {
+		t.Helper()
+		code, m := g.call(method, path, body)
+		if code != want {
+			t.Fatalf("%s %s: %d %v", method, path, code, m)
+		}
+		return m
+	}
+	mustCall(a.g, "PATCH", "/admin/api/settings", map[string]any{"sms_rate_per_second": 10000}, 200)
+	mustCall(a.g, "POST", "/admin/api/tenants", map[string]any{"slug": "paced", "name": "Paced Co"}, 201)
+	mustCall(a.g, "PATCH", "/admin/api/settings?tenant=paced", map[string]any{"allow_mobile_reset": true,
+		"sms_rate_per_second": 1, "twilio": map[string]any{"account_sid": sid, "auth_token": authToken, "from": pacedFrom}}, 200)
+
+	const bulk, paced, clients = 1000, 24, 16
+	type job struct{ tenant, email, phone string }
+	jobs := make([]job, 0, bulk+paced)
+	for i := range paced {
+		jobs = append(jobs, job{"paced", fmt.Sprintf("paced%d@paced.example", i), benchPhone(bulk + i)})
+	}
+	for i := range bulk {
+		jobs = append(jobs, job{"", fmt.Sprintf("crew%d@acme.example", i), benchPhone(i)})
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	post := func(base, path string, body any, admin bool) (int, map[string]any, error) {
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		if admin {
+			req.Header.Set("Authorization", "Bearer "+adminTok)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, nil, err
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m, nil
+	}
+	// The crew, 16 at a time.
+	parallel := func(n int, fn func(i int)) {
+		next := make(chan int, n)
+		for i := range n {
+			next <- i
+		}
+		close(next)
+		var wg sync.WaitGroup
+		for range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range next {
+					fn(i)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		code, m, err := post(b.g.base, "/admin/api/personnel", map[string]any{"tenant": j.tenant, "name": "Crew", "email": j.email,
+			"status": "active", "mobile_access": true, "allow_mobile_reset": true,
+			"phones": []map[string]any{{"number": j.phone, "type": "sms"}}}, true)
+		if err != nil || code != 201 {
+			t.Errorf("create %s: %d %v %v", j.email, code, m, err)
+		}
+	})
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// The load: requests alternate between the two; once one is dead, a
+	// request it did not answer goes to the other.
+	var accepted sync.Map // request id -> job index
+	var nAccepted atomic.Int64
+	var killed atomic.Bool
+	killAt := int64(bulk * 2 / 5)
+	parallel(len(jobs), func(i int) {
+		j := jobs[i]
+		targets := []gw{a.g, b.g}
+		if i%2 == 1 {
+			targets = []gw{b.g, a.g}
+		}
+		for try := 0; try < 3; try++ {
+			g := targets[try%2]
+			if killed.Load() && g == a.g {
+				continue
+			}
+			code, m, err := post(g.base, "/v1/password-resets", map[string]any{"email": j.email, "phone": j.phone, "tenant": j.tenant}, false)
+			if err != nil || code != 202 {
+				continue // the request may or may not be stored: not counted
+			}
+			accepted.Store(m["request_id"].(string), i)
+			if nAccepted.Add(1) == killAt {
+				if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+					t.Error(err)
+				}
+				killed.Store(true)
+			}
+			return
+		}
+		t.Errorf("reset %s: no instance accepted it", j.email)
+	})
+	if !killed.Load() {
+		t.Fatal("the load ended before the kill")
+	}
+	t.Logf("killed one instance at %s", time.Now().Format("15:04:05.000"))
+	a.cmd.Wait()
+
+	// Every accepted request settles; the killed instance's claims come
+	// back to the survivor when their lease runs out.
+	raw, err := sql.Open("pgx", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var ids []string
+	accepted.Range(func(k, _ any) bool { ids = append(ids, k.(string)); return true })
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		var open int
+		if err := raw.QueryRow(`SELECT count(*) FROM reset_requests r WHERE r.id = ANY($1) AND (r.state NOT IN ('delivered', 'rolled_back')
+			OR EXISTS (SELECT 1 FROM deliveries d WHERE d.request_id = r.id AND d.status = 'pending'))`, ids).Scan(&open); err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d accepted requests still open\nsurvivor:\n%s", open, len(ids), tail(b.out.String(), 4000))
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	var rolledBack int
+	raw.QueryRow(`SELECT count(*) FROM reset_requests WHERE id = ANY($1) AND state = 'rolled_back'`, ids).Scan(&rolledBack)
+
+	// Nothing twice.
+	time.Sleep(time.Second)
+	// A mail the killed process handed to the relay in its last moment,
+	// before it could record that, is sent again by the survivor: SMTP has
+	// no way to ask the relay whether it has a message. Such a second send
+	// keeps its Message-ID and the log names it (delivery_resend); any
+	// other second send is a bug.
+	mids, resent := map[string]bool{}, 0
+	for _, m := range mailSrv.Messages() {
+		id := m.Header.Get("Message-Id")
+		if mids[id] {
+			var logged int
+			raw.QueryRow(`SELECT count(*) FROM events WHERE type = 'delivery_resend' AND channel = 'email'
+				AND request_id IN (SELECT request_id FROM deliveries WHERE recipient = $1)`, m.To[0]).Scan(&logged)
+			if logged == 0 {
+				t.Fatalf("mail %s (to %v) sent twice, and the log counts no resend\n%s", id, m.To, history(raw, m.To[0]))
+			}
+			resent++
+			continue
+		}
+		mids[id] = true
+	}
+	sent, bodies := texts.all(), map[string]bool{}
+	for _, x := range sent {
+		if bodies[x.body] {
+			t.Fatalf("the text to %s went twice", x.to)
+		}
+		bodies[x.body] = true
+	}
+	if len(mids) < len(ids)-rolledBack || len(sent) < len(ids)-rolledBack {
+		t.Fatalf("%d mails and %d texts for %d accepted requests (%d rolled back)", len(mids), len(sent), len(ids), rolledBack)
+	}
+
+	// The paced sender kept 1/s across both instances: the 11th text
+	// after any text comes 10 s after it or later (the slack is the send
+	// path between the lane's slot and the server, on a busy machine).
+	var at []time.Time
+	for _, x := range sent {
+		if x.from == pacedFrom {
+			at = append(at, x.at)
+		}
+	}
+	slices.SortFunc(at, func(x, y time.Time) int { return x.Compare(y) })
+	if len(at) < paced {
+		t.Fatalf("%d texts from the paced sender, want %d", len(at), paced)
+	}
+	const slack = 400 * time.Millisecond
+	for i := 0; i+10 < len(at); i++ {
+		if gap := at[i+10].Sub(at[i]); gap < 10*time.Second-slack {
+			t.Fatalf("11 texts from the 1/s sender within %v (from text %d)", gap, i)
+		}
+	}
+	t.Logf("%d accepted (%d rolled back), %d mails (%d sent again after the kill), %d texts, %d paced texts over %v",
+		len(ids), rolledBack, len(mids), resent, len(sent), len(at), at[len(at)-1].Sub(at[0]).Round(time.Millisecond))
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// history is what the store says of the requests to a recipient, for a
+// failure's message.
+func history(raw *sql.DB, to string) string {
+	var b strings.Builder
+	rows, err := raw.Query(`SELECT d.id, d.status, d.attempts, a.route, a.status, a.provider_id, a.error, a.at
+		FROM deliveries d LEFT JOIN delivery_attempts a ON a.delivery_id = d.id WHERE d.recipient = $1 ORDER BY a.id`, to)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, attempts int64
+		var st string
+		var route, ast, pid, aerr sql.NullString
+		var at sql.NullInt64
+		rows.Scan(&id, &st, &attempts, &route, &ast, &pid, &aerr, &at)
+		fmt.Fprintf(&b, "delivery %d %s attempts=%d: attempt %s %s %s %s at %s\n", id, st, attempts, route.String, ast.String, pid.String, aerr.String, time.Unix(0, at.Int64).Format("15:04:05.000"))
+	}
+	evs, err := raw.Query(`SELECT e.type, e.code, e.detail, e.at FROM events e WHERE e.request_id IN (SELECT request_id FROM deliveries WHERE recipient = $1) ORDER BY e.id`, to)
+	if err != nil {
+		return b.String() + err.Error()
+	}
+	defer evs.Close()
+	for evs.Next() {
+		var typ, code, detail string
+		var at int64
+		evs.Scan(&typ, &code, &detail, &at)
+		fmt.Fprintf(&b, "event %s %s %s at %s\n", typ, code, detail, time.Unix(0, at).Format("15:04:05.000"))
+	}
+	return b.String()
+}
