@@ -1,0 +1,343 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/emersion/go-smtp"
+
+	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
+)
+
+// TestConsoleOfficeInChromium drives what an office does day to day, in a
+// real Chromium at 1024×768 and 390×844 against the demo gateway: import
+// crew from the CSV template's columns, page through personnel, find
+// "José García" by typing "garcia", read a person's page (phones as people
+// write them, each channel's outcome, the failed-delivery item),
+// deactivate and set a password through their second steps, read the log
+// in words and filter it by a type from a list, retire a carrier through
+// its second step. No page scrolls sideways at either size.
+func TestConsoleOfficeInChromium(t *testing.T) {
+	chromium := chromiumPath()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
+		}
+		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM): apt-get install chromium to run the console test")
+	}
+	shots := artifactsDir(t)
+	mailSrv := smtptest.Start(t, smtptest.Options{})
+	listen := freeAddr(t)
+	dir := t.TempDir()
+	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(dir, "gw.db"),
+		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
+		"RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	g := gw{t: t, base: "http://" + listen}
+	g.waitHealthy()
+	const lead, ops, pass = "lead@demo.example", "ops@demo.example", "dispatch-harbor-2026"
+	for _, args := range [][]string{{"--email", lead, "--tenant", "demo"}, {"--email", ops}} {
+		var out, errOut syncBuf
+		if err := run(ctx, append([]string{"admin", "create"}, args...), env, strings.NewReader(pass+"\n"), &out, &errOut); err != nil {
+			t.Fatalf("admin create: %v\n%s", err, errOut.String())
+		}
+	}
+	// Dana's reset cannot be delivered: her text would go through AT&T's
+	// retired gateway and the mail server refuses her address.
+	mailSrv.Reject("dana@demo.invalid", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
+	code, m := g.call("POST", "/v1/password-resets", map[string]any{"email": "dana@demo.invalid", "phone": "+12015550127", "tenant": "demo"})
+	if code != 202 {
+		t.Fatalf("reset: %d %v", code, m)
+	}
+	g.waitState(m["request_id"].(string), "rolled_back")
+
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	bctx, tcancel := context.WithTimeout(bctx, 4*time.Minute)
+	defer tcancel()
+	b := &office{t: t, ctx: bctx, shots: shots, stderr: &stderr}
+	base := g.base
+	tablet := chromedp.EmulateViewport(1024, 768)
+	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2))
+
+	b.step("20-login", tablet, chromedp.Navigate(base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login-form")),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), lead), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pass),
+		chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("stat-rolled-back")))
+
+	// Item 13: the template and each column's sample; the template is
+	// what the import takes (fetched with the browser's session).
+	b.step("21-import-help", chromedp.Navigate(base+"/admin/import"), chromedp.WaitVisible(chromedp.ID("csv-template")),
+		chromedp.Click(chromedp.CSS(`#import-columns summary`)), chromedp.WaitVisible(chromedp.ID("column-help")))
+	if got := b.text("#column-help"); !strings.Contains(got, "phone_type") || !strings.Contains(got, "(201) 555-0140") {
+		t.Fatalf("column help: %s", got)
+	}
+	b.noSideScroll("21-import-help")
+	tpl := b.get(base, "/admin/import/template.csv")
+	if !strings.HasPrefix(tpl, "name,email,phone,carrier,status,locale,phone_type\n") {
+		t.Fatalf("template: %q", tpl)
+	}
+	// 60 crew in the template's columns: personnel needs two pages.
+	var crew strings.Builder
+	crew.WriteString("name,email,phone,carrier,status,locale,phone_type\n")
+	for i := range 60 {
+		fmt.Fprintf(&crew, "Crew %02d Longname-Withoutanyspacesatallinthisnamepart,crew%02d.with.a.rather.long.address@demo.example,,,active,en,\n", i, i)
+	}
+	file := writeFile(t, dir, "crew60.csv", crew.String())
+	b.step("22-import-preview", chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{file}),
+		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))
+	b.step("22b-import-done", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
+
+	// Item 7: a total, previous and next.
+	b.step("23-personnel-page1", chromedp.Navigate(base+"/admin/personnel"), chromedp.WaitVisible(chromedp.CSS(".pager-text")))
+	total := regexp.MustCompile(`^1–50 of (\d+)$`).FindStringSubmatch(b.text(".pager-text"))
+	if total == nil || total[1] != "65" {
+		t.Fatalf("personnel pager: %q", b.text(".pager-text"))
+	}
+	b.noSideScroll("23-personnel-page1")
+	b.step("23b-personnel-page2", chromedp.Click(chromedp.CSS(`.pager a[rel=next]`)), chromedp.WaitVisible(chromedp.CSS(`.pager a[rel=prev]`)))
+	if got := b.text(".pager-text"); got != "51–65 of 65" {
+		t.Fatalf("page 2: %q", got)
+	}
+	// Item 12: accents and case aside.
+	b.step("24-search-accents", chromedp.SendKeys(chromedp.ID("search"), "garcia"),
+		chromedp.Click(chromedp.CSS(`form[role=search] button`)), chromedp.WaitVisible(chromedp.ID("people")))
+	if got := b.text("#people"); !strings.Contains(got, "José García") || !strings.Contains(got, "(201) 555-0124") {
+		t.Fatalf("search garcia: %s", got)
+	}
+
+	// Item 11: Dana's page.
+	b.step("25-person-history", chromedp.Navigate(base+"/admin/personnel?q=DANA"), chromedp.WaitVisible(chromedp.ID("people")),
+		chromedp.Click(chromedp.CSS(`#people a[href^="/admin/personnel/"]`)), chromedp.WaitVisible(chromedp.ID("delivery-history")))
+	if got := b.text("#phones"); !strings.Contains(got, "(201) 555-0127") {
+		t.Fatalf("phones: %s", got)
+	}
+	if got := b.text("#delivery-history"); !strings.Contains(got, "Not delivered: the old password still works") ||
+		!strings.Contains(got, "Email to dana@demo.invalid") || !strings.Contains(got, "550 5.1.1") {
+		t.Fatalf("history: %s", got)
+	}
+	if got := b.text("#person-failed"); !strings.Contains(got, "Open") || !strings.Contains(got, "Not sent") {
+		t.Fatalf("failed item: %s", got)
+	}
+	b.noSideScroll("25-person-history")
+	danaURL := b.url()
+	// Item 9: set password through its step.
+	b.step("26-password-step", chromedp.SendKeys(chromedp.ID("new-password"), "harbor-crane-lantern-5"),
+		chromedp.Click(chromedp.ID("set-password-step")), chromedp.WaitVisible(chromedp.ID("set-password")))
+	b.step("26b-password-set", chromedp.Click(chromedp.ID("set-password")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if got := b.text("#person-failed"); !strings.Contains(got, "password set by hand") {
+		t.Fatalf("failed item after the password: %s", got)
+	}
+	// Deactivate through its step page.
+	b.step("27-deactivate-step", chromedp.Click(chromedp.ID("deactivate")), chromedp.WaitVisible(chromedp.ID("confirm-deactivate")))
+	b.noSideScroll("27-deactivate-step")
+	b.step("27b-deactivated", chromedp.Click(chromedp.ID("confirm-yes")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	if got := b.text("p.notice"); !strings.Contains(got, "Deactivated") {
+		t.Fatalf("deactivate: %s", got)
+	}
+
+	// Item 6: the log in words at 1024 px.
+	b.step("28-log", chromedp.Navigate(base+"/admin/log"), chromedp.WaitVisible(chromedp.ID("events")),
+		chromedp.SetValue(chromedp.ID("type-filter"), "personnel_imported"),
+		chromedp.Click(chromedp.CSS(`#log-filter button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("events")))
+	if got := b.text("#events .event-type"); got != "Personnel imported" {
+		t.Fatalf("type in words: %q", got)
+	}
+	if n := b.eval(`document.querySelectorAll('#events .event-type[title="personnel_imported"]').length`); n != 1 {
+		t.Fatalf("%d imported events with the code on hover, want 1", n)
+	}
+	b.step("28b-log-all", chromedp.Navigate(base+"/admin/log"), chromedp.WaitVisible(chromedp.ID("events")))
+	if n := b.eval(`[...document.querySelectorAll('main label, main a, main button')].filter(e => e.textContent.trim() === 'Security events').length`); n != 1 {
+		t.Fatalf("%d Security events controls", n)
+	}
+	if n := b.eval(`document.querySelectorAll('#log-filter input[name=type]').length`); n != 0 {
+		t.Fatal("the type filter is free text")
+	}
+	if got := b.text(".pager-text"); !strings.HasPrefix(got, "1–50 of ") {
+		t.Fatalf("log pager: %q", got)
+	}
+	// No cell squeezed to a word a line: every cell of a row is wider
+	// than a long word, and Detail spans the row under it.
+	if n := b.eval(`[...document.querySelectorAll('#events tbody.event tr:first-child td')].filter(td => td.getBoundingClientRect().width < 70).length`); n != 0 {
+		t.Fatalf("%d log cells narrower than 70 px at 1024", n)
+	}
+	if n := b.eval(`[...document.querySelectorAll('#events tr.detail-row td')].filter(td => td.getBoundingClientRect().width < document.getElementById('events').getBoundingClientRect().width - 4).length`); n != 0 {
+		t.Fatalf("%d details not under their row", n)
+	}
+	if got := b.text("#events"); !strings.Contains(got, "Dana Reyes") || strings.Contains(got, "password_set") {
+		t.Fatalf("log names: %s", got)
+	}
+	b.noSideScroll("28b-log-all")
+	csv := b.get(base, "/admin/log.csv?type=password_set")
+	if head, _, _ := strings.Cut(csv, "\n"); !strings.HasSuffix(head, ",person_name,person_email") ||
+		!strings.Contains(csv, ",Dana Reyes,dana@demo.invalid") {
+		t.Fatalf("log CSV: %s", csv)
+	}
+	b.step("29-routes", chromedp.Navigate(base+"/admin/routes"), chromedp.WaitVisible(chromedp.ID("people-at-risk")))
+	if !strings.Contains(b.text(".pager-text"), " of ") {
+		t.Fatalf("route health pager: %q", b.text(".pager-text"))
+	}
+
+	// Items 5 and 8 on the phone: cards, the row's actions on screen,
+	// long names and addresses wrapped.
+	for i, p := range []string{"/admin/personnel", "/admin/personnel?offset=50", danaURL, "/admin/log", "/admin/import",
+		"/admin/carriers", "/admin/routes", "/admin/failed?show=resolved"} {
+		name := fmt.Sprintf("30p%d-phone%s", i, strings.NewReplacer("/", "-", "?", "-", "=", "-", base, "").Replace(p))
+		if !strings.HasPrefix(p, "http") {
+			p = base + p
+		}
+		b.step(name, phone, chromedp.Navigate(p), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		b.noSideScroll(name)
+	}
+	b.step("31-phone-person-actions", chromedp.Navigate(danaURL), chromedp.WaitVisible(chromedp.ID("set-password-step")),
+		chromedp.WaitVisible(chromedp.CSS(`#password-form`)))
+	b.step("31b-phone-log-cards", chromedp.Navigate(base+"/admin/log"), chromedp.WaitVisible(chromedp.CSS(`#events a[href^="/admin/personnel/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.pager`)))
+
+	// Retire a carrier (an operator's): the first form leads to a step.
+	b.step("32-sign-out", tablet, chromedp.Navigate(base+"/admin/overview"), chromedp.WaitVisible(chromedp.ID("logout")),
+		chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login-form")))
+	// A loaded machine may find the password hasher busy (503, "try
+	// again"): the office would sign in again, and so does the test.
+	for try := 1; ; try++ {
+		b.step(fmt.Sprintf("32-operator-%d", try), chromedp.Navigate(base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login-form")),
+			chromedp.SendKeys(chromedp.CSS(`input[name=email]`), ops), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pass),
+			chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		if b.eval(`document.querySelectorAll('#logout').length`) == 1 {
+			break
+		}
+		if try == 3 {
+			t.Fatalf("the operator could not sign in: %s", b.text("main"))
+		}
+	}
+	b.step("33-retire-step", chromedp.Navigate(base+"/admin/carriers/uscellular"), chromedp.WaitVisible(chromedp.ID("retire-form")),
+		chromedp.SetValue(chromedp.CSS(`#retire-form input[name=retired_on]`), "2027-01-15"),
+		chromedp.Click(chromedp.ID("retire-step")), chromedp.WaitVisible(chromedp.ID("confirm-retire")))
+	if got := b.text("#carrier-status"); strings.Contains(got, "2027-01-15") {
+		t.Fatalf("retired before the confirmation: %s", got)
+	}
+	b.noSideScroll("33-retire-step")
+	b.step("33b-retired", chromedp.Click(chromedp.ID("retire-yes")), chromedp.WaitVisible(chromedp.ID("carrier-status")))
+	if got := b.text("#carrier-status"); !strings.Contains(got, "retiring") || !strings.Contains(got, "2027-01-15") {
+		t.Fatalf("retired: %s", got)
+	}
+	b.step("33c-retire-phone", phone, chromedp.Navigate(base+"/admin/carriers/verizon"), chromedp.WaitVisible(chromedp.ID("retire-step")))
+	b.noSideScroll("33c-retire-phone")
+}
+
+// office is a browser walk: named steps kept as screenshots, and the
+// page's text and layout read back.
+type office struct {
+	t       *testing.T
+	ctx     context.Context
+	shots   string
+	stderr  *syncBuf
+	started bool
+}
+
+func (o *office) step(name string, actions ...chromedp.Action[chromedp.Void]) {
+	o.t.Helper()
+	// The first call starts the browser and must not carry a short
+	// timeout (it would end the browser); later steps get 30 s each.
+	sctx := o.ctx
+	if o.started {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(o.ctx, 30*time.Second)
+		defer cancel()
+	}
+	o.started = true
+	if err := chromedp.Do(sctx, actions...); err != nil {
+		shot(o.t, o.ctx, o.shots, "FAILED-"+name)
+		o.t.Fatalf("%s: %v\nserver log:\n%s", name, err, o.stderr.String())
+	}
+	shot(o.t, o.ctx, o.shots, name)
+}
+
+func (o *office) text(sel string) string {
+	o.t.Helper()
+	tctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		o.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func (o *office) eval(js string) int {
+	o.t.Helper()
+	tctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+	defer cancel()
+	n, err := chromedp.Run(tctx, chromedp.Evaluate[int](js))
+	if err != nil {
+		o.t.Fatalf("%s: %v", js, err)
+	}
+	return n
+}
+
+func (o *office) url() string {
+	o.t.Helper()
+	tctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+	defer cancel()
+	u, err := chromedp.Run(tctx, chromedp.Location())
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	return u
+}
+
+// noSideScroll fails when the page is wider than the viewport.
+func (o *office) noSideScroll(name string) {
+	o.t.Helper()
+	if n := o.eval(`document.documentElement.scrollWidth - innerWidth`); n > 0 {
+		o.t.Fatalf("%s: the page scrolls sideways by %d px", name, n)
+	}
+}
+
+// get fetches a console path with the browser's cookies (a download the
+// test reads itself).
+func (o *office) get(base, path string) string {
+	o.t.Helper()
+	tctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
+	defer cancel()
+	res, err := chromedp.Call(tctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/admin/"}})
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", base+path, nil)
+	for _, c := range res.Cookies {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		o.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		o.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
+	}
+	return string(body)
+}
