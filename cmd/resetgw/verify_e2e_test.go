@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
+)
+
+// TestPasswordPageAndVerifyLinkInChromium, on a phone-sized screen: a
+// crew member confirms their email from the link an admin sent (the page
+// alone verifies nothing; its button does), then changes their password
+// on /password and logs in with the new one.
+func TestPasswordPageAndVerifyLinkInChromium(t *testing.T) {
+	chromium := chromiumPath()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
+		}
+		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM)")
+	}
+	shots := artifactsDir(t)
+	mailSrv := smtptest.Start(t, smtptest.Options{})
+	listen := freeAddr(t)
+	base := "http://" + listen
+	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(t.TempDir(), "gw.db"),
+		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
+		"RESETGW_PUBLIC_URL=" + base, "RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	g := gw{t: t, base: base}
+	g.waitHealthy()
+	if code, m := g.call("PATCH", "/admin/api/settings?tenant=demo", map[string]any{"require_verified_email": true}); code != 200 ||
+		m["require_verified_email"] != true {
+		t.Fatalf("settings: %d %v", code, m)
+	}
+	code, m := g.call("GET", "/admin/api/personnel?tenant=demo&q=maria", nil)
+	people, _ := m["personnel"].([]any)
+	if code != 200 || len(people) != 1 {
+		t.Fatalf("personnel: %d %v", code, m)
+	}
+	maria := people[0].(map[string]any)
+	person := fmt.Sprintf("/admin/api/personnel/%.0f", maria["id"].(float64))
+	if maria["email_verified"] != false {
+		t.Fatalf("maria: %v", maria)
+	}
+	if code, m := g.call("POST", person+"/verification", nil); code != 202 {
+		t.Fatalf("resend: %d %v", code, m)
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	msgs, err := mailSrv.Wait(wctx, 1)
+	wcancel()
+	if err != nil {
+		t.Fatalf("waiting for the link: %v", err)
+	}
+	linkRE := regexp.MustCompile(regexp.QuoteMeta(base) + `/v/[A-Za-z0-9_-]{22}`)
+	var link string
+	for _, msg := range msgs {
+		body := string(msg.Data)
+		if strings.Contains(msg.Header.Get("Content-Type"), "multipart") {
+			body = mailText(t, msg.Data)
+		}
+		if l := linkRE.FindString(body); l != "" {
+			link = l
+		}
+	}
+	if link == "" {
+		t.Fatal("no verification link in the mail")
+	}
+	verified := func() bool {
+		t.Helper()
+		code, m := g.call("GET", person, nil)
+		if code != 200 {
+			t.Fatalf("person: %d %v", code, m)
+		}
+		return m["email_verified"] == true
+	}
+
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	bctx, tcancel := context.WithTimeout(bctx, 3*time.Minute)
+	defer tcancel()
+	started := false
+	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx := bctx
+		if started {
+			var cancel context.CancelFunc
+			sctx, cancel = context.WithTimeout(bctx, 30*time.Second)
+			defer cancel()
+		}
+		started = true
+		if err := chromedp.Do(sctx, actions...); err != nil {
+			shot(t, bctx, shots, "FAILED-"+name)
+			t.Fatalf("%s: %v\nserver log:\n%s", name, err, stderr.String())
+		}
+		shot(t, bctx, shots, name)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	noSideways := func(page string) {
+		t.Helper()
+		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
+		defer cancel()
+		wide, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		if err != nil || wide {
+			t.Fatalf("%s scrolls sideways at 390 px (%v)", page, err)
+		}
+	}
+
+	step("verify-01-page-phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.ID("verify-button")))
+	noSideways("the verification page")
+	if got := text("h1"); got != "Confirm your email address" {
+		t.Fatalf("verification page: %q", got)
+	}
+	if verified() {
+		t.Fatal("opening the link verified the address")
+	}
+	step("verify-02-done", chromedp.Click(chromedp.ID("verify-button")), chromedp.WaitVisible(chromedp.CSS(".ok")))
+	if got := text("h1"); got != "Email confirmed" || !verified() {
+		t.Fatalf("after the button: %q, verified %v", got, verified())
+	}
+
+	const chosen = "green tarp over the piano dolly"
+	step("password-01-form-phone", chromedp.Navigate(base+"/password?tenant=demo"),
+		chromedp.WaitVisible(chromedp.ID("password-form")))
+	noSideways("the change page")
+	step("password-02-changed",
+		chromedp.SendKeys(chromedp.ID("email"), "maria@demo.example"),
+		chromedp.SendKeys(chromedp.ID("old_password"), demoPassword),
+		chromedp.SendKeys(chromedp.ID("password"), chosen),
+		chromedp.SendKeys(chromedp.ID("password2"), chosen),
+		chromedp.Submit(chromedp.ID("password-form")),
+		chromedp.WaitVisible(chromedp.CSS(".ok")))
+	if got := text("h1"); got != "Password changed" {
+		t.Fatalf("after the change: %q", got)
+	}
+	code, m = g.call("POST", "/v1/login", map[string]any{"email": "maria@demo.example", "password": chosen, "tenant": "demo"})
+	if code != 200 || m["must_change"] != false {
+		t.Fatalf("login with the new password: %d %v", code, m)
+	}
+	if code, _ := g.call("POST", "/v1/login", map[string]any{"email": "maria@demo.example", "password": demoPassword, "tenant": "demo"}); code != 401 {
+		t.Fatalf("login with the old password: %d", code)
+	}
+}
