@@ -432,5 +432,11 @@ func (u *consoleUI) overview(c *fiber.Ctx) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	return u.render(c, "overview.html", u.page(c, "overview", "Overview", o))
+	p := u.page(c, "overview", "Overview", nil)
+	d := overviewData{Overview: o}
+	if d.Week, d.Rates, err = u.weekChart(c, p.Zone); err != nil {
+		return u.fail(c, err)
+	}
+	p.D = d
+	return u.render(c, "overview.html", p)
 }

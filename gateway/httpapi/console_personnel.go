@@ -72,6 +72,7 @@ type personData struct {
 	Errs        map[string]string
 	Confirm     string // "deactivate", "password": the second step shown
 	History     *gateway.PersonHistory
+	Timeline    *chartView // the person's resets by day
 }
 
 // safePerson is a copy of p without its password hash: a page gets no
@@ -157,7 +158,15 @@ func (u *consoleUI) showPerson(c *fiber.Ctx, confirm string) error {
 		return u.fail(c, err)
 	}
 	d.Confirm = confirm
-	return u.render(c, "person.html", u.page(c, "personnel", p.Name, d))
+	pg := u.page(c, "personnel", p.Name, nil)
+	tl, err := u.svc.PersonTimeline(c.UserContext(), session(c).Actor, p.ID, u.zone(c))
+	if err != nil {
+		return u.fail(c, err)
+	}
+	v := timelineView(tl, pg.Zone)
+	d.Timeline = &v
+	pg.D = d
+	return u.render(c, "person.html", pg)
 }
 
 func (u *consoleUI) newPerson(c *fiber.Ctx) error {
