@@ -114,7 +114,19 @@ func (u *consoleUI) createAdmin(c *fiber.Ctx) error {
 	// A tenant admin's form has no tenant: the Service puts their new
 	// admin in their own tenant whatever is posted, and a forged slug of
 	// another tenant answers "not found".
-	ad, pw, err := u.svc.CreateAdminGenerated(c.UserContext(), cs.Actor, c.FormValue("email"), c.FormValue("admin_tenant"))
+	pick := c.FormValue("admin_tenant")
+	if cs.Actor.TenantID == 0 {
+		// An operator says which: an operator is never made by default.
+		switch pick {
+		case "":
+			f := refused(c, gateway.Errorf(gateway.KindInvalid, "admin_tenant_required", "choose a tenant, or Operator"))
+			f.Fields["admin_tenant"], f.Error = "choose a tenant, or Operator", "Not saved: fix the field marked below."
+			return u.redirect(c, "/admin/admins", f)
+		case operatorPick:
+			pick = ""
+		}
+	}
+	ad, pw, err := u.svc.CreateAdminGenerated(c.UserContext(), cs.Actor, c.FormValue("email"), pick)
 	if err != nil {
 		switch gateway.ErrorKind(err) {
 		case gateway.KindInvalid, gateway.KindUnprocessable, gateway.KindConflict:
@@ -129,6 +141,10 @@ func (u *consoleUI) createAdmin(c *fiber.Ctx) error {
 	return u.redirect(c, adminPath(ad.ID), &flash{Generated: pw,
 		Notice: "Admin created. Give them this password now: it is not shown again, and they choose their own at first sign-in."})
 }
+
+// operatorPick is the create form's choice of an operator: not a slug
+// (slugs start with a letter or digit).
+const operatorPick = "-"
 
 func adminPath(id int64) string { return "/admin/admins/" + strconv.FormatInt(id, 10) }
 

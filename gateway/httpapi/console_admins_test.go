@@ -53,7 +53,7 @@ func TestConsoleAdminLifecycle(t *testing.T) {
 	op := h.browser()
 	tok := op.login("op@gw.example", adminPW)
 
-	code, _, resp := op.do("POST", "/admin/admins", url.Values{"_csrf": {tok}, "email": {"New.Admin@acme.example"}, "admin_tenant": {""}})
+	code, _, resp := op.do("POST", "/admin/admins", url.Values{"_csrf": {tok}, "email": {"New.Admin@acme.example"}, "admin_tenant": {"-"}})
 	id := h.adminID("new.admin@acme.example")
 	path := "/admin/admins/" + strconv.FormatInt(id, 10)
 	wantSeeOther(t, "create", code, resp, path)
@@ -69,8 +69,14 @@ func TestConsoleAdminLifecycle(t *testing.T) {
 	if n := countEvents(t, h, "admin_created"); n != 2 {
 		t.Fatalf("%d admins created, want 2 (the operator and the new one)", n)
 	}
+	// An operator must say which tenant: none chosen makes nobody.
+	code, _, resp = op.do("POST", "/admin/admins", url.Values{"_csrf": {tok}, "email": {"unsure@acme.example"}})
+	wantSeeOther(t, "no tenant chosen", code, resp, "/admin/admins")
+	if _, page, _ = op.do("GET", "/admin/admins", nil); !strings.Contains(page, `id="err-admin-tenant"`) || countEvents(t, h, "admin_created") != 2 {
+		t.Fatal("an admin was made without a tenant chosen")
+	}
 	// The same email again is refused beside the field, with what was typed.
-	code, _, resp = op.do("POST", "/admin/admins", url.Values{"_csrf": {tok}, "email": {"new.admin@acme.example"}})
+	code, _, resp = op.do("POST", "/admin/admins", url.Values{"_csrf": {tok}, "email": {"new.admin@acme.example"}, "admin_tenant": {"-"}})
 	wantSeeOther(t, "duplicate", code, resp, "/admin/admins")
 	if _, page, _ = op.do("GET", "/admin/admins", nil); !strings.Contains(page, `id="err-email"`) || !strings.Contains(page, `value="new.admin@acme.example"`) {
 		t.Fatalf("duplicate not shown beside the field:\n%.3000s", page)
