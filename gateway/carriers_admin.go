@@ -61,8 +61,8 @@ func (s *Service) SaveCarrier(ctx context.Context, a Actor, in CarrierInput, cre
 		return nil, err
 	}
 	slug := strings.ToLower(strings.TrimSpace(in.Slug))
-	if !carrierSlugRE.MatchString(slug) || slug == TwilioSlug {
-		return nil, Errorf(KindInvalid, "carrier_slug_invalid", "slug must be 1-40 lower-case letters, digits, - or _ (and not %q)", TwilioSlug)
+	if _, route := routeTestSlug(slug); !carrierSlugRE.MatchString(slug) || slug == TwilioSlug || route {
+		return nil, Errorf(KindInvalid, "carrier_slug_invalid", "slug must be 1-40 lower-case letters, digits, - or _ (and not twilio, aws or webhook)")
 	}
 	var c *Carrier
 	err := s.store.WithTx(ctx, func(st Store) error {

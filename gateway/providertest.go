@@ -72,6 +72,9 @@ func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in Pro
 		return nil, err
 	}
 	slug = strings.ToLower(strings.TrimSpace(slug))
+	if route, ok := routeTestSlug(slug); ok {
+		return s.testRoute(ctx, a, t, route, in)
+	}
 	var c *Carrier
 	if slug != TwilioSlug {
 		if c, err = s.Carrier(ctx, a, slug); err != nil {

@@ -123,7 +123,10 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	// bodies (passwords) redacted at Twilio once it is done with them.
 	poller := gateway.NewPoller(gateway.PollerConfig{Service: svc, Route: gateway.RouteTwilio,
 		Fetcher: twilioSender, Redactor: twilioSender})
-	svc.SetTester(newProviderTester(cfg, inbox))
+	tester := newProviderTester(cfg, inbox)
+	tester.routes = map[gateway.Route]gateway.Sender{gateway.RouteAWS: senders[gateway.RouteAWS],
+		gateway.RouteWebhook: senders[gateway.RouteWebhook]}
+	svc.SetTester(tester)
 	// Password-expiry reminders, for tenants with a maximum password age.
 	reminders := gateway.NewReminders(gateway.RemindersConfig{Service: svc})
 

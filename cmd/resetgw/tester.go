@@ -18,9 +18,15 @@ type providerTester struct {
 	smtp   *carriersmtp.Sender
 	twilio *carriertwilio.Sender
 	inbox  *devinbox.Inbox // nil unless demo mode without SMTP
+	// routes are the aws and webhook senders, set by serve; a tester
+	// without them answers route tests with no_tester.
+	routes map[gateway.Route]gateway.Sender
 }
 
-var _ gateway.ProviderTester = (*providerTester)(nil)
+var (
+	_ gateway.ProviderTester = (*providerTester)(nil)
+	_ gateway.RouteTester    = (*providerTester)(nil)
+)
 
 func newProviderTester(cfg *config, inbox *devinbox.Inbox) *providerTester {
 	def := &gateway.TwilioSettings{AccountSID: cfg.TwilioSID, AuthToken: cfg.TwilioToken}
@@ -57,4 +63,15 @@ func (p *providerTester) TestSMTP(ctx context.Context, profile *gateway.SMTPProf
 // TestTwilio implements gateway.ProviderTester.
 func (p *providerTester) TestTwilio(ctx context.Context, settings *gateway.TwilioSettings, to, body string) (string, error) {
 	return p.twilio.Test(ctx, settings, to, body)
+}
+
+// TestRoute implements gateway.RouteTester with the route's own sender,
+// the one resets go through.
+func (p *providerTester) TestRoute(ctx context.Context, m *gateway.Message) (string, error) {
+	sender := p.routes[m.Route]
+	if sender == nil {
+		return "", &gateway.SendError{Class: gateway.FailConfig, Code: "no_sender", Detail: "this gateway has no sender for " + string(m.Route) + " routes",
+			Fix: "test from the running gateway (resetgw serve)"}
+	}
+	return sender.Send(ctx, m)
 }
