@@ -49,6 +49,20 @@ func loadOpenAPI(t *testing.T, h *harness) oaDoc {
 	return d
 }
 
+func loadSchemas(t *testing.T, h *harness) *oaSchemas {
+	t.Helper()
+	resp, err := h.srv.App().Test(httptest.NewRequest("GET", "/openapi.json", nil), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var d oaSchemas
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
+		t.Fatal(err)
+	}
+	return &d
+}
+
 var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)`)
 
 // Every route the app answers under /v1 and /admin/api is in the
@@ -99,6 +113,21 @@ func TestOpenAPIExamplesAnswerAsDocumented(t *testing.T) {
 		t.Fatalf("seed: %d %v", code, m)
 	}
 	d := loadOpenAPI(t, h)
+	schemas := loadSchemas(t, h)
+	// Each answer also matches the schema documented for its status.
+	checked := 0
+	conforms := func(method, path string, code int, m map[string]any) {
+		t.Helper()
+		s := schemas.responseSchema(path, method, itoa(int64(code)))
+		if s == nil {
+			return
+		}
+		checked++
+		var v any = m
+		if msg := validate(s, v, schemas.Components.Schemas, "$"); msg != "" {
+			t.Errorf("%s %s answered %d, not as its schema says: %s", method, path, code, msg)
+		}
+	}
 	ran := 0
 	for path, ops := range d.Paths {
 		for method, op := range ops {
@@ -113,6 +142,7 @@ func TestOpenAPIExamplesAnswerAsDocumented(t *testing.T) {
 						}
 						code, m, _ := h.do(strings.ToUpper(method), path, string(ex.Value), auth)
 						ran++
+						conforms(method, path, code, m)
 						if itoa(int64(code)) != status {
 							t.Errorf("%s %s example %q: %d %v, documented %s", method, path, name, code, m, status)
 						}
@@ -129,6 +159,7 @@ func TestOpenAPIExamplesAnswerAsDocumented(t *testing.T) {
 			if r, ok := op.Responses["200"]; ok && len(r.Content["application/json"].Examples) > 0 {
 				code, m, _ := h.do("GET", path, "", auth)
 				ran++
+				conforms(method, path, code, m)
 				if code != 200 {
 					t.Errorf("GET %s: %d %v, documented 200", path, code, m)
 				}
@@ -137,6 +168,9 @@ func TestOpenAPIExamplesAnswerAsDocumented(t *testing.T) {
 	}
 	if ran < 10 {
 		t.Fatalf("only %d examples ran", ran)
+	}
+	if checked < 10 {
+		t.Fatalf("only %d answers were checked against a schema", checked)
 	}
 }
 
