@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -164,5 +165,50 @@ func TestRemindersRunAndShutdown(t *testing.T) {
 	}
 	if err := <-done; err != gateway.ErrWorkerClosed {
 		t.Fatalf("Run after Shutdown: %v", err)
+	}
+}
+
+// staleDue answers every PasswordRemindersDue with its first answer, as
+// another instance that listed the same people before this one claimed
+// them would see it.
+type staleDue struct {
+	gateway.Store
+	mu    sync.Mutex
+	first []*gateway.Person
+}
+
+func (s *staleDue) PasswordRemindersDue(ctx context.Context, tenantID int64, after, before time.Time, limit int) ([]*gateway.Person, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first != nil {
+		return s.first, nil
+	}
+	ps, err := s.Store.PasswordRemindersDue(ctx, tenantID, after, before, limit)
+	if len(ps) > 0 {
+		s.first = ps
+	}
+	return ps, err
+}
+
+// A job that works from a list made before another claimed the reminder
+// sends nothing: the claim in the store, not the list, decides.
+func TestPasswordReminderClaimDecides(t *testing.T) {
+	stale := &staleDue{}
+	e := newEnv(t, true, func(c *gateway.Config) { stale.Store = c.Store; c.Store = stale })
+	e.patchTenant(gateway.SettingsPatch{MaxPasswordAgeDays: ptr(30)})
+	e.person("ana@example.com", "", "")
+	e.advance(25 * day)
+	r := gateway.NewReminders(gateway.RemindersConfig{Service: e.svc})
+	for range 3 {
+		if _, err := r.Pass(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.drain()
+	if stale.first == nil {
+		t.Fatal("nobody was due")
+	}
+	if n := mailsNamed(e.email, "password_expiring"); n != 1 {
+		t.Fatalf("%d reminders from a stale list, want 1", n)
 	}
 }
