@@ -436,3 +436,55 @@ func TestResetOvertakesBulkJob(t *testing.T) {
 		t.Fatal("job not done after its texts went")
 	}
 }
+
+// TestBulkJobResumesInANewService: a job stopped after its first chunk
+// (people sent, people queued, people not started) is finished by a new
+// service on the same store, as after a restart, and each person is
+// mailed once across the two.
+func TestBulkJobResumesInANewService(t *testing.T) {
+	e := newEnv(t, false)
+	e.crew(600, "crew-a", false)
+	j, err := e.svc.StartBulk(e.ctx, operator, gateway.BulkInput{Action: gateway.BulkReset, Filter: gateway.BulkFilter{Tag: "crew-a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.worker.Pass(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c := e.job(j.ID).Counts; c.Sent == 0 || c.Waiting <= 600-256 {
+		t.Fatalf("after one pass: %+v", c)
+	}
+	svc, err := gateway.New(gateway.Config{Store: e.store, Renderer: gatewaytest.Renderer{}, Keys: gatewaytest.Keys(t),
+		Hasher: gatewaytest.Hasher(), Clock: e.clock, Limits: gateway.DefaultLimits()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail := &sender{}
+	w := gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: map[gateway.Route]gateway.Sender{gateway.RouteEmail: mail}})
+	for range 100 {
+		busy, err := w.Pass(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !busy {
+			break
+		}
+	}
+	e.advance(3 * time.Second)
+	st, err := svc.BulkJob(e.ctx, operator, j.ID)
+	if err != nil || st.Job.State != gateway.BulkDone || st.Counts.Sent != 600 {
+		t.Fatalf("after the restart: %+v %v", st, err)
+	}
+	got := map[string]int{}
+	for _, m := range append(e.email.all(), mail.all()...) {
+		got[m.To]++
+	}
+	if len(got) != 600 {
+		t.Fatalf("%d people mailed", len(got))
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s mailed %d times", to, n)
+		}
+	}
+}

@@ -14,10 +14,11 @@ import (
 const bulkChunk = 256
 
 // bulkFeed is the service's view of running jobs. gen counts jobs
-// started here; seen is the gen at which the store last had none, so an
-// idle gateway does not look for jobs at every pass.
+// started here; idleAt is gen+1 when the store last had none (0: not
+// known, as after a restart), so an idle gateway does not look for jobs
+// at every pass.
 type bulkFeed struct {
-	gen, seen atomic.Int64
+	gen, idleAt atomic.Int64
 	mu        sync.Mutex
 	lastLook  time.Time
 	// counted is when each job's progress was last read to see whether
@@ -33,7 +34,7 @@ func (s *Service) feedBulk(ctx context.Context) error {
 	g, now := s.bulk.gen.Load(), s.clock()
 	s.bulk.mu.Lock()
 	defer s.bulk.mu.Unlock()
-	if g == s.bulk.seen.Load() && now.Sub(s.bulk.lastLook) < time.Minute {
+	if s.bulk.idleAt.Load() == g+1 && now.Sub(s.bulk.lastLook) < time.Minute {
 		return nil
 	}
 	s.bulk.lastLook = now
@@ -42,7 +43,7 @@ func (s *Service) feedBulk(ctx context.Context) error {
 		return err
 	}
 	if len(jobs) == 0 {
-		s.bulk.seen.Store(g)
+		s.bulk.idleAt.Store(g + 1)
 		return nil
 	}
 	// Oldest first: jobs go in the order they were started.
