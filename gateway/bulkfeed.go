@@ -16,11 +16,12 @@ const bulkChunk = 256
 // bulkFeed is the service's view of running jobs. gen counts jobs
 // started here; idleAt is gen+1 when the store last had none (0: not
 // known, as after a restart), so an idle gateway does not look for jobs
-// at every pass.
+// at every pass; it still looks every few seconds, for jobs another
+// process started (the command line, another instance).
 type bulkFeed struct {
 	gen, idleAt atomic.Int64
-	mu        sync.Mutex
-	lastLook  time.Time
+	mu          sync.Mutex
+	lastLook    time.Time
 	// counted is when each job's progress was last read to see whether
 	// it is done.
 	counted map[string]time.Time
@@ -34,7 +35,7 @@ func (s *Service) feedBulk(ctx context.Context) error {
 	g, now := s.bulk.gen.Load(), s.clock()
 	s.bulk.mu.Lock()
 	defer s.bulk.mu.Unlock()
-	if s.bulk.idleAt.Load() == g+1 && now.Sub(s.bulk.lastLook) < time.Minute {
+	if s.bulk.idleAt.Load() == g+1 && now.Sub(s.bulk.lastLook) < 5*time.Second {
 		return nil
 	}
 	s.bulk.lastLook = now

@@ -35,11 +35,11 @@ const adminUsage = `Admin commands (each takes --db, default RESETGW_DB):
                      [--since DATE] [--until DATE] [--tenant SLUG]
   resetgw routes [--tenant SLUG]                   who is texted through an ending carrier gateway
   resetgw email test --to ADDR [--tenant SLUG]
-`
+` + bulkUsage
 
 // adminCommands are the subcommands runAdmin handles.
 var adminCommands = map[string]bool{"admin": true, "carriers": true, "personnel": true, "password": true,
-	"resets": true, "log": true, "routes": true, "email": true}
+	"resets": true, "log": true, "routes": true, "email": true, "bulk": true}
 
 // cli is an open store and service for one admin command.
 type cli struct {
@@ -102,6 +102,13 @@ var cliCommands = map[string]func(c *cli, args []string, getenv func(string) str
 	"log export":       logExport,
 	"routes":           routesHealth,
 	"email test":       emailTest,
+	"bulk reset":       bulkCommand(gateway.BulkReset),
+	"bulk activate":    bulkCommand(gateway.BulkActivate),
+	"bulk deactivate":  bulkCommand(gateway.BulkDeactivate),
+	"bulk mobile_on":   bulkCommand(gateway.BulkMobileOn),
+	"bulk mobile_off":  bulkCommand(gateway.BulkMobileOff),
+	"bulk status":      func(c *cli, a []string, g func(string) string) error { return bulkJob(c, a, g, false) },
+	"bulk cancel":      func(c *cli, a []string, g func(string) string) error { return bulkJob(c, a, g, true) },
 }
 
 // parse reads the flags, allowing one positional argument before them
