@@ -68,6 +68,7 @@ func (s *Server) routesConsole(pages *templates.Console) {
 	u.routesLog()
 	u.routesAdmins()
 	u.routesZone()
+	u.routesBulk()
 }
 
 // page is what every console page gets: the frame, then D for the page.
@@ -87,7 +88,10 @@ type page struct {
 	// Zone names the time zone the page's times are in; loc is that zone.
 	Zone string
 	loc  *time.Location
-	D    any
+	// Refresh, above 0, reloads the page every so many seconds (a job
+	// in progress), without script.
+	Refresh int
+	D       any
 }
 
 // Link adds the page's tenant to a console path, so an operator's choice
