@@ -32,7 +32,7 @@ func TestConsoleLoadsAndOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	data := map[string]any{"Title": "Oops", "Admin": "", "Error": "<script>x</script>", "Notice": "", "Zone": ""}
+	data := map[string]any{"Title": "Oops", "Admin": "", "Error": "<script>x</script>", "Notice": "", "Zone": "", "Refresh": 0}
 	if err := c.Render(&buf, "error.html", data); err != nil {
 		t.Fatal(err)
 	}
