@@ -241,7 +241,7 @@ func (s *Server) retryReset(c *fiber.Ctx) error {
 // listEvents is the log: JSON newest first (page with ?before=), or with
 // format=csv the whole match, oldest first, streamed.
 func (s *Server) listEvents(c *fiber.Ctx) error {
-	q, err := eventQuery(c, c.Query("tenant"))
+	q, err := eventQuery(c, c.Query("tenant"), time.Local)
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (u *consoleUI) log(c *fiber.Ctx) error {
 		evs   []*gateway.Event
 		total int
 	)
-	q, err := eventQuery(c, tenantParam(c))
+	q, err := eventQuery(c, tenantParam(c), u.zone(c))
 	if err == nil {
 		// The console pages by offset, so its pager can say where it is.
 		q.Limit, q.Offset, q.BeforeID = pageSize, offset, 0
@@ -92,7 +92,7 @@ func (u *consoleUI) log(c *fiber.Ctx) error {
 }
 
 func (u *consoleUI) logCSV(c *fiber.Ctx) error {
-	q, err := eventQuery(c, tenantParam(c))
+	q, err := eventQuery(c, tenantParam(c), u.zone(c))
 	if err != nil {
 		return u.fail(c, err)
 	}

@@ -86,3 +86,23 @@ func TestConsoleTestResultInWords(t *testing.T) {
 		t.Fatalf("no plain words:\n%.8000s", page)
 	}
 }
+
+// The log's day filters read a day in the zone the page shows: "until
+// yesterday" there never takes in what happened just now.
+func TestConsoleLogDaysInTenantZone(t *testing.T) {
+	h := newHarness(t, token)
+	h.admin("office@acme.example", gateway.DefaultSlug)
+	b := h.browser()
+	tok := b.login("office@acme.example", adminPW)
+	const zone = "Pacific/Kiritimati" // UTC+14: its day is rarely the server's
+	b.do("POST", "/admin/settings/time-zone", url.Values{"_csrf": {tok}, "time_zone": {zone}})
+	loc, _ := time.LoadLocation(zone)
+	now := time.Now().In(loc)
+	yesterday, today := now.AddDate(0, 0, -1).Format(time.DateOnly), now.Format(time.DateOnly)
+	if _, page, _ := b.do("GET", "/admin/log?until="+yesterday, nil); strings.Contains(page, `class="event-type" title="admin_login"`) {
+		t.Errorf("until %s (%s) shows this minute's sign-in", yesterday, zone)
+	}
+	if _, page, _ := b.do("GET", "/admin/log?since="+today, nil); !strings.Contains(page, `class="event-type" title="admin_login"`) {
+		t.Errorf("since %s (%s) lacks this minute's sign-in:\n%.3000s", today, zone, page)
+	}
+}

@@ -15,8 +15,9 @@ import (
 // eventQuery reads the log's filters from the query string, the same for
 // the admin API and the console: type (comma-separated), preset=security,
 // person (id), request (or request_id), actor, since and until (a day
-// like 2026-11-23, the server's zone, or RFC 3339), before (paging).
-func eventQuery(c *fiber.Ctx, tenant string) (gateway.EventQuery, error) {
+// like 2026-11-23 in loc, or RFC 3339), before (paging). The API reads
+// days in the server's zone; the console in the zone its pages show.
+func eventQuery(c *fiber.Ctx, tenant string, loc *time.Location) (gateway.EventQuery, error) {
 	q := gateway.EventQuery{Tenant: tenant, RequestID: c.Query("request", c.Query("request_id")),
 		Actor: c.Query("actor"), Security: c.Query("preset") == "security"}
 	for _, t := range strings.Split(c.Query("type"), ",") {
@@ -30,10 +31,10 @@ func eventQuery(c *fiber.Ctx, tenant string) (gateway.EventQuery, error) {
 			return q, gateway.Errorf(gateway.KindInvalid, "person_invalid", "person is a personnel id (a number)")
 		}
 	}
-	if q.Since, err = gateway.ParseTimeBound(c.Query("since"), false, time.Local); err != nil {
+	if q.Since, err = gateway.ParseTimeBound(c.Query("since"), false, loc); err != nil {
 		return q, err
 	}
-	if q.Until, err = gateway.ParseTimeBound(c.Query("until"), true, time.Local); err != nil {
+	if q.Until, err = gateway.ParseTimeBound(c.Query("until"), true, loc); err != nil {
 		return q, err
 	}
 	if v := c.Query("before"); v != "" {
