@@ -87,7 +87,10 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 			return err
 		}
 	}
-	cur, err := st.Delivery(ctx, d.ID)
+	// The request holds this delivery too: one read gives both (the
+	// committer's transactions are the engine's largest share of the
+	// writer).
+	r, cur, err := s.deliveryAndRequest(ctx, st, d)
 	if err != nil {
 		return err
 	}
@@ -109,6 +112,12 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 			// opt-out so that every other path honours it too.
 			if err := s.recordTwilioOptOut(ctx, st, cur); err != nil {
 				return err
+			}
+			if r != nil {
+				// The opt-out may have ended the request's other texts.
+				if r, err = st.Reset(ctx, r.ID); err != nil {
+					return err
+				}
 			}
 		}
 		cur.ErrorCode, cur.ErrorDetail = se.Code, truncate(se.Detail, 500)
@@ -142,10 +151,11 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 	if err := st.AddDeliveryAttempt(ctx, try); err != nil {
 		return err
 	}
-	var r *ResetRequest
-	if cur.RequestID != "" {
-		if r, err = st.Reset(ctx, cur.RequestID); err != nil {
-			return err
+	if r != nil {
+		for i, x := range r.Deliveries {
+			if x.ID == cur.ID {
+				r.Deliveries[i] = cur // as saved: settling reads it
+			}
 		}
 		ev.PersonID = r.PersonID
 	}
@@ -156,6 +166,28 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 		return nil
 	}
 	return s.settleLoaded(ctx, st, r, ReasonAllFailed)
+}
+
+// deliveryAndRequest reads d as stored and, when it belongs to a request,
+// that request with its deliveries (d among them).
+func (s *Service) deliveryAndRequest(ctx context.Context, st Store, d *Delivery) (*ResetRequest, *Delivery, error) {
+	if d.RequestID != "" {
+		r, err := st.Reset(ctx, d.RequestID)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, x := range r.Deliveries {
+			if x.ID == d.ID {
+				return r, x, nil
+			}
+		}
+	}
+	cur, err := st.Delivery(ctx, d.ID)
+	if err != nil || cur.RequestID == "" {
+		return nil, cur, err
+	}
+	r, err := st.Reset(ctx, cur.RequestID)
+	return r, cur, err
 }
 
 // settleRequest moves a request to the state its deliveries say. A
