@@ -111,7 +111,7 @@ func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
 		began := time.Now()
 		rest = nil
 		for i, o := range group {
-			if b := c.w.budget(); b > 0 && i > 0 && time.Since(began) > b {
+			if b := c.w.budget(); b > 0 && i >= minGroup && time.Since(began) > b {
 				rest = group[i:]
 				break
 			}
