@@ -36,6 +36,10 @@ type lane struct {
 	attn      *attention
 	probing   bool // a probe of a lane that needs attention is out
 	lastErr   string
+	// lastErrAt is when lastErr happened; links are the tenants' chain
+	// links ("slug/index") whose texts the lane carried.
+	lastErrAt time.Time
+	links     map[string]bool
 
 	// slots are the lane's reserved slots in a shared store (pacing.go),
 	// used by the lane's run goroutine alone.
@@ -118,6 +122,14 @@ func (w *Worker) laneFor(c *claim, sender Sender) *lane {
 	w.lmu.Unlock()
 	c.sender, c.lane = sender, l
 	l.configure(spec, c.t.Slug)
+	if c.d.Channel == ChannelSMS {
+		l.mu.Lock()
+		if l.links == nil {
+			l.links = map[string]bool{}
+		}
+		l.links[c.t.Slug+"/"+strconv.Itoa(c.d.RouteIndex)] = true
+		l.mu.Unlock()
+	}
 	return l
 }
 

@@ -41,6 +41,12 @@ type LaneStatus struct {
 	// OldestQueued is when the oldest message waiting in the lane was
 	// made (zero when none waits), for the metrics' oldest age.
 	OldestQueued time.Time
+	// LastFailure is the lane's last failed send (code and provider text)
+	// and LastFailureAt when it happened; empty when none failed.
+	LastFailure   string
+	LastFailureAt time.Time
+	// Links are the chain links ("tenant/index") whose texts it carried.
+	Links []string
 }
 
 // PendingCount is how many deliveries of a route and tenant are pending
@@ -65,6 +71,11 @@ func (l *lane) status(now time.Time) LaneStatus {
 	for t := range l.tenants {
 		st.Tenants = append(st.Tenants, t)
 	}
+	st.LastFailure, st.LastFailureAt = l.lastErr, l.lastErrAt
+	for k := range l.links {
+		st.Links = append(st.Links, k)
+	}
+	sort.Strings(st.Links)
 	for _, q := range l.queue {
 		if st.OldestQueued.IsZero() || q.d.CreatedAt.Before(st.OldestQueued) {
 			st.OldestQueued = q.d.CreatedAt
@@ -148,8 +159,19 @@ func (s *Service) Routes(ctx context.Context, a Actor, tenant string) ([]LaneSta
 			if !slices.Contains(l.Tenants, slug) {
 				continue
 			}
-			// Another tenant's name on a shared lane is not theirs to see.
+			// Another tenant's name on a shared lane is not theirs to see,
+			// nor the provider's words on another tenant's text.
+			if len(l.Tenants) > 1 {
+				l.LastFailure, _, _ = strings.Cut(l.LastFailure, " ")
+			}
 			l.Tenants = []string{slug}
+			var own []string
+			for _, k := range l.Links {
+				if strings.HasPrefix(k, slug+"/") {
+					own = append(own, k)
+				}
+			}
+			l.Links = own
 		}
 		out = append(out, l)
 	}

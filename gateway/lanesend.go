@@ -130,7 +130,7 @@ func (l *lane) finished(c *claim, id string, err error, looked bool, done func(e
 	var se *SendError
 	if err != nil {
 		se = AsSendError(err)
-		l.lastErr = Clip(se.Code+" "+se.Detail, 200)
+		l.lastErr, l.lastErrAt = Clip(se.Code+" "+se.Detail, 200), now
 	}
 	switch {
 	case se == nil, se.Class == FailRecipient, se.Class == FailOptedOut:

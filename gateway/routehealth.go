@@ -50,6 +50,8 @@ type RouteHealth struct {
 	Tenants []TenantRisk
 	// Lanes are the delivery lanes in scope and how each stands.
 	Lanes []LaneStatus
+	// Chains are the SMS routes of each tenant in scope, link by link.
+	Chains []ChainRoute
 }
 
 // RouteHealth lists, for the tenants in the actor's scope that text
@@ -113,6 +115,9 @@ func (s *Service) RouteHealth(ctx context.Context, a Actor, tenant string) (*Rou
 	}
 	sort.SliceStable(rh.People, func(i, j int) bool { return rh.People[i].DaysLeft < rh.People[j].DaysLeft })
 	if rh.Lanes, err = s.Routes(ctx, a, tenant); err != nil {
+		return nil, err
+	}
+	if rh.Chains, err = s.RouteChains(ctx, a, tenant); err != nil {
 		return nil, err
 	}
 	return rh, nil

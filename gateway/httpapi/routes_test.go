@@ -12,8 +12,16 @@ import (
 // /admin/api/routes, in the contract's shape.
 func TestRoutesShowNeedsAttention(t *testing.T) {
 	h := newHarness(t, token)
-	if code, m, _ := h.do("GET", "/admin/api/routes", "", true); code != 200 || len(m["list"].([]any)) != 0 {
+	// Before any send: the tenant's chain, link by link, with no lane yet.
+	if code, m, _ := h.do("GET", "/admin/api/routes", "", true); code != 200 || len(m["list"].([]any)) != 2 {
 		t.Fatalf("before any send: %d %v", code, m)
+	} else {
+		for i, want := range []string{"twilio", "carrier"} {
+			l := m["list"].([]any)[i].(map[string]any)
+			if l["route"] != want || l["index"] != float64(i) || l["lane"] != "" || l["state"] != "ok" || l["tenant"] != "default" {
+				t.Fatalf("link %d: %v", i, l)
+			}
+		}
 	}
 	fix := "This Twilio number is not registered for A2P 10DLC: register a campaign or use a toll-free or short code"
 	h.sms.Fail(&gateway.SendError{Class: gateway.FailConfig, Code: "30034", Detail: "unregistered sender", Fix: fix})
@@ -45,6 +53,12 @@ func TestRoutesShowNeedsAttention(t *testing.T) {
 	if sms == nil || sms["state"] != "needs_attention" || sms["fix"] != fix || sms["tenant"] != "default" || sms["reason"] == nil {
 		t.Fatalf("SMS lane %v", sms)
 	}
+	// The chain's first link is that lane, with its last failure.
+	if first := m["list"].([]any)[0].(map[string]any); first["route"] != "twilio" || first["index"] != float64(0) ||
+		first["lane"] == "" || first["state"] != "needs_attention" || !strings.HasPrefix(first["last_failure"].(string), "30034") ||
+		first["last_failure_at"] == nil {
+		t.Fatalf("first link %v", first)
+	}
 	if mail == nil || mail["state"] != "ok" || mail["fix"] != nil {
 		t.Fatalf("mail lane %v", mail)
 	}
@@ -61,6 +75,11 @@ func TestRoutesShowNeedsAttention(t *testing.T) {
 		if code != 200 || !strings.Contains(page, "needs_attention") || !strings.Contains(page, "register a campaign") {
 			t.Fatalf("%s: %d, lane or fix missing:\n%.2000s", path, code, page)
 		}
+	}
+	// Route health lists the chain link by link, with the last failure.
+	if _, page, _ := b.do("GET", "/admin/routes", nil); !strings.Contains(page, `id="sms-routes"`) ||
+		!strings.Contains(page, "30034 unregistered sender") {
+		t.Fatalf("route health without the chain:\n%.3000s", page)
 	}
 }
 
