@@ -312,17 +312,24 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 	if n := storeSent("email"); len(mids)-carrierTexts != n {
 		t.Fatalf("%d mails at the server, the store says %d were sent (%d accepted, %d rolled back)", len(mids), n, len(ids), rolledBack)
 	}
-	if n := storeSent("sms"); len(sent)+carrierTexts != n {
+	// The count is what the Twilio-shaped server stored: a text the killed
+	// process sent is stored there even when its answer, cut off by the
+	// kill, never passed the log in front (the survivor then finds it by
+	// lookup and records it as sent).
+	stored := tw.Messages()
+	if n := storeSent("sms"); len(stored)+carrierTexts != n {
 		t.Fatalf("%d texts at Twilio and %d through carrier gateways, the store says %d were sent (%d accepted, %d rolled back)",
-			len(sent), carrierTexts, n, len(ids), rolledBack)
+			len(stored), carrierTexts, n, len(ids), rolledBack)
 	}
-	if failed := len(ids) - rolledBack - len(sent) - carrierTexts; failed > len(ids)/100 {
+	if failed := len(ids) - rolledBack - len(stored) - carrierTexts; failed > len(ids)/100 {
 		t.Fatalf("%d of %d delivered requests got no text: more than a kill explains", failed, len(ids)-rolledBack)
 	}
 
 	// The paced sender kept 1/s across both instances: the 11th text
 	// after any text comes 10 s after it or later (the slack is the send
 	// path between the lane's slot and the server, on a busy machine).
+	// Pacing is read from the log in front, which times each text to
+	// the millisecond (the server's dates are whole seconds).
 	var at []time.Time
 	for _, x := range sent {
 		if x.from == pacedFrom {
@@ -330,8 +337,14 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 		}
 	}
 	slices.SortFunc(at, func(x, y time.Time) int { return x.Compare(y) })
-	if len(at) < paced {
-		t.Fatalf("%d texts from the paced sender, want %d", len(at), paced)
+	storedPaced := 0
+	for _, x := range stored {
+		if x.From == pacedFrom {
+			storedPaced++
+		}
+	}
+	if storedPaced < paced || len(at) < paced-1 {
+		t.Fatalf("%d texts from the paced sender (%d timed), want %d", storedPaced, len(at), paced)
 	}
 	const slack = 400 * time.Millisecond
 	for i := 0; i+10 < len(at); i++ {
@@ -340,7 +353,7 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 		}
 	}
 	t.Logf("%d accepted (%d rolled back), %d mails (%d sent again after the kill), %d texts (%d more through carrier gateways), %d paced texts over %v",
-		len(ids), rolledBack, len(mids)-carrierTexts, resent, len(sent), carrierTexts, len(at), at[len(at)-1].Sub(at[0]).Round(time.Millisecond))
+		len(ids), rolledBack, len(mids)-carrierTexts, resent, len(stored), carrierTexts, len(at), at[len(at)-1].Sub(at[0]).Round(time.Millisecond))
 }
 
 func tail(s string, n int) string {
