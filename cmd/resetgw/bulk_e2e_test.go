@@ -1,131 +1,154 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
 )
 
-// TestBulkJobSurvivesKillAndSendsNobodyTwice: a bulk reset of 600 people
-// is killed with SIGKILL while the relay holds part of it; restarted on
-// the same database, the job goes on by itself and every person gets
-// exactly one mail.
-func TestBulkJobSurvivesKillAndSendsNobodyTwice(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
+// TestBulkResetInChromium drives the seasonal crew's return in a real
+// Chromium: the office imports the crew with a season tag, chooses a
+// bulk reset of that tag, reads the preview, confirms, and watches the
+// job's progress bar (a page that refreshes itself, no script) reach done
+// while every crew member's mail reaches the relay once. The bulk pages
+// fit the phone and the desktop without a sideways scroll.
+func TestBulkResetInChromium(t *testing.T) {
+	chromium := chromiumPath()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
+		}
+		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM): apt-get install chromium to run the bulk test")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "resetgw")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		t.Fatal(err)
-	}
-	const n = 600
-	email := func(i int) string { return fmt.Sprintf("crew%04d@acme.example", i) }
-	// The relay hangs on a run of recipients past the first chunk, so the
-	// kill finds the job with people sent, people in flight and people
-	// not yet queued.
-	var stalled []string
-	for i := 400; i < 440; i++ {
-		stalled = append(stalled, email(i))
-	}
-	sink := startStallSink(t, stalled...)
+	shots := artifactsDir(t)
+	mailSrv := smtptest.Start(t, smtptest.Options{})
 	listen := freeAddr(t)
-	env := append(os.Environ(),
-		"RESETGW_LISTEN="+listen, "RESETGW_DB="+filepath.Join(dir, "gw.db"), "RESETGW_ADMIN_TOKEN="+adminTok,
-		"RESETGW_SMTP_URL="+sink.URL(), "RESETGW_MAIL_FROM=reset@acme.example",
-		"RESETGW_SEND_TIMEOUT=3s", "RESETGW_LOG_LEVEL=debug")
-	start := func() (*exec.Cmd, *syncBuf) {
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = env
-		out := &syncBuf{}
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+	dir := t.TempDir()
+	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(dir, "gw.db"),
+		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
+		"RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuf
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
 		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		return cmd, out
-	}
+	}()
 	g := gw{t: t, base: "http://" + listen}
-	cmd, out := start()
 	g.waitHealthy()
-	for i := range n {
-		code, m := g.call("POST", "/admin/api/personnel", map[string]any{"name": fmt.Sprintf("Crew %d", i),
-			"email": email(i), "tags": []string{"crew-a", "spring-2027"}})
-		if code != 201 {
-			t.Fatalf("create %d: %d %v", i, code, m)
-		}
+	const lead, pass = "lead@demo.example", "dispatch-harbor-2026"
+	var out, errOut syncBuf
+	if err := run(ctx, []string{"admin", "create", "--email", lead, "--tenant", "demo"}, env, strings.NewReader(pass+"\n"), &out, &errOut); err != nil {
+		t.Fatalf("admin create: %v\n%s", err, errOut.String())
 	}
-	code, m := g.call("POST", "/admin/api/bulk", map[string]any{"action": "reset", "filter": map[string]any{"tag": "spring-2027"}})
-	if code != 202 {
-		t.Fatalf("bulk: %d %v", code, m)
-	}
-	job := m["job_id"].(string)
-	// Kill once the relay holds the stalled run and every mail it took is
-	// recorded, as the gateway would have it between any two instants. A
-	// kill between the relay's answer and the commit of it would resend
-	// those few (SMTP has no way to ask whether a mail arrived): that
-	// window is the engine's, not the job's.
-	var atKill map[string]any
-	for i := 0; ; i++ {
-		_, _, got := sink.counts()
-		_, jm := g.call("GET", "/admin/api/bulk/"+job, nil)
-		time.Sleep(100 * time.Millisecond)
-		_, _, again := sink.counts()
-		// The relay took nothing more meanwhile: the lane is held by the
-		// stalled run, so nothing is in flight unrecorded.
-		if got >= 300 && jm["sent"] == float64(got) && again == got {
-			atKill = jm
-			break
-		}
-		if i > 1500 {
-			t.Fatalf("%d mails reached the relay, job %v\n%s", got, jm, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	cmd.Wait()
-	_, _, before := sink.counts()
-	if before >= n {
-		t.Fatalf("the whole job went before the kill (%d mails): nothing left to resume", before)
-	}
-	sink.unstall()
 
-	_, out = start()
-	g.waitHealthy()
-	for i := 0; ; i++ {
-		_, m = g.call("GET", "/admin/api/bulk/"+job, nil)
-		if m["state"] == "done" {
-			break
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	bctx, tcancel := context.WithTimeout(bctx, 4*time.Minute)
+	defer tcancel()
+	b := &office{t: t, ctx: bctx, shots: shots, stderr: &stderr}
+	base := g.base
+	desktop := chromedp.EmulateViewport(1024, 768)
+	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2))
+
+	b.step("40-bulk-login", desktop, chromedp.Navigate(base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login-form")),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), lead), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pass),
+		chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("logout")))
+
+	// The spring crew comes back: 12 people tagged spring-2027 (one of
+	// them on a second crew too), and two on another season's tag.
+	const crew = 12
+	var csv strings.Builder
+	csv.WriteString("name,email,phone,carrier,status,locale,phone_type,tags\n")
+	for i := range crew {
+		tags := "spring-2027"
+		if i == 0 {
+			tags = "spring-2027;crew-a"
 		}
-		if i > 3000 { // 60 s: the killed claims' leases run out first
-			t.Fatalf("job not done after the restart: %v\n%s", m, out.String())
+		fmt.Fprintf(&csv, "Spring Crew %02d,spring%02d@demo.example,,,active,en,,%s\n", i, i, tags)
+	}
+	for i := range 2 {
+		fmt.Fprintf(&csv, "Fall Crew %02d,fall%02d@demo.example,,,active,en,,fall-2027\n", i, i)
+	}
+	file := writeFile(t, dir, "spring.csv", csv.String())
+	b.step("41-bulk-import", chromedp.Navigate(base+"/admin/import"), chromedp.WaitVisible(chromedp.ID("csv-file")),
+		chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{file}),
+		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))
+	b.step("41b-bulk-imported", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
+
+	b.step("42-bulk-form", chromedp.Navigate(base+"/admin/bulk"), chromedp.WaitVisible(chromedp.ID("bulk-form")),
+		chromedp.SetValue(chromedp.CSS(`#bulk-form select[name=action]`), "reset"),
+		chromedp.SendKeys(chromedp.CSS(`#bulk-form input[name=tag]`), "spring-2027"),
+		chromedp.Click(chromedp.ID("bulk-preview")), chromedp.WaitVisible(chromedp.ID("bulk-confirm")))
+	if got := b.text("#bulk-confirm"); !strings.Contains(got, "12 people") || strings.Contains(got, "Fall Crew") {
+		t.Fatalf("preview: %s", got)
+	}
+	if n := len(mailSrv.Messages()); n != 0 {
+		t.Fatalf("%d mails before the confirmation", n)
+	}
+	b.noSideScroll("42-bulk-form")
+	b.step("43-bulk-job", chromedp.Click(chromedp.ID("bulk-yes")), chromedp.WaitVisible(chromedp.ID("bulk-progress")))
+	jobURL := b.url()
+	if !strings.Contains(jobURL, "/admin/bulk/") {
+		t.Fatalf("after the confirmation: %s", jobURL)
+	}
+
+	// The page refreshes itself; the bar moves to done.
+	deadline := time.Now().Add(90 * time.Second)
+	for b.text("#bulk-state") != "done" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the job did not finish: %s", b.text("main"))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond)
 	}
-	if m["total"] != float64(n) || m["sent"] != float64(n) || m["failed"] != 0.0 {
-		t.Errorf("job after the restart: %v", m)
+	b.step("44-bulk-done", chromedp.WaitVisible(chromedp.ID("bulk-progress")))
+	if max, val := b.eval(`+document.getElementById('bulk-progress').max`), b.eval(`+document.getElementById('bulk-progress').value`); max != crew || val != crew {
+		t.Fatalf("progress %d of %d, want %d of %d", val, max, crew, crew)
 	}
-	byID, byRcpt, got := sink.counts()
-	if got != n {
-		t.Errorf("relay accepted %d mails, want %d (%d before the kill)", got, n, before)
+	if got := b.text("#bulk-remaining"); got != "0" {
+		t.Fatalf("remaining: %q", got)
 	}
-	for id, c := range byID {
-		if c > 1 || id == "" {
-			t.Errorf("Message-ID %q accepted %d times", id, c)
+	if n := b.eval(`document.querySelectorAll('#bulk-cancel').length`); n != 0 {
+		t.Fatal("a finished job still offers cancel")
+	}
+	b.noSideScroll("44-bulk-done")
+	wctx, wcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer wcancel()
+	msgs, err := mailSrv.Wait(wctx, crew)
+	if err != nil {
+		t.Fatalf("%d of %d mails: %v", len(msgs), crew, err)
+	}
+	time.Sleep(time.Second) // a second mail to anyone would arrive now
+	to := map[string]int{}
+	for _, m := range mailSrv.Messages() {
+		to[m.To[0]]++
+	}
+	for i := range crew {
+		if n := to[fmt.Sprintf("spring%02d@demo.example", i)]; n != 1 {
+			t.Fatalf("spring%02d got %d mails, want 1 (%v)", i, n, to)
 		}
 	}
-	for i := range n {
-		if c := byRcpt[email(i)]; c != 1 {
-			t.Errorf("%s got %d mails", email(i), c)
-		}
+	if to["fall00@demo.example"]+to["fall01@demo.example"] != 0 {
+		t.Fatalf("the fall crew was reset too: %v", to)
 	}
-	t.Logf("%d mails before the kill (job then %v), %d after", before, atKill, got-before)
+
+	for name, p := range map[string]string{"45-phone-bulk-preview": base + "/admin/bulk?action=reset&tag=spring-2027", "45b-phone-bulk-job": jobURL} {
+		b.step(name, phone, chromedp.Navigate(p), chromedp.WaitVisible(chromedp.CSS("main h2")))
+		b.noSideScroll(name)
+	}
 }
