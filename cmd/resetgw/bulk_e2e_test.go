@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,13 +20,7 @@ import (
 // while every crew member's mail reaches the relay once. The bulk pages
 // fit the phone and the desktop without a sideways scroll.
 func TestBulkResetInChromium(t *testing.T) {
-	chromium := chromiumPath()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM): apt-get install chromium to run the bulk test")
-	}
+	chromium := needChromium(t)
 	shots := artifactsDir(t)
 	mailSrv := smtptest.Start(t, smtptest.Options{})
 	listen := freeAddr(t)
@@ -53,14 +46,7 @@ func TestBulkResetInChromium(t *testing.T) {
 		t.Fatalf("admin create: %v\n%s", err, errOut.String())
 	}
 
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 4*time.Minute)
-	defer tcancel()
+	bctx := newBrowser(t, chromium, 4*time.Minute)
 	b := &office{t: t, ctx: bctx, shots: shots, stderr: &stderr}
 	base := g.base
 	desktop := chromedp.EmulateViewport(1024, 768)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,13 +17,7 @@ import (
 // anything else, then changes it again from Account; after each POST a
 // reload changes nothing. Each step is kept as a screenshot.
 func TestConsoleAdminsInChromium(t *testing.T) {
-	chromium := chromiumPath()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM): apt-get install chromium to run the console test")
-	}
+	chromium := needChromium(t)
 	shots := artifactsDir(t)
 	listen := freeAddr(t)
 	dir := t.TempDir()
@@ -59,14 +52,7 @@ func TestConsoleAdminsInChromium(t *testing.T) {
 		}
 	}
 
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer tcancel()
+	bctx := newBrowser(t, chromium, 3*time.Minute)
 
 	started := false
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {

@@ -25,13 +25,7 @@ import (
 // (accepted, then refused), find a failed delivery and set that person's
 // password by hand, export the log. Each page is kept as a screenshot.
 func TestConsoleInChromium(t *testing.T) {
-	chromium := chromiumPath()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM): apt-get install chromium to run the console test")
-	}
+	chromium := needChromium(t)
 	shots := artifactsDir(t)
 
 	mailSrv := smtptest.Start(t, smtptest.Options{})
@@ -71,15 +65,7 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	g.waitState(m["request_id"].(string), "rolled_back")
 
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	// One bound for the whole walk: the allocator dies with it.
-	bctx, tcancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer tcancel()
+	bctx := newBrowser(t, chromium, 3*time.Minute)
 
 	started := false
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
@@ -337,6 +323,34 @@ func TestConsoleInChromium(t *testing.T) {
 			t.Fatalf("a password reached the output: %.4q…", secret)
 		}
 	}
+}
+
+// needChromium returns the Chromium the console's browser tests drive;
+// without one they skip, except in CI, where a missing browser fails.
+func needChromium(t *testing.T) string {
+	t.Helper()
+	chromium := chromiumPath()
+	if chromium == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
+		}
+		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM): apt-get install chromium to run the browser tests")
+	}
+	return chromium
+}
+
+// newBrowser starts a headless Chromium with a profile of its own and
+// returns its context, bounded by timeout for the whole walk (the
+// browser ends with it, and at the test's end).
+func newBrowser(t *testing.T, chromium string, timeout time.Duration) context.Context {
+	t.Helper()
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
+	bctx, bcancel := chromedp.NewContext(actx)
+	bctx, tcancel := context.WithTimeout(bctx, timeout)
+	t.Cleanup(func() { tcancel(); bcancel(); acancel() })
+	return bctx
 }
 
 func chromiumPath() string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -28,13 +27,7 @@ import (
 // in words and filter it by a type from a list, retire a carrier through
 // its second step. No page scrolls sideways at either size.
 func TestConsoleOfficeInChromium(t *testing.T) {
-	chromium := chromiumPath()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM): apt-get install chromium to run the console test")
-	}
+	chromium := needChromium(t)
 	shots := artifactsDir(t)
 	mailSrv := smtptest.Start(t, smtptest.Options{})
 	listen := freeAddr(t)
@@ -70,14 +63,7 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 	}
 	g.waitState(m["request_id"].(string), "rolled_back")
 
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 4*time.Minute)
-	defer tcancel()
+	bctx := newBrowser(t, chromium, 4*time.Minute)
 	b := &office{t: t, ctx: bctx, shots: shots, stderr: &stderr}
 	base := g.base
 	tablet := chromedp.EmulateViewport(1024, 768)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -19,13 +18,7 @@ import (
 // chooses a password and logs in with it; the link then refuses; the
 // public /reset page works in Spanish on a desktop.
 func TestLinkResetInChromium(t *testing.T) {
-	chromium := chromiumPath()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM)")
-	}
+	chromium := needChromium(t)
 	shots := artifactsDir(t)
 	mailSrv := smtptest.Start(t, smtptest.Options{})
 	listen := freeAddr(t)
@@ -73,14 +66,7 @@ func TestLinkResetInChromium(t *testing.T) {
 		t.Fatalf("no link in the messages")
 	}
 
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer tcancel()
+	bctx := newBrowser(t, chromium, 3*time.Minute)
 	started := false
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -20,13 +19,7 @@ import (
 // alone verifies nothing; its button does), then changes their password
 // on /password and logs in with the new one.
 func TestPasswordPageAndVerifyLinkInChromium(t *testing.T) {
-	chromium := chromiumPath()
-	if chromium == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is missing: .ci/run installs it (apt-get install chromium)")
-		}
-		t.Skip("no chromium (/usr/bin/chromium or RESETGW_CHROMIUM)")
-	}
+	chromium := needChromium(t)
 	shots := artifactsDir(t)
 	mailSrv := smtptest.Start(t, smtptest.Options{})
 	listen := freeAddr(t)
@@ -92,14 +85,7 @@ func TestPasswordPageAndVerifyLinkInChromium(t *testing.T) {
 		return m["email_verified"] == true
 	}
 
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true))...)
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	bctx, tcancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer tcancel()
+	bctx := newBrowser(t, chromium, 3*time.Minute)
 	started := false
 	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
