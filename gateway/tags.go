@@ -50,11 +50,21 @@ func NormalizeTags(in []string) ([]string, error) {
 // ParseTags reads a CSV cell of tags separated by TagSeparator; empty
 // parts are ignored.
 func ParseTags(cell string) ([]string, error) {
+	return NormalizeTags(SplitTags(cell))
+}
+
+// SplitTags splits a cell of tags as typed, unchecked (a form keeps
+// what was typed to show it back beside its error).
+func SplitTags(cell string) []string {
 	var parts []string
 	for _, p := range strings.Split(cell, TagSeparator) {
 		if strings.TrimSpace(p) != "" {
 			parts = append(parts, p)
 		}
 	}
-	return NormalizeTags(parts)
+	return parts
 }
+
+// TagCell is a person's tags as one cell, as the CSV and the console's
+// form write them.
+func TagCell(tags []string) string { return strings.Join(tags, TagSeparator) }

@@ -153,4 +153,5 @@ var consoleFuncs = htmltemplate.FuncMap{
 	"channel": func(c any) string { return gateway.ChannelWords(gateway.Channel(fmt.Sprint(c))) },
 	"route":   gateway.RouteWords,
 	"words":   strings.Fields,
+	"tags":    gateway.TagCell,
 }

@@ -115,6 +115,7 @@ func (u *consoleUI) personData(c *fiber.Ctx, p *gateway.Person) (personData, err
 		d.P.Name, d.P.Email = f.Form.Get("name"), f.Form.Get("email")
 		d.P.Status, d.P.Locale = gateway.PersonStatus(f.Form.Get("status")), f.Form.Get("locale")
 		d.P.MobileAccess, d.P.AllowMobileReset = f.Form.Get("mobile_access") != "", f.Form.Get("allow_mobile_reset") != ""
+		d.P.Tags = gateway.SplitTags(f.Form.Get("tags"))
 		nums, types, carriers := f.Form["phone_number"], f.Form["phone_type"], f.Form["phone_carrier"]
 		d.Phones = nil
 		for i, n := range nums {
@@ -227,7 +228,7 @@ func (u *consoleUI) personForm(c *fiber.Ctx) (gateway.PersonInput, []int) {
 	phones, index := phoneForm(c)
 	return gateway.PersonInput{Tenant: tenantParam(c), Name: c.FormValue("name"), Email: c.FormValue("email"),
 		Status: c.FormValue("status"), MobileAccess: &mobile, AllowMobileReset: &allow, Locale: c.FormValue("locale"),
-		Phones: phones}, index
+		Phones: phones, Tags: gateway.SplitTags(c.FormValue("tags"))}, index
 }
 
 func (u *consoleUI) createPerson(c *fiber.Ctx) error {
@@ -267,8 +268,14 @@ func (u *consoleUI) savePerson(c *fiber.Ctx) error {
 	} else if f != nil {
 		return u.redirect(c, personPath(p.ID), f)
 	}
-	_, err = u.svc.UpdatePerson(c.UserContext(), session(c).Actor, "", p.ID, gateway.PersonPatch{Name: &in.Name, Email: &in.Email,
-		Status: &in.Status, MobileAccess: in.MobileAccess, AllowMobileReset: in.AllowMobileReset, Locale: &in.Locale, Phones: &in.Phones})
+	patch := gateway.PersonPatch{Name: &in.Name, Email: &in.Email, Status: &in.Status, MobileAccess: in.MobileAccess,
+		AllowMobileReset: in.AllowMobileReset, Locale: &in.Locale, Phones: &in.Phones}
+	// A form without the tags field (one saved before it existed, or a
+	// script's) leaves the tags alone rather than clearing them.
+	if c.Request().PostArgs().Has("tags") {
+		patch.Tags = &in.Tags
+	}
+	_, err = u.svc.UpdatePerson(c.UserContext(), session(c).Actor, "", p.ID, patch)
 	if err != nil {
 		return u.refusedForm(c, err, personPath(p.ID))
 	}
