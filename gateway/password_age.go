@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -42,10 +41,7 @@ type Reminders struct {
 	cfg RemindersConfig
 	s   *Service
 
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	done    chan struct{}
-	stopped bool
+	loop passLoop
 }
 
 // NewReminders makes the reminder job.
@@ -61,60 +57,13 @@ func NewReminders(cfg RemindersConfig) *Reminders {
 
 // Run queues reminders until ctx ends or Shutdown is called.
 func (r *Reminders) Run(ctx context.Context) error {
-	r.mu.Lock()
-	if r.stopped || r.done != nil {
-		r.mu.Unlock()
-		return ErrWorkerClosed
-	}
-	ctx, r.cancel = context.WithCancel(ctx)
-	r.done = make(chan struct{})
-	r.mu.Unlock()
-	defer close(r.done)
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-		case <-timer.C:
-			busy, err := r.Pass(ctx)
-			if err != nil && ctx.Err() == nil {
-				r.s.log.Warn("password reminder pass failed", "err", err)
-			}
-			wait := r.cfg.Interval
-			if busy && err == nil {
-				wait = 0 // a full batch: more may be due
-			}
-			timer.Reset(wait)
-			continue
-		}
-		break
-	}
-	r.mu.Lock()
-	stopped := r.stopped
-	r.mu.Unlock()
-	if stopped {
-		return ErrWorkerClosed
-	}
-	return ctx.Err()
+	return r.loop.run(ctx, r.cfg.Interval, nil, r.Pass, func(err error) {
+		r.s.log.Warn("password reminder pass failed", "err", err)
+	})
 }
 
 // Shutdown stops Run after the pass in flight, or when ctx ends.
-func (r *Reminders) Shutdown(ctx context.Context) error {
-	r.mu.Lock()
-	r.stopped = true
-	cancel, done := r.cancel, r.done
-	r.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (r *Reminders) Shutdown(ctx context.Context) error { return r.loop.shutdown(ctx) }
 
 // Pass queues the reminders due now in every tenant with a maximum
 // password age, and reports whether a tenant had a full batch. Tests call

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"sync"
 	"time"
 )
 
@@ -84,10 +83,7 @@ type Poller struct {
 	s    *Service
 	kick chan struct{}
 
-	mu      sync.Mutex
-	cancel  context.CancelFunc
-	done    chan struct{}
-	stopped bool
+	loop passLoop
 }
 
 // NewPoller makes a poller and hooks it to the service, which kicks it
@@ -127,61 +123,13 @@ func (p *Poller) Kick() {
 
 // Run follows up until ctx ends or Shutdown is called.
 func (p *Poller) Run(ctx context.Context) error {
-	p.mu.Lock()
-	if p.stopped || p.done != nil {
-		p.mu.Unlock()
-		return ErrWorkerClosed
-	}
-	ctx, p.cancel = context.WithCancel(ctx)
-	p.done = make(chan struct{})
-	p.mu.Unlock()
-	defer close(p.done)
-
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		busy, err := p.Pass(ctx)
-		if err != nil && ctx.Err() == nil {
-			p.s.log.Warn("provider follow-up pass failed", "err", err)
-		}
-		if !busy || err != nil {
-			timer.Reset(p.cfg.Interval)
-			select {
-			case <-ctx.Done():
-			case <-p.kick:
-			case <-timer.C:
-			}
-		}
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	p.mu.Lock()
-	stopped := p.stopped
-	p.mu.Unlock()
-	if stopped {
-		return ErrWorkerClosed
-	}
-	return ctx.Err()
+	return p.loop.run(ctx, p.cfg.Interval, p.kick, p.Pass, func(err error) {
+		p.s.log.Warn("provider follow-up pass failed", "err", err)
+	})
 }
 
 // Shutdown stops Run after the call in flight, or when ctx ends.
-func (p *Poller) Shutdown(ctx context.Context) error {
-	p.mu.Lock()
-	p.stopped = true
-	cancel, done := p.cancel, p.done
-	p.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (p *Poller) Shutdown(ctx context.Context) error { return p.loop.shutdown(ctx) }
 
 // Pass polls and redacts one batch each and reports whether it settled
 // anything, so that a busy poller goes on at once. A provider that fails
