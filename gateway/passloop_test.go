@@ -29,7 +29,9 @@ func TestPassLoop(t *testing.T) {
 	var failures []error
 	kick := make(chan struct{}, 1)
 	ran := make(chan error, 1)
-	go func() { ran <- l.run(t.Context(), time.Hour, kick, pass, func(err error) { failures = append(failures, err) }) }()
+	go func() {
+		ran <- l.run(t.Context(), time.Hour, kick, pass, func(err error) { failures = append(failures, err) })
+	}()
 	for want := 1; want <= 3; want++ {
 		select {
 		case got := <-passes:
