@@ -119,7 +119,8 @@ type BulkCounts struct {
 	Pending map[Route]int
 }
 
-// BulkStore keeps bulk jobs, personnel tags and last logins.
+// BulkStore keeps bulk jobs (their items, so a restart resumes them),
+// the selection of their targets by tag and last login, and last logins.
 type BulkStore interface {
 	// BulkTargets lists a tenant's people matching q, by id, at most limit.
 	BulkTargets(ctx context.Context, q TargetQuery, limit int) ([]BulkTarget, error)

@@ -18,8 +18,9 @@ type EmailVerification struct {
 	UsedAt    time.Time // zero until the link's button was pressed
 }
 
-// LifecycleStore is the part of Store for email verification and
-// password age.
+// LifecycleStore keeps what a person's account goes through after it is
+// made: email verification links and the age of passwords (for the
+// reminders before they expire).
 type LifecycleStore interface {
 	// SaveEmailVerification stores v as the person's outstanding link,
 	// replacing any older one (whose token stops working).
