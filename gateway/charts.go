@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"sort"
 	"time"
 )
 
@@ -18,7 +19,8 @@ type ChartPoint struct {
 	Rejected   int
 }
 
-// Chart is a run of buckets of equal width from Since.
+// Chart is a run of buckets from Since: of equal Width, except a chart by
+// calendar day, whose days are 23 or 25 hours long when a clock changes.
 type Chart struct {
 	Since  time.Time
 	Width  time.Duration
@@ -80,16 +82,49 @@ func (s *Service) Week(ctx context.Context, a Actor, tenant string, loc *time.Lo
 // timelineDays is how far back a person's timeline looks.
 const timelineDays = 30
 
-// PersonTimeline draws one person's resets of the last 30 days, by day in
-// loc (a day is counted as 24 hours from its midnight).
+// PersonTimeline draws one person's resets of the last 30 days, by
+// calendar day in loc: a day runs from one local midnight to the next, so
+// the day a clock changes is 23 or 25 hours long.
 func (s *Service) PersonTimeline(ctx context.Context, a Actor, personID int64, loc *time.Location) (*Chart, error) {
 	p, err := s.Person(ctx, a, "", personID)
 	if err != nil {
 		return nil, err
 	}
 	now := s.clock().In(loc)
-	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -(timelineDays - 1))
-	return s.chart(ctx, BucketQuery{TenantID: p.TenantID, PersonID: p.ID, Since: start, Width: 24 * time.Hour, Buckets: timelineDays})
+	return s.dayChart(ctx, BucketQuery{TenantID: p.TenantID, PersonID: p.ID}, now, timelineDays, loc)
+}
+
+// dayGrain is the store's bucket width for charts by day: every zone's
+// offset and clock change today is a multiple of 15 minutes, so each local
+// midnight falls on a grain boundary and no grain straddles two days.
+const dayGrain = 15 * time.Minute
+
+// dayChart counts the last days calendar days in loc (today last). The
+// store groups by equal widths, so it is asked for fine grains which are
+// then folded into the days they start in.
+func (s *Service) dayChart(ctx context.Context, q BucketQuery, now time.Time, days int, loc *time.Location) (*Chart, error) {
+	now = now.In(loc)
+	bounds := make([]time.Time, days+1) // the midnights of each day and of tomorrow
+	for i := range bounds {
+		bounds[i] = time.Date(now.Year(), now.Month(), now.Day()-(days-1)+i, 0, 0, 0, 0, loc)
+	}
+	q.Since, q.Width = bounds[0], dayGrain
+	q.Buckets = int((bounds[days].Sub(bounds[0]) + dayGrain - 1) / dayGrain)
+	rows, err := s.store.ResetBuckets(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	c := &Chart{Since: bounds[0], Width: 24 * time.Hour, Points: make([]ChartPoint, days)}
+	for i := range c.Points {
+		c.Points[i].Start = bounds[i]
+	}
+	for i := range rows {
+		at := q.Since.Add(time.Duration(rows[i].Index) * dayGrain)
+		// The day whose next midnight is the first one after at.
+		rows[i].Index = sort.Search(days, func(d int) bool { return bounds[d+1].After(at) })
+	}
+	c.add(rows)
+	return c, nil
 }
 
 func (s *Service) chart(ctx context.Context, q BucketQuery) (*Chart, error) {
@@ -101,6 +136,12 @@ func (s *Service) chart(ctx context.Context, q BucketQuery) (*Chart, error) {
 	for i := range c.Points {
 		c.Points[i].Start = q.Since.Add(time.Duration(i) * q.Width)
 	}
+	c.add(rows)
+	return c, nil
+}
+
+// add counts the store's rows into the chart's points and totals.
+func (c *Chart) add(rows []ResetBucket) {
 	for _, b := range rows {
 		if b.Index < 0 || b.Index >= len(c.Points) {
 			continue
@@ -125,5 +166,4 @@ func (s *Service) chart(ctx context.Context, q BucketQuery) (*Chart, error) {
 			c.Max, c.Peak = pt.Requests, pt
 		}
 	}
-	return c, nil
 }
