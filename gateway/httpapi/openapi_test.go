@@ -10,31 +10,48 @@ import (
 	"testing"
 )
 
+// oaDoc is what the tests read of the document.
 type oaDoc struct {
-	OpenAPI string                            `json:"openapi"`
-	Paths   map[string]map[string]oaOperation `json:"paths"`
+	OpenAPI    string                            `json:"openapi"`
+	Paths      map[string]map[string]oaOperation `json:"paths"`
+	Components struct {
+		Schemas   map[string]*schema    `json:"schemas"`
+		Responses map[string]oaResponse `json:"responses"`
+	} `json:"components"`
 }
 
 type oaOperation struct {
+	OperationID string                `json:"operationId"`
 	Security    []map[string][]string `json:"security"`
+	Parameters  []struct {
+		Name     string `json:"name"`
+		In       string `json:"in"`
+		Required bool   `json:"required"`
+	} `json:"parameters"`
 	RequestBody *struct {
-		Content map[string]struct {
-			Examples map[string]struct {
-				Value json.RawMessage `json:"value"`
-			} `json:"examples"`
-		} `json:"content"`
+		Content map[string]oaMedia `json:"content"`
 	} `json:"requestBody"`
-	Responses map[string]struct {
-		Ref     string `json:"$ref"`
-		Content map[string]struct {
-			Examples map[string]struct {
-				Value json.RawMessage `json:"value"`
-			} `json:"examples"`
-		} `json:"content"`
-	} `json:"responses"`
+	Responses map[string]oaResponse `json:"responses"`
+	// TestStatus is the documented status the test's fixture gets from
+	// an operation without a request body when that is not its success
+	// (a retry of a reset that did not roll back: 409).
+	TestStatus string `json:"x-test-status"`
 }
 
-func loadOpenAPI(t *testing.T, h *harness) oaDoc {
+type oaMedia struct {
+	Schema   *schema `json:"schema"`
+	Examples map[string]struct {
+		Value json.RawMessage `json:"value"`
+	} `json:"examples"`
+}
+
+type oaResponse struct {
+	Ref         string             `json:"$ref"`
+	Description string             `json:"description"`
+	Content     map[string]oaMedia `json:"content"`
+}
+
+func loadOpenAPI(t *testing.T, h *harness) *oaDoc {
 	t.Helper()
 	resp, err := h.srv.App().Test(httptest.NewRequest("GET", "/openapi.json", nil), -1)
 	if err != nil {
@@ -43,24 +60,58 @@ func loadOpenAPI(t *testing.T, h *harness) oaDoc {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	var d oaDoc
-	if resp.StatusCode != 200 || json.Unmarshal(raw, &d) != nil || d.OpenAPI != "3.1.0" {
+	if resp.StatusCode != 200 || d.decode(raw) != nil || d.OpenAPI != "3.1.0" {
 		t.Fatalf("GET /openapi.json: %d %.200s", resp.StatusCode, raw)
 	}
-	return d
+	return &d
 }
 
-func loadSchemas(t *testing.T, h *harness) *oaSchemas {
-	t.Helper()
-	resp, err := h.srv.App().Test(httptest.NewRequest("GET", "/openapi.json", nil), -1)
-	if err != nil {
-		t.Fatal(err)
+func (d *oaDoc) decode(raw []byte) error { return json.Unmarshal(raw, d) }
+
+// response is the documented answer of a status: its own, else the
+// shared Error one for a 4xx or 5xx.
+func (d *oaDoc) response(op oaOperation, status string) (oaResponse, bool) {
+	r, ok := op.Responses[status]
+	if !ok && (strings.HasPrefix(status, "4") || strings.HasPrefix(status, "5")) {
+		r, ok = op.Responses["default"]
 	}
-	defer resp.Body.Close()
-	var d oaSchemas
-	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil {
-		t.Fatal(err)
+	if ok && r.Ref != "" {
+		r, ok = d.Components.Responses[strings.TrimPrefix(r.Ref, "#/components/responses/")]
 	}
-	return &d
+	return r, ok
+}
+
+// responseSchema is the documented JSON schema of an answer, nil when none.
+func (d *oaDoc) responseSchema(op oaOperation, status string) *schema {
+	r, ok := d.response(op, status)
+	if !ok {
+		return nil
+	}
+	return r.Content["application/json"].Schema
+}
+
+// opKey is one operation, sorted the way the examples test runs them.
+type opKey struct{ path, method string }
+
+var methodOrder = map[string]int{"get": 0, "post": 1, "put": 2, "patch": 3, "delete": 4}
+
+// operations lists every operation: reads first, deletes last, so what an
+// example changes or removes does not take another example's object away.
+func (d *oaDoc) operations() []opKey {
+	var out []opKey
+	for p, ops := range d.Paths {
+		for m := range ops {
+			out = append(out, opKey{p, m})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if methodOrder[a.method] != methodOrder[b.method] {
+			return methodOrder[a.method] < methodOrder[b.method]
+		}
+		return a.path < b.path
+	})
+	return out
 }
 
 var fiberParam = regexp.MustCompile(`:([A-Za-z_]+)`)
@@ -102,78 +153,6 @@ func TestOpenAPICoversEveryRoute(t *testing.T) {
 	}
 }
 
-// Every request example is sent to the app and answers with the status
-// its same-named response example is under (and, for an error, its
-// code); every GET with a 200 example and no path parameter answers 200.
-func TestOpenAPIExamplesAnswerAsDocumented(t *testing.T) {
-	h := newHarness(t, token)
-	if code, m, _ := h.do("POST", "/admin/api/personnel", `{"name":"Ana","email":"ana@acme.example","status":"active",
-		"mobile_access":true,"allow_mobile_reset":true,"password":"original-crew-password-7",
-		"phones":[{"number":"+12015550123","type":"sms"}]}`, true); code != 201 {
-		t.Fatalf("seed: %d %v", code, m)
-	}
-	d := loadOpenAPI(t, h)
-	schemas := loadSchemas(t, h)
-	// Each answer also matches the schema documented for its status.
-	checked := 0
-	conforms := func(method, path string, code int, m map[string]any) {
-		t.Helper()
-		s := schemas.responseSchema(path, method, itoa(int64(code)))
-		if s == nil {
-			return
-		}
-		checked++
-		var v any = m
-		if msg := validate(s, v, schemas.Components.Schemas, "$"); msg != "" {
-			t.Errorf("%s %s answered %d, not as its schema says: %s", method, path, code, msg)
-		}
-	}
-	ran := 0
-	for path, ops := range d.Paths {
-		for method, op := range ops {
-			auth := len(op.Security) > 0
-			if op.RequestBody != nil {
-				for _, ct := range op.RequestBody.Content {
-					for name, ex := range ct.Examples {
-						status, want := responseFor(op, name)
-						if status == "" {
-							t.Errorf("%s %s example %q: no response example of that name", method, path, name)
-							continue
-						}
-						code, m, _ := h.do(strings.ToUpper(method), path, string(ex.Value), auth)
-						ran++
-						conforms(method, path, code, m)
-						if itoa(int64(code)) != status {
-							t.Errorf("%s %s example %q: %d %v, documented %s", method, path, name, code, m, status)
-						}
-						if wantCode := errCodeJSON(want); wantCode != "" && errCode(m) != wantCode {
-							t.Errorf("%s %s example %q: code %q, documented %q", method, path, name, errCode(m), wantCode)
-						}
-					}
-				}
-				continue
-			}
-			if method != "get" || strings.Contains(path, "{") {
-				continue
-			}
-			if r, ok := op.Responses["200"]; ok && len(r.Content["application/json"].Examples) > 0 {
-				code, m, _ := h.do("GET", path, "", auth)
-				ran++
-				conforms(method, path, code, m)
-				if code != 200 {
-					t.Errorf("GET %s: %d %v, documented 200", path, code, m)
-				}
-			}
-		}
-	}
-	if ran < 10 {
-		t.Fatalf("only %d examples ran", ran)
-	}
-	if checked < 10 {
-		t.Fatalf("only %d answers were checked against a schema", checked)
-	}
-}
-
 // responseFor finds the response whose example has this name.
 func responseFor(op oaOperation, name string) (string, json.RawMessage) {
 	for status, r := range op.Responses {
@@ -192,4 +171,71 @@ func errCodeJSON(raw json.RawMessage) string {
 		return ""
 	}
 	return errCode(m)
+}
+
+// Every response example matches its response's schema; every request
+// example whose answer is a success matches the request's schema; and
+// one answered unknown_field is refused by it (the schema is as closed
+// as the handler). Other error examples are bad input on purpose: the
+// schema may or may not see why.
+func TestOpenAPIDocumentExamplesMatchSchemas(t *testing.T) {
+	h := newHarness(t, token)
+	d := loadOpenAPI(t, h)
+	comps := d.Components.Schemas
+	n := 0
+	for _, k := range d.operations() {
+		op := d.Paths[k.path][k.method]
+		for status, r := range op.Responses {
+			for ct, m := range r.Content {
+				for name, ex := range m.Examples {
+					s := m.Schema
+					if s == nil {
+						t.Errorf("%s %s %s %s: an example without a schema", k.method, k.path, status, ct)
+						continue
+					}
+					n++
+					if msg := validateDir(s, decodeExample(ct, ex.Value), comps, "$", inResponse); msg != "" {
+						t.Errorf("%s %s %s example %q: %s", k.method, k.path, status, name, msg)
+					}
+				}
+			}
+		}
+		if op.RequestBody == nil {
+			continue
+		}
+		for ct, m := range op.RequestBody.Content {
+			if m.Schema == nil {
+				t.Errorf("%s %s %s: a request body without a schema", k.method, k.path, ct)
+				continue
+			}
+			for name, ex := range m.Examples {
+				status, want := responseFor(op, name)
+				msg := validateDir(m.Schema, decodeExample(ct, ex.Value), comps, "$", inRequest)
+				switch {
+				case strings.HasPrefix(status, "2"):
+					n++
+					if msg != "" {
+						t.Errorf("%s %s request example %q (answered %s): %s", k.method, k.path, name, status, msg)
+					}
+				case errCodeJSON(want) == "unknown_field":
+					n++
+					if msg == "" {
+						t.Errorf("%s %s request example %q is refused by the handler, but its schema takes it",
+							k.method, k.path, name)
+					}
+				}
+			}
+		}
+	}
+	if n < 60 {
+		t.Fatalf("only %d examples were checked against a schema", n)
+	}
+}
+
+// decodeExample is an example's value as the body it stands for: JSON
+// as itself, a text body (CSV) as the string it is.
+func decodeExample(contentType string, raw json.RawMessage) any {
+	var v any
+	json.Unmarshal(raw, &v)
+	return v
 }

@@ -38,9 +38,11 @@ type optOutBody struct {
 	OptedOut *bool  `json:"opted_out"`
 }
 
+// setOptOut refuses a field it does not take, as every admin call does: a
+// misspelt opted_out must not read as "not given".
 func (s *Server) setOptOut(c *fiber.Ctx) error {
 	var b optOutBody
-	if err := decodeJSON(c.Body(), &b); err != nil {
+	if err := decodeStrict(c.Body(), &b); err != nil {
 		return err
 	}
 	if b.OptedOut == nil {
