@@ -49,7 +49,7 @@ func (s *Service) scopeID(ctx context.Context, a Actor, slug string) (int64, err
 	return t.ID, nil
 }
 
-func (s *Service) adminEvent(ctx context.Context, st Store, a Actor, e Event) error {
+func (s *Service) adminEvent(ctx context.Context, st EventStore, a Actor, e Event) error {
 	e.Actor, e.ActorID, e.IP = ActorAdmin, a.ID, a.IP
 	if a.Kind != "" {
 		e.Actor = a.Kind

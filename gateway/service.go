@@ -229,7 +229,7 @@ func (s *Service) newID(prefix string) (string, error) {
 // event appends an event, stamping time; a failed append fails the
 // surrounding transaction, because an action that cannot be logged must
 // not happen.
-func (s *Service) event(ctx context.Context, st Store, e Event) error {
+func (s *Service) event(ctx context.Context, st EventStore, e Event) error {
 	if e.At.IsZero() {
 		e.At = s.clock()
 	}
@@ -240,7 +240,7 @@ func (s *Service) event(ctx context.Context, st Store, e Event) error {
 }
 
 // tenant finds a tenant by slug; "" is the default tenant.
-func (s *Service) tenant(ctx context.Context, st Store, slug string) (*Tenant, error) {
+func (s *Service) tenant(ctx context.Context, st TenantStore, slug string) (*Tenant, error) {
 	slug = strings.TrimSpace(strings.ToLower(slug))
 	if slug == "" {
 		slug = DefaultSlug

@@ -100,7 +100,7 @@ func (s *Service) enter(ctx context.Context, g *loginGate) error {
 // succeeded clears the pair (this address knows the password) and gives
 // back what the attempt took from the IP and the account. It runs in the
 // transaction that records the login.
-func (g *loginGate) succeeded(ctx context.Context, st Store) error {
+func (g *loginGate) succeeded(ctx context.Context, st RateStore) error {
 	if err := st.ClearHits(ctx, g.pair); err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Service) loginLock(ctx context.Context, scope, account string) (LoginLo
 
 // unlock forgets every login counter of an account: its ceiling and the
 // failures of every address.
-func (s *Service) unlock(ctx context.Context, st Store, scope, account string) error {
+func (s *Service) unlock(ctx context.Context, st RateStore, scope, account string) error {
 	g := s.loginGate(scope, account, "")
 	if err := st.ClearHits(ctx, g.account); err != nil {
 		return err

@@ -236,7 +236,7 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 
 // seedCarriers adds the carriers the store does not know yet; edits an
 // admin made to known ones stay.
-func seedCarriers(ctx context.Context, store gateway.Store) error {
+func seedCarriers(ctx context.Context, store gateway.CarrierStore) error {
 	cs, err := registry.Default()
 	if err != nil {
 		return err
