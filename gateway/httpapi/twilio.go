@@ -315,8 +315,13 @@ func (s *Server) accountByID(ctx context.Context, accountSID string) (*gateway.T
 	return nil, 0, gateway.ErrNotFound
 }
 
+// deliveryFinder is the one store call waitDelivery makes.
+type deliveryFinder interface {
+	DeliveryByProviderID(ctx context.Context, providerID string) (*gateway.Delivery, error)
+}
+
 // waitDelivery looks for a delivery by provider id for up to callbackWait.
-func waitDelivery(ctx context.Context, store gateway.Store, sid string) (*gateway.Delivery, error) {
+func waitDelivery(ctx context.Context, store deliveryFinder, sid string) (*gateway.Delivery, error) {
 	deadline := time.Now().Add(callbackWait)
 	for {
 		d, err := store.DeliveryByProviderID(ctx, sid)
