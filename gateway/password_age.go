@@ -38,10 +38,18 @@ type RemindersConfig struct {
 // Reminders queues the password-expiry reminders. Run it with Run and
 // stop it with Shutdown.
 type Reminders struct {
-	cfg RemindersConfig
-	s   *Service
+	cfg   RemindersConfig
+	s     *Service
+	store reminderStore
 
 	loop passLoop
+}
+
+// reminderStore is what a reminder pass reads to find who is due; the
+// claim and the queued email go through the service's transaction.
+type reminderStore interface {
+	ListTenants(ctx context.Context) ([]*Tenant, error)
+	PasswordRemindersDue(ctx context.Context, tenantID int64, setAfter, setBefore time.Time, limit int) ([]*Person, error)
 }
 
 // NewReminders makes the reminder job.
@@ -52,7 +60,7 @@ func NewReminders(cfg RemindersConfig) *Reminders {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 200
 	}
-	return &Reminders{cfg: cfg, s: cfg.Service}
+	return &Reminders{cfg: cfg, s: cfg.Service, store: cfg.Service.store}
 }
 
 // Run queues reminders until ctx ends or Shutdown is called.
@@ -70,7 +78,7 @@ func (r *Reminders) Shutdown(ctx context.Context) error { return r.loop.shutdown
 // it directly.
 func (r *Reminders) Pass(ctx context.Context) (bool, error) {
 	s := r.s
-	ts, err := s.store.ListTenants(ctx)
+	ts, err := r.store.ListTenants(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -83,7 +91,7 @@ func (r *Reminders) Pass(ctx context.Context) (bool, error) {
 		now := s.clock()
 		// Passwords that expire within the lead and have not expired yet:
 		// an expired one gets must_change at the next login instead.
-		due, err := s.store.PasswordRemindersDue(ctx, t.ID, now.Add(-age), now.Add(-age+PasswordReminderLead), r.cfg.Batch)
+		due, err := r.store.PasswordRemindersDue(ctx, t.ID, now.Add(-age), now.Add(-age+PasswordReminderLead), r.cfg.Batch)
 		if err != nil {
 			return busy, err
 		}

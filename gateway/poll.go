@@ -79,11 +79,22 @@ type PollerConfig struct {
 // it redacts the body of those the provider is done with. Run it with Run
 // and stop it with Shutdown.
 type Poller struct {
-	cfg  PollerConfig
-	s    *Service
-	kick chan struct{}
+	cfg   PollerConfig
+	s     *Service
+	store pollerStore
+	kick  chan struct{}
 
 	loop passLoop
+}
+
+// pollerStore is what the poller asks of the service's store: the
+// deliveries to follow up and their tenants, and a transaction for what it
+// records (the poll or redaction with its event).
+type pollerStore interface {
+	TenantByID(ctx context.Context, id int64) (*Tenant, error)
+	UnconfirmedDeliveries(ctx context.Context, route Route, sentBefore time.Time, limit int) ([]*Delivery, error)
+	DeliveriesToRedact(ctx context.Context, route Route, limit int) ([]*Delivery, error)
+	WithTx(ctx context.Context, fn func(Store) error) error
 }
 
 // NewPoller makes a poller and hooks it to the service, which kicks it
@@ -104,7 +115,7 @@ func NewPoller(cfg PollerConfig) *Poller {
 	if cfg.CallTimeout <= 0 {
 		cfg.CallTimeout = 15 * time.Second
 	}
-	p := &Poller{cfg: cfg, s: cfg.Service, kick: make(chan struct{}, 1)}
+	p := &Poller{cfg: cfg, s: cfg.Service, store: cfg.Service.store, kick: make(chan struct{}, 1)}
 	cfg.Service.SetFollowUp(p.Kick)
 	return p
 }
@@ -141,7 +152,7 @@ func (p *Poller) Pass(ctx context.Context) (bool, error) {
 		if t, ok := tenants[id]; ok {
 			return t, nil
 		}
-		t, err := p.s.store.TenantByID(ctx, id)
+		t, err := p.store.TenantByID(ctx, id)
 		if IsNotFound(err) {
 			// No tenant to pick an account from: the operator's, as the
 			// sender does for a tenant without its own.
@@ -154,7 +165,7 @@ func (p *Poller) Pass(ctx context.Context) (bool, error) {
 	}
 	busy := false
 	if p.cfg.Fetcher != nil {
-		ds, err := p.s.store.UnconfirmedDeliveries(ctx, p.cfg.Route, p.s.clock().Add(-p.cfg.PollAfter), p.cfg.Batch)
+		ds, err := p.store.UnconfirmedDeliveries(ctx, p.cfg.Route, p.s.clock().Add(-p.cfg.PollAfter), p.cfg.Batch)
 		if err != nil {
 			return false, err
 		}
@@ -171,7 +182,7 @@ func (p *Poller) Pass(ctx context.Context) (bool, error) {
 		}
 	}
 	if p.cfg.Redactor != nil {
-		ds, err := p.s.store.DeliveriesToRedact(ctx, p.cfg.Route, p.cfg.Batch)
+		ds, err := p.store.DeliveriesToRedact(ctx, p.cfg.Route, p.cfg.Batch)
 		if err != nil {
 			return busy, err
 		}
@@ -208,7 +219,7 @@ func (p *Poller) poll(ctx context.Context, d *Delivery, t *Tenant) (bool, error)
 	} else {
 		ev.Code, ev.Detail = st.ErrorCode, Clip(string(d.Route)+": "+cleanProviderText(st.Status), 300)
 	}
-	if err := p.s.store.WithTx(ctx, func(tx Store) error {
+	if err := p.store.WithTx(ctx, func(tx Store) error {
 		if err := tx.MarkDeliveryPolled(ctx, d.ID, now); err != nil {
 			return err
 		}
@@ -254,7 +265,7 @@ func (p *Poller) redact(ctx context.Context, d *Delivery, t *Tenant) (bool, erro
 		ev.Detail = Clip(detail, 300)
 		p.s.log.Warn("redaction at the provider failed", "delivery_id", d.ID, "route", d.Route, "code", se.Code)
 	}
-	return true, p.s.store.WithTx(ctx, func(tx Store) error {
+	return true, p.store.WithTx(ctx, func(tx Store) error {
 		if err := tx.SetDeliveryRedaction(ctx, d.ID, state); err != nil {
 			return err
 		}
