@@ -221,20 +221,26 @@ func rssMB() (now, peak float64) {
 func BenchmarkResetEndToEnd(b *testing.B) { benchResets(b, nil) }
 
 // benchResets is BenchmarkResetEndToEnd with each run's gateway given the
-// variables store returns (name then value), e.g. another database.
-func benchResets(b *testing.B, store func(b *testing.B) []string) { benchResetsOn(b, 1, store) }
+// variables store returns (name then value), e.g. another database, and,
+// when store gives one, the round trips it counted reported per reset.
+func benchResets(b *testing.B, store benchStore) { benchResetsOn(b, 1, store) }
+
+// benchStore names a run's store: variables for the gateway (name then
+// value) and, for PostgreSQL, the wire counter in front of it.
+type benchStore func(b *testing.B) ([]string, *pgWire)
 
 // benchResetsOn is benchResets with that many gateways on one store (the
 // clients take turns among them); the admin calls go to the first.
-func benchResetsOn(b *testing.B, instances int, store func(b *testing.B) []string) {
+func benchResetsOn(b *testing.B, instances int, store benchStore) {
 	for _, clients := range []int{1, 8, 32} {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			sink, smtpURL := startSink(b)
 			tw := twiliotest.Start(b, sid, authToken)
 			texts, twURL := startTextArrivals(b, tw)
 			var extra []string
+			var wire *pgWire
 			if store != nil {
-				extra = store(b)
+				extra, wire = store(b)
 			}
 			var gws []gw
 			for range instances {
@@ -268,6 +274,11 @@ func benchResetsOn(b *testing.B, instances int, store func(b *testing.B) []strin
 				next <- i
 			}
 			close(next)
+			var trips0 int64
+			var execs0 map[string]int64
+			if wire != nil {
+				trips0, execs0 = wire.snapshot()
+			}
 			b.ResetTimer()
 			start := time.Now()
 			var wg sync.WaitGroup
@@ -335,6 +346,9 @@ func benchResetsOn(b *testing.B, instances int, store func(b *testing.B) []strin
 			b.ReportMetric(pct(text, 0.99), "sms_p99_ms")
 			b.ReportMetric(pct(mail, 0.50), "mail_p50_ms")
 			b.ReportMetric(pct(mail, 0.99), "mail_p99_ms")
+			if wire != nil {
+				wire.report(b, b.N, trips0, execs0)
+			}
 			b.ReportMetric(rss, "rss_MB")
 			b.ReportMetric(peak, "peak_rss_MB")
 		})

@@ -8,9 +8,8 @@ import (
 
 // AddDeliveryAttempt implements gateway.Store.
 func (s *Store) AddDeliveryAttempt(ctx context.Context, a gateway.DeliveryAttempt) error {
-	_, err := s.q.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, route, status, provider_id, error, at)
-		VALUES (?,?,?,?,?,?)`, a.DeliveryID, string(a.Route), a.Status, a.ProviderID, a.Error, ts(a.At))
-	return wrap(err)
+	return s.queue(ctx, `INSERT INTO delivery_attempts (delivery_id, route, status, provider_id, error, at)
+		VALUES (?,?,?,?,?,?)`, execDone(false), a.DeliveryID, string(a.Route), a.Status, a.ProviderID, a.Error, ts(a.At))
 }
 
 // DeliveryAttempts implements gateway.Store.

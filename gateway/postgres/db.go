@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
@@ -106,6 +107,9 @@ type Store struct {
 	q      querier
 	inTx   bool
 	sealer Sealer
+	// tx is the transaction's connection and queued writes (pipeline.go);
+	// nil outside one.
+	tx *txState
 }
 
 var _ gateway.Store = (*Store)(nil)
@@ -218,11 +222,28 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 	if s.inTx {
 		return fn(s)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	// A connection of its own, so that batches (pipeline.go) go on the
+	// transaction's connection.
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return wrap(err)
 	}
-	if err := fn(&Store{db: s.db, q: numbered{tx}, inTx: true, sealer: s.sealer}); err != nil {
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(err)
+	}
+	state := &txState{conn: conn}
+	err = fn(&Store{db: s.db, q: txq{t: state, q: numbered{tx}}, inTx: true, sealer: s.sealer, tx: state})
+	if err == nil {
+		err = state.flush(ctx)
+	}
+	if state.err != nil {
+		// A queued write failed: its error, not the later call's that
+		// carried it.
+		err = state.err
+	}
+	if err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -240,7 +261,7 @@ func wrap(err error) error {
 	if errors.As(err, &ge) {
 		return err
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows) {
 		return gateway.ErrNotFound
 	}
 	var pe *pgconn.PgError

@@ -3,16 +3,20 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/resetgw/resetgw/gateway"
 )
 
-// AppendEvent implements gateway.Store.
+// AppendEvent implements gateway.Store. In a transaction the insert goes
+// with the next statement or the commit (pipeline.go), and e.ID is set
+// then.
 func (s *Store) AppendEvent(ctx context.Context, e *gateway.Event) error {
-	err := s.q.QueryRowContext(ctx, `INSERT INTO events (tenant_id, at, actor, actor_id, ip, type, request_id,
+	return s.queue(ctx, `INSERT INTO events (tenant_id, at, actor, actor_id, ip, type, request_id,
 		person_id, channel, provider_id, code, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
+		func(br pgx.BatchResults) error { return wrap(br.QueryRow().Scan(&e.ID)) },
 		e.TenantID, ts(e.At), e.Actor, e.ActorID, e.IP, e.Type, e.RequestID, e.PersonID, e.Channel,
-		e.ProviderID, e.Code, e.Detail).Scan(&e.ID)
-	return wrap(err)
+		e.ProviderID, e.Code, e.Detail)
 }
 
 // ListEvents implements gateway.Store, oldest first unless f.Desc.

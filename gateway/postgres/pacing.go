@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/resetgw/resetgw/gateway"
@@ -33,25 +31,19 @@ func (s *Store) ReserveLaneSlot(ctx context.Context, lane string, now time.Time,
 
 // LockReceived implements gateway.ResetLocker: the row lock (skipping a
 // row another instance holds) lasts until the transaction ends, so two
-// instances never resolve the same request.
+// instances never resolve the same request. The request is read in the
+// same round trip, for the resolve's next call.
 func (s *Store) LockReceived(ctx context.Context, id string) (bool, error) {
-	var one int
-	err := s.q.QueryRowContext(ctx, `SELECT 1 FROM reset_requests WHERE id = ? AND state = ? FOR UPDATE SKIP LOCKED`, id, string(gateway.StateReceived)).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	return err == nil, wrap(err)
+	return s.lockAndRead(ctx, `SELECT 1 FROM reset_requests WHERE id = $1 AND state = $2 FOR UPDATE SKIP LOCKED`,
+		id, string(gateway.StateReceived))
 }
 
 // ManyWriters implements gateway.ManyWriters.
 func (s *Store) ManyWriters() bool { return true }
 
-// LockReset implements gateway.ResetLocker with a row lock.
+// LockReset implements gateway.ResetLocker with a row lock, reading the
+// request in the same round trip for the Reset call that follows it.
 func (s *Store) LockReset(ctx context.Context, id string) error {
-	var one int
-	err := s.q.QueryRowContext(ctx, `SELECT 1 FROM reset_requests WHERE id = ? FOR UPDATE`, id).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	return wrap(err)
+	_, err := s.lockAndRead(ctx, `SELECT 1 FROM reset_requests WHERE id = $1 FOR UPDATE`, id)
+	return err
 }

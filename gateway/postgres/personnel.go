@@ -59,10 +59,9 @@ func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
 
 // SavePersonAuth implements gateway.Store.
 func (s *Store) SavePersonAuth(ctx context.Context, p *gateway.Person) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE personnel SET password_hash=?, must_change=?, pending_request=?,
-		updated_at=?, password_set_at=? WHERE id=? AND tenant_id=?`,
+	return s.queue(ctx, `UPDATE personnel SET password_hash=?, must_change=?, pending_request=?,
+		updated_at=?, password_set_at=? WHERE id=? AND tenant_id=?`, execDone(true),
 		p.PasswordHash, b2i(p.MustChange), p.PendingRequest, ts(p.UpdatedAt), ts(p.PasswordSetAt), p.ID, p.TenantID)
-	return mustAffect(res, err)
 }
 
 func (s *Store) insertPhones(ctx context.Context, p *gateway.Person) error {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/resetgw/resetgw/gateway"
 )
 
@@ -23,20 +25,23 @@ func (s *Store) CreateReset(ctx context.Context, r *gateway.ResetRequest) error 
 
 // UpdateReset implements gateway.Store.
 func (s *Store) UpdateReset(ctx context.Context, r *gateway.ResetRequest) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE reset_requests SET tenant_id=?, state=?, reason=?, person_id=?,
-		temp_hash=?, expires_at=?, used_at=?, updated_at=?, link_hash=? WHERE id=?`,
+	return s.queue(ctx, `UPDATE reset_requests SET tenant_id=?, state=?, reason=?, person_id=?,
+		temp_hash=?, expires_at=?, used_at=?, updated_at=?, link_hash=? WHERE id=?`, execDone(true),
 		nullInt(r.TenantID), string(r.State), r.Reason, nullInt(r.PersonID), r.TempHash, ts(r.ExpiresAt),
 		ts(r.UsedAt), ts(r.UpdatedAt), nullBytes(r.LinkHash), r.ID)
-	return mustAffect(res, err)
 }
 
-// Reset implements gateway.Store.
+// Reset implements gateway.Store: the request and its deliveries in one
+// round trip, or none when the lock just taken read them (resetread.go).
 func (s *Store) Reset(ctx context.Context, id string) (*gateway.ResetRequest, error) {
-	r, err := scanReset(s.q.QueryRowContext(ctx, `SELECT `+resetCols+` FROM reset_requests WHERE id = ?`, id))
-	if err != nil {
-		return nil, err
+	if s.tx != nil && s.tx.ahead != nil && s.tx.ahead.ID == id {
+		r := s.tx.ahead
+		s.tx.ahead = nil
+		return r, nil
 	}
-	r.Deliveries, err = s.deliveries(ctx, `WHERE request_id = ? ORDER BY id`, id)
+	var r *gateway.ResetRequest
+	err := s.batch(ctx, func(b *pgx.Batch) { queueResetRead(b, id) },
+		func(br pgx.BatchResults) (err error) { r, err = readReset(br); return err })
 	return r, err
 }
 
@@ -157,11 +162,10 @@ func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 // outcome, so the claim on it is over. A nil Body wipes the row's body and
 // its data key together, whatever d.BodyKey says.
 func (s *Store) UpdateDelivery(ctx context.Context, d *gateway.Delivery) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE deliveries SET body=?, body_key=?, status=?, attempts=?, next_attempt_at=?,
+	return s.queue(ctx, `UPDATE deliveries SET body=?, body_key=?, status=?, attempts=?, next_attempt_at=?,
 		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0, route=COALESCE(NULLIF(?, ''), route) WHERE id=?`,
-		d.Body, bodyKey(d), string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.UpdatedAt), string(d.Route), d.ID)
-	return mustAffect(res, err)
+		execDone(true), d.Body, bodyKey(d), string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode,
+		d.ErrorDetail, ts(d.UpdatedAt), string(d.Route), d.ID)
 }
 
 // bodyKey is the data key column's value: NULL whenever the body is.
@@ -265,6 +269,17 @@ func (s *Store) deliveries(ctx context.Context, tail string, args ...any) ([]*ga
 		return nil, wrap(err)
 	}
 	defer rows.Close()
+	return scanDeliveries(rows)
+}
+
+// rowsScanner is what *sql.Rows and pgx.Rows have in common.
+type rowsScanner interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+}
+
+func scanDeliveries(rows rowsScanner) ([]*gateway.Delivery, error) {
 	var out []*gateway.Delivery
 	for rows.Next() {
 		var (
