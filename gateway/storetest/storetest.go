@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"ResetBuckets", testResetBuckets},
 		{"ConsoleAdminFields", testConsoleAdminFields},
 		{"WithTx", testWithTx},
+		{"TxWritesInOrder", testTxWritesInOrder},
 		{"LaneSlots", testLaneSlots},
 		{"LockReceived", testLockReceived},
 		{"EmailVerification", testEmailVerification},
