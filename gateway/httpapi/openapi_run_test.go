@@ -123,6 +123,9 @@ func TestOpenAPIExamplesAnswerAsDocumented(t *testing.T) {
 		if msg := validate(s, v, d.Components.Schemas, "$"); msg != "" {
 			t.Errorf("%s %s answered %d, not as its schema says: %s", k.method, k.path, code, msg)
 		}
+		if code >= 400 && !op.listsCode(code, v) {
+			t.Errorf("%s %s answered %d %v, a code its x-error-codes do not list", k.method, k.path, code, v)
+		}
 	}
 	for _, k := range d.operations() {
 		op := d.Paths[k.path][k.method]

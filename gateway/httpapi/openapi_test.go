@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -36,6 +37,15 @@ type oaOperation struct {
 	// an operation without a request body when that is not its success
 	// (a retry of a reset that did not roll back: 409).
 	TestStatus string `json:"x-test-status"`
+	// ErrorCodes are the stable codes the operation answers, by status.
+	ErrorCodes map[string][]string `json:"x-error-codes"`
+}
+
+// listsCode reports whether an error answer's code is one the operation
+// documents under that status.
+func (op oaOperation) listsCode(status int, v any) bool {
+	m, _ := v.(map[string]any)
+	return slices.Contains(op.ErrorCodes[itoa(int64(status))], errCode(m))
 }
 
 type oaMedia struct {
