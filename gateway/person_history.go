@@ -71,6 +71,9 @@ func RouteWords(r Route) string {
 // reason when it failed.
 func (d *Delivery) OutcomeWords() string {
 	why := strings.TrimSpace(strings.TrimSpace(d.ErrorCode + " " + d.ErrorDetail))
+	if KnownReason(d.ErrorCode) {
+		why = lowerFirst(ReasonWords(d.ErrorCode))
+	}
 	switch d.Status {
 	case DeliveryPending:
 		if d.Attempts > 0 {
@@ -92,6 +95,9 @@ func (d *Delivery) OutcomeWords() string {
 		}
 		return "Failed after it was sent"
 	case DeliveryCanceled:
+		if KnownReason(d.ErrorCode) {
+			return "Not sent: cancelled: " + why
+		}
 		return "Not sent: cancelled (another channel got through, or the reset ended)"
 	}
 	return string(d.Status)
@@ -115,4 +121,14 @@ func (r *ResetRequest) StateWords() string {
 		return "Not delivered: the old password still works"
 	}
 	return string(r.State)
+}
+
+// lowerFirst starts a label with a small letter after a colon, unless its
+// first word is a name in capitals (AWS) or a proper name the table starts
+// with (Twilio).
+func lowerFirst(s string) string {
+	if len(s) < 2 || s[0] < 'A' || s[0] > 'Z' || (s[1] >= 'A' && s[1] <= 'Z') || strings.HasPrefix(s, "Twilio") {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }

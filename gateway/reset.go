@@ -381,7 +381,7 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 		}
 	}
 	if target == nil {
-		return nil, "no_sms_phone", nil
+		return nil, SkipNoSMSPhone, nil
 	}
 	d := &Delivery{Channel: ChannelSMS, Locale: p.Locale, Status: DeliveryPending}
 	var why string
@@ -402,13 +402,13 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 		return nil, "", err
 	}
 	if optedOut {
-		return nil, "opted_out", nil
+		return nil, SkipOptedOut, nil
 	}
 	if !s.smsCountryAllowed(t, PhoneRegion(target.Number)) {
-		return nil, "country_not_allowed", nil
+		return nil, SkipCountryNotAllowed, nil
 	}
 	if d.Route == "" {
-		return nil, cmp.Or(why, "no_sms_route"), nil
+		return nil, cmp.Or(why, SkipNoSMSRoute), nil
 	}
 	text, err := s.renderer.SMS(p.Locale, name, data)
 	if err != nil {
@@ -424,36 +424,36 @@ func (s *Service) routeTo(ctx context.Context, st Store, t *Tenant, r SMSRoute, 
 	switch r.Kind {
 	case RouteTwilio:
 		if !s.twilioFor(t) {
-			return "", "no_twilio", nil
+			return "", SkipNoTwilio, nil
 		}
 		return target.Number, "", nil
 	case RouteWebhook:
 		return target.Number, "", nil
 	case RouteAWS:
 		if t.AWSRoute() == nil {
-			return "", "no_aws_route", nil
+			return "", SkipNoAWSRoute, nil
 		}
 		return target.Number, "", nil
 	case RouteCarrier:
 		if target.Carrier == "" {
-			return "", "no_carrier", nil
+			return "", SkipNoCarrier, nil
 		}
 		c, err := st.Carrier(ctx, target.Carrier)
 		if IsNotFound(err) {
-			return "", "unknown_carrier", nil
+			return "", SkipUnknownCarrier, nil
 		} else if err != nil {
 			return "", "", err
 		}
 		if !c.UsableOn(s.clock()) {
-			return "", "carrier_gateway_retired", nil
+			return "", SkipCarrierRetired, nil
 		}
 		addr, err := c.Address(target.Number, false)
 		if err != nil {
-			return "", "carrier_number_format", nil
+			return "", SkipCarrierNumberFormat, nil
 		}
 		return addr, "", nil
 	}
-	return "", "no_sms_route", nil
+	return "", SkipNoSMSRoute, nil
 }
 
 // emailDelivery renders a named email to the person.

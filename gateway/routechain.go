@@ -65,7 +65,7 @@ func (s *Service) RouteChains(ctx context.Context, a Actor, tenant string) ([]Ch
 				cr.Target = r.Region + " " + r.OriginationIdentity
 			case RouteTwilio:
 				if !s.twilioFor(t) {
-					cr.Why = "no_twilio"
+					cr.Why = SkipNoTwilio
 				}
 			}
 			out = append(out, cr)

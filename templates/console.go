@@ -154,4 +154,7 @@ var consoleFuncs = htmltemplate.FuncMap{
 	"route":   gateway.RouteWords,
 	"words":   strings.Fields,
 	"tags":    gateway.TagCell,
+	// reason is a reason code in words (its code goes in a title).
+	"reason":      gateway.ReasonWords,
+	"knownReason": gateway.KnownReason,
 }

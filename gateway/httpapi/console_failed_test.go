@@ -61,3 +61,33 @@ func TestConsoleFailedQueuePerPerson(t *testing.T) {
 		t.Fatalf("resolved:\n%.4000s", page)
 	}
 }
+
+// A skipped text and a request's reason read as words on the failed
+// queue and the person page; the code stays only in a title for whoever
+// needs it.
+func TestConsoleReasonsInWords(t *testing.T) {
+	h := newHarness(t, token)
+	h.admin("office@acme.example", "")
+	boID := h.personID(`{"name":"Bo Lind","email":"bo@acme.example","phones":[{"number":"+12015550124"}]}`)
+	if code, body, _ := h.do("POST", "/admin/api/opt-outs", `{"phone":"+12015550124","opted_out":true}`, true); code != 200 {
+		t.Fatalf("opt out: %d %v", code, body)
+	}
+	h.email.Fail(&gateway.SendError{Code: "550 5.1.1", Detail: "no such user"})
+	h.do("POST", "/v1/password-resets", `{"email":"bo@acme.example","phone":"+12015550124"}`, false)
+	h.drain()
+	b := h.browser()
+	b.login("office@acme.example", adminPW)
+	for _, path := range []string{"/admin/failed", "/admin/personnel/" + strconv.FormatInt(boID, 10)} {
+		_, page, _ := b.do("GET", path, nil)
+		if !strings.Contains(page, gateway.ReasonWords(gateway.SkipOptedOut)) {
+			t.Errorf("%s: the skipped text is not in words:\n%.5000s", path, page)
+		}
+		if strings.Contains(page, ">"+gateway.SkipOptedOut+"<") || strings.Contains(page, ">"+gateway.ReasonAllFailed+"<") {
+			t.Errorf("%s shows a reason's code as its text", path)
+		}
+	}
+	_, page, _ := b.do("GET", "/admin/failed", nil)
+	if !strings.Contains(page, gateway.ReasonWords(gateway.ReasonAllFailed)) {
+		t.Errorf("the request's reason is not in words:\n%.5000s", page)
+	}
+}
