@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,41 +19,17 @@ import (
 // while every crew member's mail reaches the relay once. The bulk pages
 // fit the phone and the desktop without a sideways scroll.
 func TestBulkResetInChromium(t *testing.T) {
-	chromium := needChromium(t)
-	shots := artifactsDir(t)
 	mailSrv := smtptest.Start(t, smtptest.Options{})
-	listen := freeAddr(t)
-	dir := t.TempDir()
-	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(dir, "gw.db"),
-		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
-		"RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	g := gw{t: t, base: "http://" + listen}
-	g.waitHealthy()
+	g := startConsoleGW(t, consoleOptions{mail: mailSrv})
 	const lead, pass = "lead@demo.example", "dispatch-harbor-2026"
-	var out, errOut syncBuf
-	if err := run(ctx, []string{"admin", "create", "--email", lead, "--tenant", "demo"}, env, strings.NewReader(pass+"\n"), &out, &errOut); err != nil {
-		t.Fatalf("admin create: %v\n%s", err, errOut.String())
-	}
+	g.createAdmin(pass, "--email", lead, "--tenant", "demo")
 
-	bctx := newBrowser(t, chromium, 4*time.Minute)
-	b := &office{t: t, ctx: bctx, shots: shots, stderr: &stderr}
+	b := g.browse(4 * time.Minute)
 	base := g.base
 	desktop := chromedp.EmulateViewport(1024, 768)
 	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2))
 
-	b.step("40-bulk-login", desktop, chromedp.Navigate(base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), lead), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pass),
-		chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("logout")))
+	b.signIn("40-bulk-login", lead, pass, "#logout", desktop)
 
 	// The spring crew comes back: 12 people tagged spring-2027 (one of
 	// them on a second crew too), and two on another season's tag.
@@ -71,7 +46,7 @@ func TestBulkResetInChromium(t *testing.T) {
 	for i := range 2 {
 		fmt.Fprintf(&csv, "Fall Crew %02d,fall%02d@demo.example,,,active,en,,fall-2027\n", i, i)
 	}
-	file := writeFile(t, dir, "spring.csv", csv.String())
+	file := writeFile(t, g.dir, "spring.csv", csv.String())
 	b.step("41-bulk-import", chromedp.Navigate(base+"/admin/import"), chromedp.WaitVisible(chromedp.ID("csv-file")),
 		chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{file}),
 		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,30 +15,10 @@ import (
 // anything else, then changes it again from Account; after each POST a
 // reload changes nothing. Each step is kept as a screenshot.
 func TestConsoleAdminsInChromium(t *testing.T) {
-	chromium := needChromium(t)
-	shots := artifactsDir(t)
-	listen := freeAddr(t)
-	dir := t.TempDir()
-	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(dir, "gw.db"),
-		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	g := gw{t: t, base: "http://" + listen}
-	g.waitHealthy()
+	g := startConsoleGW(t, consoleOptions{})
 
 	const op, opPass = "op@gateway.example", "operator-ladder-2026"
-	var out, errOut syncBuf
-	if err := run(ctx, []string{"admin", "create", "--email", op}, env, strings.NewReader(opPass+"\n"), &out, &errOut); err != nil {
-		t.Fatalf("admin create: %v\n%s", err, errOut.String())
-	}
+	g.createAdmin(opPass, "--email", op)
 	if code, m := g.call("PATCH", "/admin/api/settings?tenant=demo", map[string]any{"time_zone": "America/Chicago"}); code != 200 {
 		t.Fatalf("time zone: %d %v", code, m)
 	}
@@ -52,46 +30,14 @@ func TestConsoleAdminsInChromium(t *testing.T) {
 		}
 	}
 
-	bctx := newBrowser(t, chromium, 3*time.Minute)
-
-	started := false
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx := bctx
-		if started {
-			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(bctx, 30*time.Second)
-			defer cancel()
-		}
-		started = true
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			shot(t, bctx, shots, "FAILED-"+name)
-			t.Fatalf("%s: %v\nserver log:\n%s", name, err, stderr.String())
-		}
-		shot(t, bctx, shots, name)
-	}
-	eval := func(js string) string {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		s, err := chromedp.Run(tctx, chromedp.Evaluate[string](js))
-		if err != nil {
-			t.Fatalf("%s: %v", js, err)
-		}
-		return s
-	}
+	b := g.browse(3 * time.Minute)
+	// text is the element's text, "" for no element.
 	text := func(sel string) string {
 		t.Helper()
-		return eval(`(document.querySelector(` + "`" + sel + "`" + `) || {}).innerText || ""`)
+		return b.evalString(`(document.querySelector(` + "`" + sel + "`" + `) || {}).innerText || ""`)
 	}
 	present := func(sel string) bool { return text(sel) != "" }
-	noSideScroll := func(name string) {
-		t.Helper()
-		if eval(`String(document.documentElement.scrollWidth <= innerWidth)`) != "true" {
-			t.Fatalf("%s: the page scrolls sideways", name)
-		}
-	}
-	path := func() string { return eval(`location.pathname`) }
+	path := func() string { return b.evalString(`location.pathname`) }
 	events := func(typ string) int {
 		t.Helper()
 		code, m := g.call("GET", "/admin/api/events?type="+typ, nil)
@@ -101,16 +47,9 @@ func TestConsoleAdminsInChromium(t *testing.T) {
 		evs, _ := m["events"].([]any)
 		return len(evs)
 	}
-	signIn := func(name, email, pw string) {
-		t.Helper()
-		step(name, chromedp.Navigate(g.base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login-form")),
-			chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
-			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
-			chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("time-zone")))
-	}
 
-	signIn("20-operator-overview", op, opPass)
-	step("20a-overview-chart", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(g.base+"/admin/overview"),
+	b.signIn("20-operator-overview", op, opPass, "#time-zone")
+	b.step("20a-overview-chart", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(g.base+"/admin/overview"),
 		chromedp.WaitVisible(chromedp.CSS(`#week-chart svg`)))
 	if got := text("#time-zone"); !strings.Contains(got, "UTC") {
 		t.Fatalf("operator over every tenant: %q", got)
@@ -118,48 +57,48 @@ func TestConsoleAdminsInChromium(t *testing.T) {
 	if got := text("#week-chart-summary"); !strings.Contains(got, "Last 7 days") || !strings.Contains(got, "request") {
 		t.Fatalf("chart summary: %q", got)
 	}
-	noSideScroll("20a-overview-chart")
-	step("20b-overview-demo", chromedp.Navigate(g.base+"/admin/overview?tenant=demo"), chromedp.WaitVisible(chromedp.CSS(`#week-chart svg`)))
+	b.noSideScroll("20a-overview-chart")
+	b.step("20b-overview-demo", chromedp.Navigate(g.base+"/admin/overview?tenant=demo"), chromedp.WaitVisible(chromedp.CSS(`#week-chart svg`)))
 	if got := text("#time-zone"); !strings.Contains(got, "America/Chicago") {
 		t.Fatalf("zone of demo: %q", got)
 	}
 
 	// The operator creates an admin of demo: the password is shown once.
 	created := events("admin_created")
-	step("21-admins", chromedp.Navigate(g.base+"/admin/admins?tenant=demo"), chromedp.WaitVisible(chromedp.ID("admin-form")))
-	step("21a-admin-created", chromedp.SendKeys(chromedp.ID("admin-email"), "dispatch@demo.example"),
+	b.step("21-admins", chromedp.Navigate(g.base+"/admin/admins?tenant=demo"), chromedp.WaitVisible(chromedp.ID("admin-form")))
+	b.step("21a-admin-created", chromedp.SendKeys(chromedp.ID("admin-email"), "dispatch@demo.example"),
 		chromedp.SetValue(chromedp.ID("admin-tenant"), "demo"),
 		chromedp.Click(chromedp.ID("create-admin")), chromedp.WaitVisible(chromedp.ID("generated-password")))
 	first := strings.TrimSpace(text("#generated-password"))
-	step("21b-admin-created-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("admin-record")))
+	b.step("21b-admin-created-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("admin-record")))
 	if present("#generated-password") || events("admin_created") != created+1 {
 		t.Fatal("the reload showed the password again or created another admin")
 	}
 	// Reset it: the confirmation step, then a new password once.
-	step("22-reset-confirm", chromedp.Click(chromedp.ID("reset-admin-password")), chromedp.WaitVisible(chromedp.ID("confirm-password")))
-	step("22a-reset-done", chromedp.Click(chromedp.ID("confirm-yes")), chromedp.WaitVisible(chromedp.ID("generated-password")))
+	b.step("22-reset-confirm", chromedp.Click(chromedp.ID("reset-admin-password")), chromedp.WaitVisible(chromedp.ID("confirm-password")))
+	b.step("22a-reset-done", chromedp.Click(chromedp.ID("confirm-yes")), chromedp.WaitVisible(chromedp.ID("generated-password")))
 	second := strings.TrimSpace(text("#generated-password"))
 	if second == "" || second == first {
 		t.Fatalf("reset password %q", second)
 	}
-	step("22b-reset-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("admin-record")))
+	b.step("22b-reset-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("admin-record")))
 	if present("#generated-password") || events("admin_password_reset") != 1 {
 		t.Fatal("the reload showed the password again or reset it again")
 	}
-	step("22c-signed-out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login-form")))
+	b.step("22c-signed-out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("login-form")))
 
 	// The new admin must choose their own password before anything works.
-	if signIn("23-forced-change", "dispatch@demo.example", second); path() != "/admin/account" {
+	if b.signIn("23-forced-change", "dispatch@demo.example", second, "#time-zone"); path() != "/admin/account" {
 		t.Fatalf("after the first sign-in: %s", path())
 	}
-	step("23a-forced-change-elsewhere", chromedp.Navigate(g.base+"/admin/personnel"), chromedp.WaitVisible(chromedp.ID("own-password-form")))
+	b.step("23a-forced-change-elsewhere", chromedp.Navigate(g.base+"/admin/personnel"), chromedp.WaitVisible(chromedp.ID("own-password-form")))
 	if path() != "/admin/account" {
 		t.Fatalf("personnel before the change: %s", path())
 	}
 	const mine, mine2 = "blue-truck-ladder-seven", "green-van-harbor-eight"
 	change := func(name, old, pw, waitFor string) {
 		t.Helper()
-		step(name, chromedp.SendKeys(chromedp.ID("old-password"), old), chromedp.SendKeys(chromedp.ID("new-password"), pw),
+		b.step(name, chromedp.SendKeys(chromedp.ID("old-password"), old), chromedp.SendKeys(chromedp.ID("new-password"), pw),
 			chromedp.SendKeys(chromedp.ID("new-password2"), pw), chromedp.Click(chromedp.ID("change-password")),
 			chromedp.WaitVisible(chromedp.ID(waitFor)))
 	}
@@ -167,17 +106,17 @@ func TestConsoleAdminsInChromium(t *testing.T) {
 	if got := text("#time-zone"); !strings.Contains(got, "America/Chicago") {
 		t.Fatalf("zone of the tenant admin: %q", got)
 	}
-	step("23c-changed-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("stat-requests")))
+	b.step("23c-changed-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("stat-requests")))
 	if path() != "/admin/overview" || events("admin_password_changed") != 1 {
 		t.Fatalf("after the reload: %s, %d changes", path(), events("admin_password_changed"))
 	}
 	// And again from Account, not forced this time.
-	step("24-account", chromedp.Click(chromedp.ID("account-link")), chromedp.WaitVisible(chromedp.ID("own-password-form")))
+	b.step("24-account", chromedp.Click(chromedp.ID("account-link")), chromedp.WaitVisible(chromedp.ID("own-password-form")))
 	change("24a-own-changed", mine, mine2, "own-password-form")
 	if got := text(".notice"); !strings.Contains(got, "password is changed") {
 		t.Fatalf("own change: %q", got)
 	}
-	step("24b-own-changed-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("own-password-form")))
+	b.step("24b-own-changed-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("own-password-form")))
 	if present(".notice") || events("admin_password_changed") != 2 {
 		t.Fatal("the reload changed the password again")
 	}
@@ -188,16 +127,16 @@ func TestConsoleAdminsInChromium(t *testing.T) {
 		{"25a-phone-account", "/admin/account", "#own-password-form"},
 		{"25b-phone-admins", "/admin/admins", "#admin-form"},
 	} {
-		step(pg.name, chromedp.EmulateViewport(390, 844), chromedp.Navigate(g.base+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
-		noSideScroll(pg.name)
+		b.step(pg.name, chromedp.EmulateViewport(390, 844), chromedp.Navigate(g.base+pg.path), chromedp.WaitVisible(chromedp.CSS(pg.wait)))
+		b.noSideScroll(pg.name)
 		if pg.path == "/admin/overview" &&
-			eval(`String(document.querySelector("#week-chart svg").getBoundingClientRect().right <= innerWidth)`) != "true" {
+			b.evalString(`String(document.querySelector("#week-chart svg").getBoundingClientRect().right <= innerWidth)`) != "true" {
 			t.Fatal("the chart is wider than the phone")
 		}
 	}
-	signIn("26-phone-operator", op, opPass)
-	step("26a-phone-tenants", chromedp.Navigate(g.base+"/admin/tenants"), chromedp.WaitVisible(chromedp.ID("tenant-form")))
-	noSideScroll("26a-phone-tenants")
-	step("26b-phone-admin-confirm", chromedp.Navigate(g.base+"/admin/admins"), chromedp.WaitVisible(chromedp.ID("admins")))
-	noSideScroll("26b-phone-admins")
+	b.signIn("26-phone-operator", op, opPass, "#time-zone")
+	b.step("26a-phone-tenants", chromedp.Navigate(g.base+"/admin/tenants"), chromedp.WaitVisible(chromedp.ID("tenant-form")))
+	b.noSideScroll("26a-phone-tenants")
+	b.step("26b-phone-admin-confirm", chromedp.Navigate(g.base+"/admin/admins"), chromedp.WaitVisible(chromedp.ID("admins")))
+	b.noSideScroll("26b-phone-admins")
 }

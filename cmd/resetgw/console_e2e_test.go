@@ -25,35 +25,11 @@ import (
 // (accepted, then refused), find a failed delivery and set that person's
 // password by hand, export the log. Each page is kept as a screenshot.
 func TestConsoleInChromium(t *testing.T) {
-	chromium := needChromium(t)
-	shots := artifactsDir(t)
-
 	mailSrv := smtptest.Start(t, smtptest.Options{})
-	listen := freeAddr(t)
-	dir := t.TempDir()
-	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(dir, "gw.db"),
-		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
-		"RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	g := gw{t: t, base: "http://" + listen}
-	g.waitHealthy()
-
+	g := startConsoleGW(t, consoleOptions{mail: mailSrv})
 	// The README: "resetgw admin create --email ... --tenant demo".
 	const admin, adminPass = "lead@demo.example", "dispatch-harbor-2026"
-	var out, errOut syncBuf
-	if err := run(ctx, []string{"admin", "create", "--email", admin, "--tenant", "demo"}, env,
-		strings.NewReader(adminPass+"\n"), &out, &errOut); err != nil {
-		t.Fatalf("admin create: %v\n%s", err, errOut.String())
-	}
+	g.createAdmin(adminPass, "--email", admin, "--tenant", "demo")
 
 	// A crew member asks for a reset that cannot be delivered: the text
 	// would go through AT&T's retired gateway (skipped) and the mail
@@ -65,94 +41,40 @@ func TestConsoleInChromium(t *testing.T) {
 	}
 	g.waitState(m["request_id"].(string), "rolled_back")
 
-	bctx := newBrowser(t, chromium, 3*time.Minute)
-
-	started := false
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		// The first call starts the browser and must not carry a short
-		// timeout (it would end the browser); later steps get 30 s each.
-		sctx := bctx
-		if started {
-			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(bctx, 30*time.Second)
-			defer cancel()
-		}
-		started = true
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			shot(t, bctx, shots, "FAILED-"+name)
-			t.Fatalf("%s: %v\nserver log:\n%s", name, err, stderr.String())
-		}
-		shot(t, bctx, shots, name)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	b := g.browse(3 * time.Minute)
 	base := g.base
-	// noSideScroll fails when the page is wider than the viewport: every
-	// action must be reachable without scrolling sideways.
-	noSideScroll := func(name string) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		ok, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= innerWidth`))
-		if err != nil || !ok {
-			t.Fatalf("%s: the page scrolls sideways (%v)", name, err)
-		}
-	}
-	present := func(sel string) bool {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		n, err := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll(`+"`"+sel+"`"+`).length`))
-		if err != nil {
-			t.Fatalf("count %s: %v", sel, err)
-		}
-		return n > 0
-	}
 
-	step("01-login", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(base+"/admin"),
+	b.step("01-login", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(base+"/admin"),
 		chromedp.WaitVisible(chromedp.ID("login-form")))
-	step("02-overview",
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), admin),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), adminPass),
-		chromedp.Click(chromedp.ID("sign-in")),
-		chromedp.WaitVisible(chromedp.ID("stat-rolled-back")))
-	if got := text("#stat-rolled-back"); got != "1" {
+	b.step("02-overview", append(fillSignIn(admin, adminPass), chromedp.WaitVisible(chromedp.ID("stat-rolled-back")))...)
+	if got := b.text("#stat-rolled-back"); got != "1" {
 		t.Fatalf("overview: %s rolled back", got)
 	}
 
-	bad := writeFile(t, dir, "crew-bad.csv", "name,email,phone,carrier,status,locale\n"+
+	bad := writeFile(t, g.dir, "crew-bad.csv", "name,email,phone,carrier,status,locale\n"+
 		"Luis Ortega,luis@demo.example,(201) 555-0140,verizon,active,es\n"+
 		"Kim Park,kim@demo.example,555-2671,Verizon Wireless,active,en\n")
-	step("03-import-errors", chromedp.Navigate(base+"/admin/personnel"), chromedp.Click(chromedp.ID("import-link")),
+	b.step("03-import-errors", chromedp.Navigate(base+"/admin/personnel"), chromedp.Click(chromedp.ID("import-link")),
 		chromedp.WaitVisible(chromedp.ID("upload-form")),
 		chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{bad}),
 		chromedp.Click(chromedp.ID("preview")),
 		chromedp.WaitVisible(chromedp.ID("import-rows")))
-	if got := text("#import-rows"); !strings.Contains(got, "not a valid phone number") {
+	if got := b.text("#import-rows"); !strings.Contains(got, "not a valid phone number") {
 		t.Fatalf("import errors: %s", got)
 	}
-	good := writeFile(t, dir, "crew.csv", "name,email,phone,carrier,status,locale\n"+
+	good := writeFile(t, g.dir, "crew.csv", "name,email,phone,carrier,status,locale\n"+
 		"Luis Ortega,luis@demo.example,(201) 555-0140,verizon,active,es\n"+
 		"Kim Park,kim@demo.example,201-555-0141,Verizon Wireless,active,en\n")
-	step("04-import-preview", chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{good}),
+	b.step("04-import-preview", chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{good}),
 		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))
-	step("05-import-done", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
-	if got := text("#import-summary"); !strings.Contains(got, "Created 2") {
+	b.step("05-import-done", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
+	if got := b.text("#import-summary"); !strings.Contains(got, "Created 2") {
 		t.Fatalf("import: %s", got)
 	}
-	noSideScroll("05-import-done")
+	b.noSideScroll("05-import-done")
 	// A reload after the POST is a GET of the same page: nothing again.
-	step("05b-import-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("upload-form")))
-	if present("#import-summary") || present("#commit-form") {
+	b.step("05b-import-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("upload-form")))
+	if b.present("#import-summary") || b.present("#commit-form") {
 		t.Fatal("the reload showed the import again")
 	}
 
@@ -165,60 +87,60 @@ func TestConsoleInChromium(t *testing.T) {
 	if big.Len() <= 256<<10 {
 		t.Fatalf("the big file is only %d bytes", big.Len())
 	}
-	bigFile := writeFile(t, dir, "crew-3000.csv", big.String())
-	step("05c-import-3000-preview", chromedp.Navigate(base+"/admin/import"), chromedp.WaitVisible(chromedp.ID("upload-form")),
+	bigFile := writeFile(t, g.dir, "crew-3000.csv", big.String())
+	b.step("05c-import-3000-preview", chromedp.Navigate(base+"/admin/import"), chromedp.WaitVisible(chromedp.ID("upload-form")),
 		chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{bigFile}),
 		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))
-	if got := text("#import-preview"); !strings.Contains(got, "Would create 3000") {
+	if got := b.text("#import-preview"); !strings.Contains(got, "Would create 3000") {
 		t.Fatalf("3000 preview: %s", got)
 	}
-	noSideScroll("05c-import-3000-preview")
-	step("05d-import-3000-done", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
-	if got := text("#import-summary"); !strings.Contains(got, "Created 3000") {
+	b.noSideScroll("05c-import-3000-preview")
+	b.step("05d-import-3000-done", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
+	if got := b.text("#import-summary"); !strings.Contains(got, "Created 3000") {
 		t.Fatalf("3000 import: %s", got)
 	}
-	step("05e-import-3000-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("upload-form")))
+	b.step("05e-import-3000-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("upload-form")))
 
-	step("06-carrier-test-accepted", chromedp.Navigate(base+"/admin/carriers"),
+	b.step("06-carrier-test-accepted", chromedp.Navigate(base+"/admin/carriers"),
 		chromedp.Click(chromedp.CSS(`#carriers a[href="/admin/carriers/verizon"]`)),
 		chromedp.WaitVisible(chromedp.ID("test-form")),
 		chromedp.SendKeys(chromedp.ID("test-phone"), "(201) 555-0123"),
 		chromedp.SendKeys(chromedp.ID("test-message"), "Test from dispatch"),
 		chromedp.Click(chromedp.ID("send-test")),
 		chromedp.WaitVisible(chromedp.ID("test-result")))
-	if got := text("#test-result"); !strings.Contains(got, "Accepted") || !strings.Contains(got, "2015550123@vtext.com") ||
+	if got := b.text("#test-result"); !strings.Contains(got, "Accepted") || !strings.Contains(got, "2015550123@vtext.com") ||
 		!strings.Contains(got, "250") {
 		t.Fatalf("carrier test: %s", got)
 	}
 	mailSrv.Reject("2015550199@vtext.com", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Recipient address rejected"})
-	step("07-carrier-test-refused", chromedp.SetValue(chromedp.ID("test-phone"), "(201) 555-0199"),
+	b.step("07-carrier-test-refused", chromedp.SetValue(chromedp.ID("test-phone"), "(201) 555-0199"),
 		chromedp.Click(chromedp.ID("send-test")),
 		chromedp.WaitVisible(chromedp.CSS(".result.refused")))
-	if got := text("#test-result"); !strings.Contains(got, "550 5.1.1") || !strings.Contains(got, "Recipient address rejected") {
+	if got := b.text("#test-result"); !strings.Contains(got, "550 5.1.1") || !strings.Contains(got, "Recipient address rejected") {
 		t.Fatalf("refused test: %s", got)
 	}
 
-	step("08-failed-deliveries", chromedp.Navigate(base+"/admin/failed"), chromedp.WaitVisible(chromedp.ID("failed")))
-	if got := text("#failed"); !strings.Contains(got, "Dana Reyes") || !strings.Contains(got, "550 5.1.1") {
+	b.step("08-failed-deliveries", chromedp.Navigate(base+"/admin/failed"), chromedp.WaitVisible(chromedp.ID("failed")))
+	if got := b.text("#failed"); !strings.Contains(got, "Dana Reyes") || !strings.Contains(got, "550 5.1.1") {
 		t.Fatalf("failed deliveries: %s", got)
 	}
-	noSideScroll("08-failed-deliveries")
+	b.noSideScroll("08-failed-deliveries")
 	// On a phone: cards, with Retry and Set password on the screen.
 	phonePages := []string{"/admin/failed", "/admin/personnel", "/admin/overview", "/admin/import", "/admin/carriers",
 		"/admin/routes", "/admin/log", "/admin/settings"}
 	for i, p := range phonePages {
 		name := fmt.Sprintf("08p%d-phone%s", i, strings.ReplaceAll(p, "/", "-"))
-		step(name, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+		b.step(name, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
 			chromedp.Navigate(base+p), chromedp.WaitVisible(chromedp.CSS("main h1")))
-		noSideScroll(name)
+		b.noSideScroll(name)
 	}
-	step("08q-failed-phone-actions", chromedp.Navigate(base+"/admin/failed"),
+	b.step("08q-failed-phone-actions", chromedp.Navigate(base+"/admin/failed"),
 		chromedp.WaitVisible(chromedp.CSS(`#failed button[id^="retry-"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#failed a[href$="#password"]`)))
-	step("08r-back-to-tablet", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(base+"/admin/failed"),
+	b.step("08r-back-to-tablet", chromedp.EmulateViewport(1024, 768), chromedp.Navigate(base+"/admin/failed"),
 		chromedp.WaitVisible(chromedp.ID("failed")))
 	const chosen = "harbor-crane-lantern-5"
-	step("09-password-set", chromedp.Click(chromedp.CSS(`#failed a[href$="#password"]`)),
+	b.step("09-password-set", chromedp.Click(chromedp.CSS(`#failed a[href$="#password"]`)),
 		chromedp.WaitVisible(chromedp.ID("password-form")),
 		chromedp.SendKeys(chromedp.ID("new-password"), chosen),
 		// "Must change" is ticked already: the tenant's default is on.
@@ -226,22 +148,22 @@ func TestConsoleInChromium(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("set-password")),
 		chromedp.Click(chromedp.ID("set-password")),
 		chromedp.WaitVisible(chromedp.CSS("p.notice")))
-	if got := text("p.notice"); !strings.Contains(got, "Password set") {
+	if got := b.text("p.notice"); !strings.Contains(got, "Password set") {
 		t.Fatalf("set password: %s", got)
 	}
-	step("09b-password-set-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("password-form")))
+	b.step("09b-password-set-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("password-form")))
 	code, m = g.call("POST", "/v1/login", map[string]any{"email": "dana@demo.invalid", "password": chosen, "tenant": "demo"})
 	if code != 200 || m["must_change"] != true {
 		t.Fatalf("login with the password set by hand: %d %v", code, m)
 	}
 	// A generated password is shown once; a reload neither shows it nor
 	// sets another (the one shown keeps working).
-	step("09c-password-generated", chromedp.Click(chromedp.ID("mode-generate")), chromedp.Click(chromedp.ID("set-password-step")),
+	b.step("09c-password-generated", chromedp.Click(chromedp.ID("mode-generate")), chromedp.Click(chromedp.ID("set-password-step")),
 		chromedp.WaitVisible(chromedp.ID("set-password")), chromedp.Click(chromedp.ID("set-password")),
 		chromedp.WaitVisible(chromedp.ID("generated-password")))
-	generated := text("#generated-password")
-	step("09d-password-generated-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("password-form")))
-	if present("#generated-password") {
+	generated := b.text("#generated-password")
+	b.step("09d-password-generated-reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("password-form")))
+	if b.present("#generated-password") {
 		t.Fatal("a reload showed the generated password again")
 	}
 	code, m = g.call("POST", "/v1/login", map[string]any{"email": "dana@demo.invalid", "password": generated, "tenant": "demo"})
@@ -249,19 +171,19 @@ func TestConsoleInChromium(t *testing.T) {
 		t.Fatalf("login with the generated password after the reload: %d %v", code, m)
 	}
 	// Dana's item has left the queue and is listed as resolved.
-	step("09e-failed-resolved", chromedp.Navigate(base+"/admin/failed?show=resolved"), chromedp.WaitVisible(chromedp.ID("failed")))
-	if got := text("#failed"); !strings.Contains(got, "Dana Reyes") || !strings.Contains(got, "password set by hand") {
+	b.step("09e-failed-resolved", chromedp.Navigate(base+"/admin/failed?show=resolved"), chromedp.WaitVisible(chromedp.ID("failed")))
+	if got := b.text("#failed"); !strings.Contains(got, "Dana Reyes") || !strings.Contains(got, "password set by hand") {
 		t.Fatalf("resolved: %s", got)
 	}
 
-	step("10-route-health", chromedp.Navigate(base+"/admin/routes"), chromedp.WaitVisible(chromedp.ID("people-at-risk")))
-	step("11-settings", chromedp.Navigate(base+"/admin/settings"), chromedp.WaitVisible(chromedp.ID("allow-mobile-reset")))
+	b.step("10-route-health", chromedp.Navigate(base+"/admin/routes"), chromedp.WaitVisible(chromedp.ID("people-at-risk")))
+	b.step("11-settings", chromedp.Navigate(base+"/admin/settings"), chromedp.WaitVisible(chromedp.ID("allow-mobile-reset")))
 
 	downloads := t.TempDir()
-	dctx, dcancel := context.WithTimeout(bctx, 30*time.Second)
+	dctx, dcancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer dcancel()
 	progress := chromedp.BrowserEvents(dctx, browser.DownloadProgress)
-	step("12-log-security", chromedp.Navigate(base+"/admin/log?preset=security"), chromedp.WaitVisible(chromedp.ID("events")),
+	b.step("12-log-security", chromedp.Navigate(base+"/admin/log?preset=security"), chromedp.WaitVisible(chromedp.ID("events")),
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			yes := true
 			_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
@@ -310,14 +232,14 @@ func TestConsoleInChromium(t *testing.T) {
 	if count["personnel_imported"] != 2 || count["password_set"] != 2 {
 		t.Fatalf("actions in the log: %v", count)
 	}
-	if err := os.WriteFile(filepath.Join(shots, "events.csv"), mustRead(t, file), 0o644); err == nil {
-		t.Logf("exported log: %s", filepath.Join(shots, "events.csv"))
+	if err := os.WriteFile(filepath.Join(b.shots, "events.csv"), mustRead(t, file), 0o644); err == nil {
+		t.Logf("exported log: %s", filepath.Join(b.shots, "events.csv"))
 	}
 
-	step("13-overview-phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
+	b.step("13-overview-phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2)),
 		chromedp.Navigate(base+"/admin/overview"), chromedp.WaitVisible(chromedp.ID("stat-requests")))
 
-	logs := stdout.String() + stderr.String() + out.String() + errOut.String()
+	logs := g.output()
 	for _, secret := range []string{chosen, adminPass, generated} {
 		if strings.Contains(logs, secret) {
 			t.Fatalf("a password reached the output: %.4q…", secret)

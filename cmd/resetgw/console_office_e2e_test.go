@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/emersion/go-smtp"
 
@@ -27,33 +22,11 @@ import (
 // in words and filter it by a type from a list, retire a carrier through
 // its second step. No page scrolls sideways at either size.
 func TestConsoleOfficeInChromium(t *testing.T) {
-	chromium := needChromium(t)
-	shots := artifactsDir(t)
 	mailSrv := smtptest.Start(t, smtptest.Options{})
-	listen := freeAddr(t)
-	dir := t.TempDir()
-	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(dir, "gw.db"),
-		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
-		"RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	g := gw{t: t, base: "http://" + listen}
-	g.waitHealthy()
+	g := startConsoleGW(t, consoleOptions{mail: mailSrv})
 	const lead, ops, pass = "lead@demo.example", "ops@demo.example", "dispatch-harbor-2026"
-	for _, args := range [][]string{{"--email", lead, "--tenant", "demo"}, {"--email", ops}} {
-		var out, errOut syncBuf
-		if err := run(ctx, append([]string{"admin", "create"}, args...), env, strings.NewReader(pass+"\n"), &out, &errOut); err != nil {
-			t.Fatalf("admin create: %v\n%s", err, errOut.String())
-		}
-	}
+	g.createAdmin(pass, "--email", lead, "--tenant", "demo")
+	g.createAdmin(pass, "--email", ops)
 	// Dana's reset cannot be delivered: her text would go through AT&T's
 	// retired gateway and the mail server refuses her address.
 	mailSrv.Reject("dana@demo.invalid", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
@@ -63,15 +36,12 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 	}
 	g.waitState(m["request_id"].(string), "rolled_back")
 
-	bctx := newBrowser(t, chromium, 4*time.Minute)
-	b := &office{t: t, ctx: bctx, shots: shots, stderr: &stderr}
+	b := g.browse(4 * time.Minute)
 	base := g.base
 	tablet := chromedp.EmulateViewport(1024, 768)
 	phone := chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2))
 
-	b.step("20-login", tablet, chromedp.Navigate(base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login-form")),
-		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), lead), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pass),
-		chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("stat-rolled-back")))
+	b.signIn("20-login", lead, pass, "#stat-rolled-back", tablet)
 
 	// Item 13: the template and each column's sample; the template is
 	// what the import takes (fetched with the browser's session).
@@ -81,7 +51,7 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 		t.Fatalf("column help: %s", got)
 	}
 	b.noSideScroll("21-import-help")
-	tpl := b.get(base, "/admin/import/template.csv")
+	tpl := b.get("/admin/import/template.csv")
 	if !strings.HasPrefix(tpl, "name,email,phone,carrier,status,locale,phone_type\n") {
 		t.Fatalf("template: %q", tpl)
 	}
@@ -91,7 +61,7 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 	for i := range 60 {
 		fmt.Fprintf(&crew, "Crew %02d Longname-Withoutanyspacesatallinthisnamepart,crew%02d.with.a.rather.long.address@demo.example,,,active,en,\n", i, i)
 	}
-	file := writeFile(t, dir, "crew60.csv", crew.String())
+	file := writeFile(t, g.dir, "crew60.csv", crew.String())
 	b.step("22-import-preview", chromedp.SetUploadFiles(chromedp.ID("csv-file"), []string{file}),
 		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))
 	b.step("22b-import-done", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
@@ -176,7 +146,7 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 		t.Fatalf("log names: %s", got)
 	}
 	b.noSideScroll("28b-log-all")
-	csv := b.get(base, "/admin/log.csv?type=password_set")
+	csv := b.get("/admin/log.csv?type=password_set")
 	if head, _, _ := strings.Cut(csv, "\n"); !strings.HasSuffix(head, ",person_name,person_email") ||
 		!strings.Contains(csv, ",Dana Reyes,dana@demo.invalid") {
 		t.Fatalf("log CSV: %s", csv)
@@ -208,9 +178,7 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 	// A loaded machine may find the password hasher busy (503, "try
 	// again"): the office would sign in again, and so does the test.
 	for try := 1; ; try++ {
-		b.step(fmt.Sprintf("32-operator-%d", try), chromedp.Navigate(base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login-form")),
-			chromedp.SendKeys(chromedp.CSS(`input[name=email]`), ops), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pass),
-			chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		b.signIn(fmt.Sprintf("32-operator-%d", try), ops, pass, "main h1")
 		if b.eval(`document.querySelectorAll('#logout').length`) == 1 {
 			break
 		}
@@ -231,99 +199,4 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 	}
 	b.step("33c-retire-phone", phone, chromedp.Navigate(base+"/admin/carriers/verizon"), chromedp.WaitVisible(chromedp.ID("retire-step")))
 	b.noSideScroll("33c-retire-phone")
-}
-
-// office is a browser walk: named steps kept as screenshots, and the
-// page's text and layout read back.
-type office struct {
-	t       *testing.T
-	ctx     context.Context
-	shots   string
-	stderr  *syncBuf
-	started bool
-}
-
-func (o *office) step(name string, actions ...chromedp.Action[chromedp.Void]) {
-	o.t.Helper()
-	// The first call starts the browser and must not carry a short
-	// timeout (it would end the browser); later steps get 30 s each.
-	sctx := o.ctx
-	if o.started {
-		var cancel context.CancelFunc
-		sctx, cancel = context.WithTimeout(o.ctx, 30*time.Second)
-		defer cancel()
-	}
-	o.started = true
-	if err := chromedp.Do(sctx, actions...); err != nil {
-		shot(o.t, o.ctx, o.shots, "FAILED-"+name)
-		o.t.Fatalf("%s: %v\nserver log:\n%s", name, err, o.stderr.String())
-	}
-	shot(o.t, o.ctx, o.shots, name)
-}
-
-func (o *office) text(sel string) string {
-	o.t.Helper()
-	tctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		o.t.Fatalf("text of %s: %v", sel, err)
-	}
-	return strings.TrimSpace(s)
-}
-
-func (o *office) eval(js string) int {
-	o.t.Helper()
-	tctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-	defer cancel()
-	n, err := chromedp.Run(tctx, chromedp.Evaluate[int](js))
-	if err != nil {
-		o.t.Fatalf("%s: %v", js, err)
-	}
-	return n
-}
-
-func (o *office) url() string {
-	o.t.Helper()
-	tctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-	defer cancel()
-	u, err := chromedp.Run(tctx, chromedp.Location())
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	return u
-}
-
-// noSideScroll fails when the page is wider than the viewport.
-func (o *office) noSideScroll(name string) {
-	o.t.Helper()
-	if n := o.eval(`document.documentElement.scrollWidth - innerWidth`); n > 0 {
-		o.t.Fatalf("%s: the page scrolls sideways by %d px", name, n)
-	}
-}
-
-// get fetches a console path with the browser's cookies (a download the
-// test reads itself).
-func (o *office) get(base, path string) string {
-	o.t.Helper()
-	tctx, cancel := context.WithTimeout(o.ctx, 10*time.Second)
-	defer cancel()
-	res, err := chromedp.Call(tctx, network.GetCookies, network.GetCookiesParams{URLs: []string{base + "/admin/"}})
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	req, _ := http.NewRequest("GET", base+path, nil)
-	for _, c := range res.Cookies {
-		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		o.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		o.t.Fatalf("GET %s: %d %s", path, resp.StatusCode, body)
-	}
-	return string(body)
 }

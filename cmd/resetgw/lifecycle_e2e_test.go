@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,26 +17,9 @@ import (
 // chooses a password and logs in with it; the link then refuses; the
 // public /reset page works in Spanish on a desktop.
 func TestLinkResetInChromium(t *testing.T) {
-	chromium := needChromium(t)
-	shots := artifactsDir(t)
 	mailSrv := smtptest.Start(t, smtptest.Options{})
-	listen := freeAddr(t)
-	base := "http://" + listen
-	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(t.TempDir(), "gw.db"),
-		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
-		"RESETGW_PUBLIC_URL=" + base, "RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	g := gw{t: t, base: base}
-	g.waitHealthy()
+	g := startConsoleGW(t, consoleOptions{mail: mailSrv, publicURL: true})
+	base := g.base
 	if code, m := g.call("PATCH", "/admin/api/settings?tenant=demo", map[string]any{"reset_mode": "link", "link_ttl_minutes": 30}); code != 200 || m["reset_mode"] != "link" {
 		t.Fatalf("settings: %d %v", code, m)
 	}
@@ -66,63 +48,37 @@ func TestLinkResetInChromium(t *testing.T) {
 		t.Fatalf("no link in the messages")
 	}
 
-	bctx := newBrowser(t, chromium, 3*time.Minute)
-	started := false
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx := bctx
-		if started {
-			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(bctx, 30*time.Second)
-			defer cancel()
-		}
-		started = true
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			shot(t, bctx, shots, "FAILED-"+name)
-			t.Fatalf("%s: %v\nserver log:\n%s", name, err, stderr.String())
-		}
-		shot(t, bctx, shots, name)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	b := g.browse(3 * time.Minute)
 
 	const chosen = "blue ladder on the second truck"
-	step("link-01-form-phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(link),
+	b.step("link-01-form-phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(link),
 		chromedp.WaitVisible(chromedp.ID("reset-form")))
-	step("link-02-saved",
+	b.step("link-02-saved",
 		chromedp.SendKeys(chromedp.ID("password"), chosen),
 		chromedp.SendKeys(chromedp.ID("password2"), chosen),
 		chromedp.Submit(chromedp.ID("reset-form")),
 		chromedp.WaitVisible(chromedp.CSS(".ok")))
-	if got := text("h1"); got != "Password saved" {
+	if got := b.text("h1"); got != "Password saved" {
 		t.Fatalf("after the form: %q", got)
 	}
 	if code, _ := g.call("POST", "/v1/login", map[string]any{"email": "maria@demo.example", "password": chosen, "tenant": "demo"}); code != 200 {
 		t.Fatalf("login with the chosen password: %d", code)
 	}
-	step("link-03-used", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("next")))
-	if got := text("h1"); got != "This link cannot be used" {
+	b.step("link-03-used", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("next")))
+	if got := b.text("h1"); got != "This link cannot be used" {
 		t.Fatalf("used link: %q", got)
 	}
 
-	step("reset-01-es-desktop", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/reset/demo?lang=es"),
+	b.step("reset-01-es-desktop", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/reset/demo?lang=es"),
 		chromedp.WaitVisible(chromedp.ID("reset-form")))
-	if got := text("h1"); got != "¿Olvidaste tu contraseña?" {
+	if got := b.text("h1"); got != "¿Olvidaste tu contraseña?" {
 		t.Fatalf("Spanish /reset: %q", got)
 	}
-	step("reset-02-es-sent",
+	b.step("reset-02-es-sent",
 		chromedp.SendKeys(chromedp.ID("email"), "jose@demo.example"),
 		chromedp.Submit(chromedp.ID("reset-form")),
 		chromedp.WaitVisible(chromedp.CSS(".ok")))
-	if got := text("h1"); got != "Revisa tu teléfono y tu correo" {
+	if got := b.text("h1"); got != "Revisa tu teléfono y tu correo" {
 		t.Fatalf("Spanish answer: %q", got)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -19,26 +18,9 @@ import (
 // alone verifies nothing; its button does), then changes their password
 // on /password and logs in with the new one.
 func TestPasswordPageAndVerifyLinkInChromium(t *testing.T) {
-	chromium := needChromium(t)
-	shots := artifactsDir(t)
 	mailSrv := smtptest.Start(t, smtptest.Options{})
-	listen := freeAddr(t)
-	base := "http://" + listen
-	env := envFunc([]string{"RESETGW_LISTEN=" + listen, "RESETGW_DB=" + filepath.Join(t.TempDir(), "gw.db"),
-		"RESETGW_ADMIN_TOKEN=" + adminTok, "RESETGW_SMTP_URL=" + mailSrv.URL(), "RESETGW_MAIL_FROM=reset@demo.example",
-		"RESETGW_PUBLIC_URL=" + base, "RESETGW_SEND_TIMEOUT=2s", "USER=e2e"})
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuf
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--demo"}, env, nil, &stdout, &stderr) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	g := gw{t: t, base: base}
-	g.waitHealthy()
+	g := startConsoleGW(t, consoleOptions{mail: mailSrv, publicURL: true})
+	base := g.base
 	if code, m := g.call("PATCH", "/admin/api/settings?tenant=demo", map[string]any{"require_verified_email": true}); code != 200 ||
 		m["require_verified_email"] != true {
 		t.Fatalf("settings: %d %v", code, m)
@@ -85,69 +67,34 @@ func TestPasswordPageAndVerifyLinkInChromium(t *testing.T) {
 		return m["email_verified"] == true
 	}
 
-	bctx := newBrowser(t, chromium, 3*time.Minute)
-	started := false
-	step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx := bctx
-		if started {
-			var cancel context.CancelFunc
-			sctx, cancel = context.WithTimeout(bctx, 30*time.Second)
-			defer cancel()
-		}
-		started = true
-		if err := chromedp.Do(sctx, actions...); err != nil {
-			shot(t, bctx, shots, "FAILED-"+name)
-			t.Fatalf("%s: %v\nserver log:\n%s", name, err, stderr.String())
-		}
-		shot(t, bctx, shots, name)
-	}
-	text := func(sel string) string {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		s, err := chromedp.Run(tctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	noSideways := func(page string) {
-		t.Helper()
-		tctx, cancel := context.WithTimeout(bctx, 10*time.Second)
-		defer cancel()
-		wide, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
-		if err != nil || wide {
-			t.Fatalf("%s scrolls sideways at 390 px (%v)", page, err)
-		}
-	}
+	b := g.browse(3 * time.Minute)
 
-	step("verify-01-page-phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(link),
+	b.step("verify-01-page-phone", chromedp.EmulateViewport(390, 844), chromedp.Navigate(link),
 		chromedp.WaitVisible(chromedp.ID("verify-button")))
-	noSideways("the verification page")
-	if got := text("h1"); got != "Confirm your email address" {
+	b.noSideScroll("the verification page")
+	if got := b.text("h1"); got != "Confirm your email address" {
 		t.Fatalf("verification page: %q", got)
 	}
 	if verified() {
 		t.Fatal("opening the link verified the address")
 	}
-	step("verify-02-done", chromedp.Click(chromedp.ID("verify-button")), chromedp.WaitVisible(chromedp.CSS(".ok")))
-	if got := text("h1"); got != "Email confirmed" || !verified() {
+	b.step("verify-02-done", chromedp.Click(chromedp.ID("verify-button")), chromedp.WaitVisible(chromedp.CSS(".ok")))
+	if got := b.text("h1"); got != "Email confirmed" || !verified() {
 		t.Fatalf("after the button: %q, verified %v", got, verified())
 	}
 
 	const chosen = "green tarp over the piano dolly"
-	step("password-01-form-phone", chromedp.Navigate(base+"/password?tenant=demo"),
+	b.step("password-01-form-phone", chromedp.Navigate(base+"/password?tenant=demo"),
 		chromedp.WaitVisible(chromedp.ID("password-form")))
-	noSideways("the change page")
-	step("password-02-changed",
+	b.noSideScroll("the change page")
+	b.step("password-02-changed",
 		chromedp.SendKeys(chromedp.ID("email"), "maria@demo.example"),
 		chromedp.SendKeys(chromedp.ID("old_password"), demoPassword),
 		chromedp.SendKeys(chromedp.ID("password"), chosen),
 		chromedp.SendKeys(chromedp.ID("password2"), chosen),
 		chromedp.Submit(chromedp.ID("password-form")),
 		chromedp.WaitVisible(chromedp.CSS(".ok")))
-	if got := text("h1"); got != "Password changed" {
+	if got := b.text("h1"); got != "Password changed" {
 		t.Fatalf("after the change: %q", got)
 	}
 	code, m = g.call("POST", "/v1/login", map[string]any{"email": "maria@demo.example", "password": chosen, "tenant": "demo"})
