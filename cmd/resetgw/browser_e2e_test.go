@@ -5,12 +5,14 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/emersion/go-smtp"
 
 	"github.com/resetgw/resetgw/carriers/smtp/smtptest"
 )
@@ -82,6 +84,20 @@ func (g *consoleGW) createAdmin(pass string, args ...string) {
 	}
 }
 
+// danaRolledBack makes the demo's Dana Reyes ask for a reset that cannot
+// be delivered (her text would go through AT&T's retired gateway, and
+// mailSrv refuses her address) and waits until it is rolled back: the
+// failed delivery the console walks find.
+func (g *consoleGW) danaRolledBack(mailSrv *smtptest.Server) {
+	g.t.Helper()
+	mailSrv.Reject("dana@demo.invalid", &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such user here"})
+	code, m := g.call("POST", "/v1/password-resets", map[string]any{"email": "dana@demo.invalid", "phone": "+12015550127", "tenant": "demo"})
+	if code != 202 {
+		g.t.Fatalf("reset: %d %v", code, m)
+	}
+	g.waitState(m["request_id"].(string), "rolled_back")
+}
+
 // output is everything the gateway and the CLI wrote, for the check that
 // no password reaches it.
 func (g *consoleGW) output() string {
@@ -93,6 +109,29 @@ func (g *consoleGW) output() string {
 func (g *consoleGW) browse(timeout time.Duration) *walk {
 	g.t.Helper()
 	return &walk{t: g.t, ctx: newBrowser(g.t, g.chromium, timeout), base: g.base, shots: artifactsDir(g.t), stderr: &g.stderr}
+}
+
+// mailedLink waits for n messages at mailSrv and returns the last link in
+// them that re matches, "" for none.
+func mailedLink(t *testing.T, mailSrv *smtptest.Server, n int, re *regexp.Regexp) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	msgs, err := mailSrv.Wait(ctx, n)
+	if err != nil {
+		t.Fatalf("waiting for %d messages: %v", n, err)
+	}
+	var link string
+	for _, msg := range msgs {
+		body := string(msg.Data)
+		if strings.Contains(msg.Header.Get("Content-Type"), "multipart") {
+			body = mailText(t, msg.Data)
+		}
+		if l := re.FindString(body); l != "" {
+			link = l
+		}
+	}
+	return link
 }
 
 // walk is a browser walk: named steps kept as screenshots, and the page's

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,23 +25,8 @@ func TestLinkResetInChromium(t *testing.T) {
 	if code != 202 {
 		t.Fatalf("reset: %d %v", code, m)
 	}
-	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
-	msgs, err := mailSrv.Wait(wctx, 2) // the text (by the carrier's gateway) and the email
-	wcancel()
-	if err != nil {
-		t.Fatalf("waiting for the messages: %v", err)
-	}
-	linkRE := regexp.MustCompile(regexp.QuoteMeta(base) + `/r/[A-Za-z0-9_-]{22}`)
-	var link string
-	for _, msg := range msgs {
-		body := string(msg.Data)
-		if strings.Contains(msg.Header.Get("Content-Type"), "multipart") {
-			body = mailText(t, msg.Data)
-		}
-		if l := linkRE.FindString(body); l != "" {
-			link = l
-		}
-	}
+	// Two messages: the text (by the carrier's gateway) and the email.
+	link := mailedLink(t, mailSrv, 2, regexp.MustCompile(regexp.QuoteMeta(base)+`/r/[A-Za-z0-9_-]{22}`))
 	if link == "" {
 		t.Fatalf("no link in the messages")
 	}

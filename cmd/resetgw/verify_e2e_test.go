@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -38,23 +36,7 @@ func TestPasswordPageAndVerifyLinkInChromium(t *testing.T) {
 	if code, m := g.call("POST", person+"/verification", nil); code != 202 {
 		t.Fatalf("resend: %d %v", code, m)
 	}
-	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
-	msgs, err := mailSrv.Wait(wctx, 1)
-	wcancel()
-	if err != nil {
-		t.Fatalf("waiting for the link: %v", err)
-	}
-	linkRE := regexp.MustCompile(regexp.QuoteMeta(base) + `/v/[A-Za-z0-9_-]{22}`)
-	var link string
-	for _, msg := range msgs {
-		body := string(msg.Data)
-		if strings.Contains(msg.Header.Get("Content-Type"), "multipart") {
-			body = mailText(t, msg.Data)
-		}
-		if l := linkRE.FindString(body); l != "" {
-			link = l
-		}
-	}
+	link := mailedLink(t, mailSrv, 1, regexp.MustCompile(regexp.QuoteMeta(base)+`/v/[A-Za-z0-9_-]{22}`))
 	if link == "" {
 		t.Fatal("no verification link in the mail")
 	}
