@@ -182,6 +182,15 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 
 	workerDone := make(chan error, 1)
 	go func() { workerDone <- worker.Run(context.WithoutCancel(ctx)) }()
+	// On PostgreSQL, work another instance leaves (a request it took in,
+	// a retry, a lease of an instance that died) wakes this worker when
+	// it is due, not at its next poll.
+	if l, ok := store.(workListener); ok {
+		listenCtx, stopListen := context.WithCancel(context.WithoutCancel(ctx))
+		listenDone := make(chan struct{})
+		go func() { defer close(listenDone); l.Listen(listenCtx, worker.Kick, log) }()
+		defer func() { stopListen(); <-listenDone }()
+	}
 	pollerDone := make(chan error, 1)
 	go func() { pollerDone <- poller.Run(context.WithoutCancel(ctx)) }()
 	remindersDone := make(chan error, 1)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/url"
 
 	"github.com/resetgw/resetgw/gateway"
@@ -10,6 +11,12 @@ import (
 	"github.com/resetgw/resetgw/gateway/secret"
 	"github.com/resetgw/resetgw/gateway/sqlite"
 )
+
+// workListener is a store that tells the worker about other instances'
+// work (PostgreSQL's LISTEN/NOTIFY).
+type workListener interface {
+	Listen(ctx context.Context, kick func(), log *slog.Logger)
+}
 
 // appStore is what the wiring needs of a store beyond gateway.Store.
 type appStore interface {

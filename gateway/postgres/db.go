@@ -11,8 +11,10 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -45,6 +47,9 @@ type Config struct {
 	Sealer Sealer
 	// MaxConns caps the pool (16 by default).
 	MaxConns int
+	// Instance names this instance in its notifications to the others
+	// (notify.go); random when empty.
+	Instance string
 }
 
 // IsURL reports whether db names a PostgreSQL database rather than a
@@ -110,6 +115,9 @@ type Store struct {
 	// tx is the transaction's connection and queued writes (pipeline.go);
 	// nil outside one.
 	tx *txState
+	// url, instance and channel are for telling other instances about
+	// work (notify.go).
+	url, instance, channel string
 }
 
 var _ gateway.Store = (*Store)(nil)
@@ -134,11 +142,22 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, q: numbered{db}, sealer: cfg.Sealer}
+	s := &Store{db: db, q: numbered{db}, sealer: cfg.Sealer, url: cfg.URL, instance: cfg.Instance}
+	if s.instance == "" {
+		var b [8]byte
+		rand.Read(b[:])
+		s.instance = hex.EncodeToString(b[:])
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: schema: %w", safeErr(err))
+	}
+	s.channel = workChannel(schema)
 	if err := s.backfillSearchKeys(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: search keys: %w", err)
@@ -234,8 +253,11 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 		return wrap(err)
 	}
 	state := &txState{conn: conn}
-	err = fn(&Store{db: s.db, q: txq{t: state, q: numbered{tx}}, inTx: true, sealer: s.sealer, tx: state})
+	inner := &Store{db: s.db, q: txq{t: state, q: numbered{tx}}, inTx: true, sealer: s.sealer, tx: state,
+		url: s.url, instance: s.instance, channel: s.channel}
+	err = fn(inner)
 	if err == nil {
+		inner.queueWakes()
 		err = state.flush(ctx)
 	}
 	if state.err != nil {

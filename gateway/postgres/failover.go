@@ -14,5 +14,8 @@ func (s *Store) MoveDelivery(ctx context.Context, d *gateway.Delivery) error {
 		WHERE id=? AND status='pending'`,
 		string(d.Route), d.RouteIndex, d.To, d.Body, bodyKey(d), ts(d.NextAttemptAt), d.ErrorCode, d.ErrorDetail,
 		ts(d.UpdatedAt), d.ID)
-	return mustAffect(res, err)
+	if err := mustAffect(res, err); err != nil {
+		return err
+	}
+	return s.noteWork(ctx, d.NextAttemptAt)
 }

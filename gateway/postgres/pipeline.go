@@ -39,6 +39,9 @@ type txState struct {
 	// for the Reset call that follows the lock; any other statement
 	// drops it.
 	ahead *gateway.ResetRequest
+	// wakes are when the work this transaction made is due, for the
+	// notification its commit sends (notify.go).
+	wakes []int64
 }
 
 // queued is a write waiting for the next batch. done reads its result.

@@ -16,11 +16,32 @@ const resetCols = `id, tenant_id, tenant_slug, email, phone, source, ip, state, 
 
 // CreateReset implements gateway.Store.
 func (s *Store) CreateReset(ctx context.Context, r *gateway.ResetRequest) error {
-	_, err := s.q.ExecContext(ctx, `INSERT INTO reset_requests (`+resetCols+`)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		r.ID, nullInt(r.TenantID), r.TenantSlug, r.Email, r.Phone, string(r.Source), r.IP, string(r.State),
-		r.Reason, nullInt(r.PersonID), r.TempHash, ts(r.ExpiresAt), ts(r.UsedAt), ts(r.CreatedAt), ts(r.UpdatedAt), nullBytes(r.LinkHash))
-	return wrap(err)
+	insert := `INSERT INTO reset_requests (` + resetCols + `)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	args := []any{r.ID, nullInt(r.TenantID), r.TenantSlug, r.Email, r.Phone, string(r.Source), r.IP, string(r.State),
+		r.Reason, nullInt(r.PersonID), r.TempHash, ts(r.ExpiresAt), ts(r.UsedAt), ts(r.CreatedAt), ts(r.UpdatedAt), nullBytes(r.LinkHash)}
+	if r.State != gateway.StateReceived || s.channel == "" {
+		_, err := s.q.ExecContext(ctx, insert, args...)
+		return wrap(err)
+	}
+	if s.tx != nil {
+		if _, err := s.q.ExecContext(ctx, insert, args...); err != nil {
+			return wrap(err)
+		}
+		return s.noteWork(ctx, r.CreatedAt)
+	}
+	// A request taken in: any instance's worker may resolve it. The
+	// insert and the notification go in one round trip.
+	return s.batch(ctx, func(b *pgx.Batch) {
+		b.Queue(rebind(insert), args...)
+		b.Queue(`SELECT pg_notify($1, $2)`, s.channel, s.wakePayload([]int64{roundWake(r.CreatedAt)}))
+	}, func(br pgx.BatchResults) error {
+		if _, err := br.Exec(); err != nil {
+			return wrap(err)
+		}
+		_, err := br.Exec()
+		return wrap(err)
+	})
 }
 
 // UpdateReset implements gateway.Store.
@@ -155,17 +176,25 @@ func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 		nullStr(d.RequestID), d.TenantID, string(d.Channel), string(d.Route), d.To, d.Body, bodyKey(d), d.Locale,
 		string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
 		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority), d.RouteIndex).Scan(&d.ID)
-	return wrap(err)
+	if err != nil || d.Status != gateway.DeliveryPending {
+		return wrap(err)
+	}
+	return s.noteWork(ctx, d.NextAttemptAt)
 }
 
 // UpdateDelivery implements gateway.Store. Saving a delivery records its
 // outcome, so the claim on it is over. A nil Body wipes the row's body and
 // its data key together, whatever d.BodyKey says.
 func (s *Store) UpdateDelivery(ctx context.Context, d *gateway.Delivery) error {
-	return s.queue(ctx, `UPDATE deliveries SET body=?, body_key=?, status=?, attempts=?, next_attempt_at=?,
+	err := s.queue(ctx, `UPDATE deliveries SET body=?, body_key=?, status=?, attempts=?, next_attempt_at=?,
 		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0, route=COALESCE(NULLIF(?, ''), route) WHERE id=?`,
 		execDone(true), d.Body, bodyKey(d), string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode,
 		d.ErrorDetail, ts(d.UpdatedAt), string(d.Route), d.ID)
+	if err != nil || d.Status != gateway.DeliveryPending {
+		return err
+	}
+	// A retry: due again at its next attempt.
+	return s.noteWork(ctx, d.NextAttemptAt)
 }
 
 // bodyKey is the data key column's value: NULL whenever the body is.
@@ -206,7 +235,12 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 		_, err = tx.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, claimed = 1,
 			first_attempt_at = CASE WHEN first_attempt_at = 0 THEN ? ELSE first_attempt_at END
 			WHERE id IN (`+marks(len(out))+`)`, args...)
-		return wrap(err)
+		if err != nil {
+			return wrap(err)
+		}
+		// Should this instance die holding them, another takes them
+		// over when the lease runs out.
+		return tx.noteWork(ctx, leaseUntil)
 	})
 	return out, err
 }
@@ -215,7 +249,10 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 func (s *Store) DeferDelivery(ctx context.Context, id int64, at time.Time, unrecorded bool) error {
 	_, err := s.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?, claimed = ?
 		WHERE id = ? AND status = 'pending'`, ts(at), b2i(unrecorded), id)
-	return wrap(err)
+	if err != nil {
+		return wrap(err)
+	}
+	return s.noteWork(ctx, at)
 }
 
 // RenewLeases implements gateway.Store.
@@ -229,7 +266,10 @@ func (s *Store) RenewLeases(ctx context.Context, ids []int64, leaseUntil time.Ti
 	}
 	_, err := s.q.ExecContext(ctx, `UPDATE deliveries SET next_attempt_at = ?
 		WHERE status = 'pending' AND id IN (`+marks(len(ids))+`)`, args...)
-	return wrap(err)
+	if err != nil {
+		return wrap(err)
+	}
+	return s.noteWork(ctx, leaseUntil)
 }
 
 func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
