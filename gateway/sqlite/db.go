@@ -59,6 +59,8 @@ type Store struct {
 	inTx   bool
 	sealer Sealer
 	wipe   *wiper
+	// events queues a transaction's events (AppendEvent); nil outside one.
+	events *eventQueue
 }
 
 // split sends writes to the writer and reads to the reader pool outside a
@@ -204,7 +206,13 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 	if err != nil {
 		return wrap(err)
 	}
-	if err := fn(&Store{db: s.db, rdb: s.rdb, q: tx, inTx: true, sealer: s.sealer, wipe: s.wipe}); err != nil {
+	st := &Store{db: s.db, rdb: s.rdb, q: tx, inTx: true, sealer: s.sealer, wipe: s.wipe,
+		events: &eventQueue{}}
+	err = fn(st)
+	if err == nil {
+		err = st.flushEvents(ctx)
+	}
+	if err != nil {
 		tx.Rollback()
 		return err
 	}

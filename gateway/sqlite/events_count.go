@@ -55,6 +55,9 @@ func eventWhere(f gateway.EventFilter) (string, []any) {
 
 // CountEvents implements gateway.Store: the filter's total, whatever page.
 func (s *Store) CountEvents(ctx context.Context, f gateway.EventFilter) (int, error) {
+	if err := s.flushEvents(ctx); err != nil {
+		return 0, err
+	}
 	f.AfterID, f.BeforeID, f.Offset, f.Limit = 0, 0, 0, 0
 	where, args := eventWhere(f)
 	var n int

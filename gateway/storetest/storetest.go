@@ -53,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"FollowUps", testFollowUps},
 		{"Events", testEvents},
 		{"EventsAppendOnly", testEventsAppendOnly},
+		{"EventsInTx", testEventsInTx},
 		{"HitCountsPerWindow", testHitCountsPerWindow},
 		{"ReserveRefusesWithoutCounting", testReserveRefusesWithoutCounting},
 		{"ConcurrentReserve", testConcurrentReserve},
