@@ -36,8 +36,9 @@ type outcome struct {
 	looked bool
 }
 
-// recordIn writes an outcome and what it means for the request.
-func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
+// recordIn writes an outcome and what it means for the request. reads,
+// when not nil, keeps the requests this transaction read and saved.
+func (s *Service) recordIn(ctx context.Context, st Store, o *outcome, reads *txReads) error {
 	d := o.c.d
 	why := o.blocked
 	if o.err != nil {
@@ -46,12 +47,14 @@ func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
 	if why != nil && why.MayHaveSent {
 		// At most once: a text whose fate is unknown on a route without a
 		// lookup is neither resent nor moved (see SendError.MayHaveSent).
-		return s.finishIn(ctx, st, d, "", o.err, time.Time{})
+		return s.finishIn(ctx, st, d, "", o.err, time.Time{}, reads)
 	}
 	if moved, err := s.failoverIn(ctx, st, d, why, o.looked); moved || err != nil {
+		reads.drop(d.RequestID)
 		return err
 	}
 	if !o.deferTo.IsZero() {
+		reads.drop(d.RequestID)
 		return st.DeferDelivery(ctx, d.ID, o.deferTo, d.Unrecorded)
 	}
 	retryAt := o.retryAt
@@ -75,10 +78,10 @@ func (s *Service) recordIn(ctx context.Context, st Store, o *outcome) error {
 			return err
 		}
 	}
-	return s.finishIn(ctx, st, d, o.providerID, o.err, retryAt)
+	return s.finishIn(ctx, st, d, o.providerID, o.err, retryAt, reads)
 }
 
-func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time) error {
+func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time, reads *txReads) error {
 	// Another instance may be recording the request's other delivery:
 	// without the hold each would see the other still pending, and a
 	// request whose every delivery failed would never roll back.
@@ -90,10 +93,13 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 	// The request holds this delivery too: one read gives both (the
 	// committer's transactions are the engine's largest share of the
 	// writer).
-	r, cur, err := s.deliveryAndRequest(ctx, st, d)
+	r, cur, err := s.deliveryAndRequest(ctx, st, d, reads)
 	if err != nil {
 		return err
 	}
+	// Whatever happens next is saved (or the transaction fails): the
+	// request read here stays what the store holds.
+	defer reads.keep(r)
 	if cur.Status != DeliveryPending {
 		return nil // cancelled (superseded) while we were sending
 	}
@@ -170,7 +176,14 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 
 // deliveryAndRequest reads d as stored and, when it belongs to a request,
 // that request with its deliveries (d among them).
-func (s *Service) deliveryAndRequest(ctx context.Context, st Store, d *Delivery) (*ResetRequest, *Delivery, error) {
+func (s *Service) deliveryAndRequest(ctx context.Context, st Store, d *Delivery, reads *txReads) (*ResetRequest, *Delivery, error) {
+	if r := reads.get(d.RequestID); r != nil {
+		for _, x := range r.Deliveries {
+			if x.ID == d.ID {
+				return r, x, nil
+			}
+		}
+	}
 	if d.RequestID != "" {
 		r, err := st.Reset(ctx, d.RequestID)
 		if err != nil {

@@ -282,36 +282,41 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 		if r.Source == SourceBulk {
 			d.Priority = PriorityBulk // behind resets people are waiting for
 		}
-		if err := s.enqueue(ctx, st, t.ID, p.ID, d); err != nil {
+	}
+	return s.enqueue(ctx, st, t.ID, p.ID, out...)
+}
+
+// enqueue seals messages and puts them in the outbox, due now, in one
+// write when the store can (a reset's text and mail). A message without a
+// RequestID (a notification, a reply to a text, a test) is delivered the
+// same way but settles no reset.
+func (s *Service) enqueue(ctx context.Context, st Store, tenantID, personID int64, ds ...*Delivery) error {
+	now := s.clock()
+	for _, d := range ds {
+		d.TenantID, d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = tenantID, now, now, now
+		if d.Priority == 0 {
+			d.Priority = PriorityNotice
+			if d.RequestID != "" {
+				d.Priority = PriorityReset
+			}
+		}
+		if d.Status == "" {
+			d.Status = DeliveryPending
+		}
+		if err := s.seal(d); err != nil {
+			return err
+		}
+	}
+	if err := createDeliveries(ctx, st, ds); err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if err := s.event(ctx, st, Event{TenantID: tenantID, Type: "delivery_queued", RequestID: d.RequestID,
+			PersonID: personID, Channel: string(d.Channel), Detail: string(d.Route)}); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// enqueue seals a message and puts it in the outbox, due now. A message
-// without a RequestID (a notification, a reply to a text, a test) is
-// delivered the same way but settles no reset.
-func (s *Service) enqueue(ctx context.Context, st Store, tenantID, personID int64, d *Delivery) error {
-	now := s.clock()
-	d.TenantID, d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = tenantID, now, now, now
-	if d.Priority == 0 {
-		d.Priority = PriorityNotice
-		if d.RequestID != "" {
-			d.Priority = PriorityReset
-		}
-	}
-	if d.Status == "" {
-		d.Status = DeliveryPending
-	}
-	if err := s.seal(d); err != nil {
-		return err
-	}
-	if err := st.CreateDelivery(ctx, d); err != nil {
-		return err
-	}
-	return s.event(ctx, st, Event{TenantID: tenantID, Type: "delivery_queued", RequestID: d.RequestID,
-		PersonID: personID, Channel: string(d.Channel), Detail: string(d.Route)})
 }
 
 // textBody and mailBody are the plain JSON an outbox row holds before

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/resetgw/resetgw/gateway"
 )
@@ -95,4 +97,55 @@ func types(es []*gateway.Event) []string {
 		out[i] = e.Type
 	}
 	return out
+}
+
+// CreateDeliveries writes the rows CreateDelivery would, in order, with
+// ascending ids, more than one insert's worth included.
+func testCreateDeliveries(t *testing.T, o Opened) {
+	st, ctx := o.Store, context.Background()
+	b, ok := st.(gateway.DeliveryBatcher)
+	if !ok {
+		t.Fatal("the store does not batch outbox rows")
+	}
+	tn := tenant(t, st, "acme")
+	must(t, st.CreateReset(ctx, &gateway.ResetRequest{ID: "rr_batch", TenantID: tn.ID, TenantSlug: "acme",
+		Source: gateway.SourceAPI, State: gateway.StateDelivering, CreatedAt: t0, UpdatedAt: t0}))
+	one := delivery(t, st, tn.ID, gateway.PriorityReset, t0)
+	var ds []*gateway.Delivery
+	for i := range 150 {
+		d := &gateway.Delivery{RequestID: "rr_batch", TenantID: tn.ID, Channel: gateway.ChannelSMS, Route: gateway.RouteTwilio,
+			To: fmt.Sprintf("+1202555%04d", i), Body: []byte(fmt.Sprintf("body %d", i)), BodyKey: []byte("key"),
+			Locale: "es", Status: gateway.DeliveryPending, NextAttemptAt: t0.Add(time.Duration(i) * time.Second),
+			Priority: gateway.PriorityBulk, CreatedAt: t0, UpdatedAt: t0, RouteIndex: i % 3}
+		if i == 0 {
+			d.Priority, d.BodyKey = 0, nil // stored as a reset's; no data key
+		}
+		ds = append(ds, d)
+	}
+	must(t, st.WithTx(ctx, func(tx gateway.Store) error { return tx.(gateway.DeliveryBatcher).CreateDeliveries(ctx, ds[:2]) }))
+	must(t, b.CreateDeliveries(ctx, ds[2:]))
+	for i, d := range ds {
+		if d.ID == 0 || d.ID <= one.ID || (i > 0 && d.ID <= ds[i-1].ID) {
+			t.Fatalf("delivery %d: id %d", i, d.ID)
+		}
+		got, err := st.Delivery(ctx, d.ID)
+		must(t, err)
+		wantPrio, wantKey := gateway.PriorityBulk, "key"
+		if i == 0 {
+			wantPrio, wantKey = gateway.PriorityReset, ""
+		}
+		if got.RequestID != "rr_batch" || got.TenantID != tn.ID || got.Channel != gateway.ChannelSMS ||
+			got.Route != gateway.RouteTwilio || got.To != d.To || string(got.Body) != fmt.Sprintf("body %d", i) ||
+			string(got.BodyKey) != wantKey || got.Locale != "es" || got.Status != gateway.DeliveryPending ||
+			!got.NextAttemptAt.Equal(d.NextAttemptAt) || got.Priority != wantPrio || !got.CreatedAt.Equal(t0) ||
+			got.RouteIndex != i%3 || got.Unrecorded || !got.FirstAttemptAt.IsZero() {
+			t.Fatalf("delivery %d as stored: %+v", i, got)
+		}
+	}
+	r, err := st.Reset(ctx, "rr_batch")
+	must(t, err)
+	if !slices.Equal(ids(r.Deliveries), ids(ds)) {
+		t.Fatalf("the request holds %v", ids(r.Deliveries))
+	}
+	must(t, b.CreateDeliveries(ctx, nil))
 }

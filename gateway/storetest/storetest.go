@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"Resets", testResets},
 		{"Deliveries", testDeliveries},
 		{"MoveDelivery", testMoveDelivery},
+		{"CreateDeliveries", testCreateDeliveries},
 		{"ClaimOrderAndLease", testClaimOrderAndLease},
 		{"ClaimDeferRenew", testClaimDeferRenew},
 		{"ConcurrentClaims", testConcurrentClaims},
