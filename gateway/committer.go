@@ -110,12 +110,13 @@ func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
 	err := s.store.WithTx(ctx, func(st Store) error {
 		began := time.Now()
 		rest = nil
+		reads := newTxReads(c.w.many)
 		for i, o := range group {
 			if b := c.w.budget(); b > 0 && i >= minGroup && time.Since(began) > b {
 				rest = group[i:]
 				break
 			}
-			if err := s.recordIn(ctx, st, o); err != nil {
+			if err := s.recordIn(ctx, st, o, reads); err != nil {
 				return err
 			}
 		}
@@ -150,7 +151,7 @@ func (c *committer) retry(ctx context.Context, o *outcome) {
 	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		c.w.lockTurn()
-		err := s.store.WithTx(ctx, func(st Store) error { return s.recordIn(ctx, st, o) })
+		err := s.store.WithTx(ctx, func(st Store) error { return s.recordIn(ctx, st, o, nil) })
 		c.w.unlockTurn()
 		if err == nil {
 			return

@@ -81,7 +81,7 @@ func (s *Service) recordIn(ctx context.Context, st Store, o *outcome, reads *txR
 	return s.finishIn(ctx, st, d, o.providerID, o.err, retryAt, reads)
 }
 
-func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time, reads *txReads) error {
+func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerID string, sendErr error, retryAt time.Time, reads *txReads) (err error) {
 	// Another instance may be recording the request's other delivery:
 	// without the hold each would see the other still pending, and a
 	// request whose every delivery failed would never roll back.
@@ -97,9 +97,11 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 	if err != nil {
 		return err
 	}
-	// Whatever happens next is saved (or the transaction fails): the
-	// request read here stays what the store holds.
-	defer reads.keep(r)
+	defer func() {
+		if err == nil {
+			reads.keep(r) // as saved
+		}
+	}()
 	if cur.Status != DeliveryPending {
 		return nil // cancelled (superseded) while we were sending
 	}
@@ -119,6 +121,7 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 			if err := s.recordTwilioOptOut(ctx, st, cur); err != nil {
 				return err
 			}
+			reads.forget()
 			if r != nil {
 				// The opt-out may have ended the request's other texts.
 				if r, err = st.Reset(ctx, r.ID); err != nil {

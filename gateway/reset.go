@@ -123,14 +123,18 @@ func (s *Service) resolveAll(ctx context.Context, ids []string) error {
 
 func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 	// Instances sharing a store read the same received requests: the one
-	// that takes the request resolves it, the others leave it.
-	if l, ok := st.(ResetLocker); ok {
+	// that takes the request resolves it, the others leave it. A store
+	// with one writer holds every request for the transaction already, and
+	// the state is read below.
+	if l, ok := st.(ResetLocker); ok && manyWriters(st) {
 		if mine, err := l.LockReceived(ctx, id); err != nil || !mine {
 			return err
 		}
 	}
 	r, err := st.Reset(ctx, id)
-	if err != nil {
+	if IsNotFound(err) {
+		return nil // gone since it was listed
+	} else if err != nil {
 		return err
 	}
 	if r.State != StateReceived {
