@@ -9,17 +9,38 @@ import "context"
 // PersonnelPage is a page of ListPersonnel and the number of records the
 // search matches in all.
 func (s *Service) PersonnelPage(ctx context.Context, a Actor, tenant, query string, limit, offset int) ([]*Person, int, error) {
+	return s.PersonnelPageTagged(ctx, a, tenant, query, "", limit, offset)
+}
+
+// PersonnelPageTagged is PersonnelPage narrowed to the people with a tag
+// ("" for everyone); a tag that cannot be one is tag_invalid.
+func (s *Service) PersonnelPageTagged(ctx context.Context, a Actor, tenant, query, tag string, limit, offset int) ([]*Person, int, error) {
 	tid, err := s.scopeID(ctx, a, tenant)
 	if err != nil {
 		return nil, 0, err
 	}
-	f := PersonFilter{TenantID: tid, Query: query, Limit: limit, Offset: max(offset, 0)}
+	if tag != "" {
+		if tag, err = NormalizeTag(tag); err != nil {
+			return nil, 0, err
+		}
+	}
+	f := PersonFilter{TenantID: tid, Query: query, Tag: tag, Limit: limit, Offset: max(offset, 0)}
 	n, err := s.store.CountPersonnel(ctx, f)
 	if err != nil {
 		return nil, 0, err
 	}
 	ps, err := s.store.ListPersonnel(ctx, f)
 	return ps, n, err
+}
+
+// Tags is the tags the people in scope carry, with how many carry each
+// (a filter's choices).
+func (s *Service) Tags(ctx context.Context, a Actor, tenant string) ([]TagCount, error) {
+	tid, err := s.scopeID(ctx, a, tenant)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.TagCounts(ctx, tid)
 }
 
 // EventsPage is a page of the log (Events) and the number of events the

@@ -24,6 +24,9 @@ type PersonnelStore interface {
 	// CountPersonnel counts the records ListPersonnel would list without
 	// its Limit and Offset (a pager's total).
 	CountPersonnel(ctx context.Context, f PersonFilter) (int, error)
+	// TagCounts is the tags people of one tenant carry (every tenant's for
+	// tenantID 0), by tag, each with how many people carry it.
+	TagCounts(ctx context.Context, tenantID int64) ([]TagCount, error)
 	// PhoneByNumber finds a number in any tenant.
 	PhoneByNumber(ctx context.Context, e164 string) (*Phone, error)
 }
@@ -43,6 +46,16 @@ type OptOutStore interface {
 	// whether it was seen already within keep before now.
 	SeenMessage(ctx context.Context, scope, id string, now time.Time, keep time.Duration) (bool, error)
 }
+
+// TagCount is a tag and how many people carry it.
+type TagCount struct {
+	Tag    string
+	People int
+}
+
+// MaxTagCounts bounds TagCounts: a filter list longer than this is not
+// one an office picks from.
+const MaxTagCounts = 500
 
 // PersonFilter narrows ListPersonnel. TenantID 0 means all tenants.
 type PersonFilter struct {

@@ -52,7 +52,18 @@ func TestBulkResetInChromium(t *testing.T) {
 		chromedp.Click(chromedp.ID("preview")), chromedp.WaitVisible(chromedp.ID("commit")))
 	b.step("41b-bulk-imported", chromedp.Click(chromedp.ID("commit")), chromedp.WaitVisible(chromedp.ID("import-summary")))
 
-	b.step("42-bulk-form", chromedp.Navigate(base+"/admin/bulk"), chromedp.WaitVisible(chromedp.ID("bulk-form")),
+	// The list narrowed to the season's tag, picked from the tenant's tags.
+	b.step("41c-personnel-tag", chromedp.Navigate(base+"/admin/personnel"), chromedp.WaitVisible(chromedp.ID("tag-filter")),
+		chromedp.SetValue(chromedp.ID("tag-filter"), "spring-2027"),
+		chromedp.Click(chromedp.CSS(`form[role=search] button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("tag-active")))
+	if got := b.text("#people"); !strings.Contains(got, "Spring Crew 11") || strings.Contains(got, "Fall Crew") ||
+		!strings.Contains(b.text(".pager"), "1–12 of 12") {
+		t.Fatalf("personnel by tag: %s / %s", got, b.text(".pager"))
+	}
+	b.noSideScroll("41c-personnel-tag")
+	b.step("41d-personnel-tag-phone", phone, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("tag-active")))
+	b.noSideScroll("41d-personnel-tag-phone")
+	b.step("42-bulk-form", desktop, chromedp.Navigate(base+"/admin/bulk"), chromedp.WaitVisible(chromedp.ID("bulk-form")),
 		chromedp.SetValue(chromedp.CSS(`#bulk-form select[name=action]`), "reset"),
 		chromedp.SendKeys(chromedp.CSS(`#bulk-form input[name=tag]`), "spring-2027"),
 		chromedp.Click(chromedp.ID("bulk-preview")), chromedp.WaitVisible(chromedp.ID("bulk-confirm")))

@@ -26,6 +26,9 @@ func (u *consoleUI) routesPersonnel() {
 
 type personnelData struct {
 	Q      string
+	Tag    string // the filter as typed (shown back when refused)
+	TagErr string // why the typed tag cannot be one
+	Tags   []gateway.TagCount
 	People []*gateway.Person
 	Pager  pager
 }
@@ -35,18 +38,33 @@ const pageSize = 50
 func (u *consoleUI) personnel(c *fiber.Ctx) error {
 	offset, _ := strconv.Atoi(c.Query("offset"))
 	offset = max(offset, 0)
-	d := personnelData{Q: strings.TrimSpace(c.Query("q"))}
-	ps, total, err := u.svc.PersonnelPage(c.UserContext(), session(c).Actor, tenantParam(c), d.Q, pageSize, offset)
+	d := personnelData{Q: strings.TrimSpace(c.Query("q")), Tag: strings.TrimSpace(c.Query("tag"))}
+	ctx, a := c.UserContext(), session(c).Actor
+	tags, err := u.svc.Tags(ctx, a, tenantParam(c))
 	if err != nil {
 		return u.fail(c, err)
+	}
+	d.Tags = tags
+	pg := u.page(c, "personnel", "Personnel", nil)
+	ps, total, err := u.svc.PersonnelPageTagged(ctx, a, tenantParam(c), d.Q, d.Tag, pageSize, offset)
+	if err != nil && domainError(err).Code == "tag_invalid" {
+		// A hand-edited or stale link: the page with the tag's field
+		// marked, not an error page.
+		d.TagErr, pg.Status, ps, total = domainError(err).Message, fiber.StatusBadRequest, nil, 0
+	} else if err != nil {
+		return u.fail(c, err)
+	} else if d.Tag != "" {
+		d.Tag, _ = gateway.NormalizeTag(d.Tag)
 	}
 	for _, p := range ps {
 		d.People = append(d.People, safePerson(p))
 	}
-	pg := u.page(c, "personnel", "Personnel", nil)
 	vals := url.Values{}
 	if d.Q != "" {
 		vals.Set("q", d.Q)
+	}
+	if d.Tag != "" && d.TagErr == "" {
+		vals.Set("tag", d.Tag)
 	}
 	if pg.Operator && pg.Tenant != "" {
 		vals.Set("tenant", pg.Tenant)
@@ -54,6 +72,17 @@ func (u *consoleUI) personnel(c *fiber.Ctx) error {
 	d.Pager = newPager("/admin/personnel?"+vals.Encode(), offset, len(ps), total)
 	pg.D = d
 	return u.render(c, "personnel.html", pg)
+}
+
+// KnownTag is whether the filter's tag is one of the tenant's (a select
+// can show it chosen; a tag nobody carries is typed in a box instead).
+func (d personnelData) KnownTag() bool {
+	for _, t := range d.Tags {
+		if t.Tag == d.Tag {
+			return true
+		}
+	}
+	return false
 }
 
 // personData is the person page: the record (or the refused form as

@@ -143,3 +143,32 @@ func testBulkJobs(t *testing.T, o Opened) {
 		t.Fatalf("running jobs: %+v", jobs)
 	}
 }
+
+// testTagCounts: the tags a tenant's people carry, counted, by tag, and
+// never another tenant's.
+func testTagCounts(t *testing.T, o Opened) {
+	st, ctx := o.Store, context.Background()
+	tn, other := tenant(t, st, "acme"), tenant(t, st, "other")
+	for i, tags := range [][]string{{"crew-a", "spring-2027"}, {"crew-a"}, nil} {
+		must(t, st.CreatePerson(ctx, &gateway.Person{TenantID: tn.ID, Name: "P", Email: string(rune('a'+i)) + "@acme.example",
+			Status: gateway.StatusActive, Locale: "en", Tags: tags, CreatedAt: t0, UpdatedAt: t0}))
+	}
+	must(t, st.CreatePerson(ctx, &gateway.Person{TenantID: other.ID, Name: "Q", Email: "q@other.example",
+		Status: gateway.StatusActive, Locale: "en", Tags: []string{"zeta", "crew-a"}, CreatedAt: t0, UpdatedAt: t0}))
+	got, err := st.TagCounts(ctx, tn.ID)
+	must(t, err)
+	want := []gateway.TagCount{{Tag: "crew-a", People: 2}, {Tag: "spring-2027", People: 1}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("acme's tags: %+v, want %+v", got, want)
+	}
+	all, err := st.TagCounts(ctx, 0)
+	must(t, err)
+	if !slices.Equal(all, []gateway.TagCount{{Tag: "crew-a", People: 3}, {Tag: "spring-2027", People: 1}, {Tag: "zeta", People: 1}}) {
+		t.Fatalf("every tenant's tags: %+v", all)
+	}
+	none, err := st.TagCounts(ctx, tenant(t, st, "empty").ID)
+	must(t, err)
+	if len(none) != 0 {
+		t.Fatalf("a tenant without tags: %+v", none)
+	}
+}

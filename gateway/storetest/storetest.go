@@ -72,6 +72,7 @@ func Run(t *testing.T, open Opener) {
 		{"EmailVerification", testEmailVerification},
 		{"PasswordReminders", testPasswordReminders},
 		{"TagsAndLastLogin", testTagsAndLastLogin},
+		{"TagCounts", testTagCounts},
 		{"BulkJobs", testBulkJobs},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
