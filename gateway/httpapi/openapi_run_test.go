@@ -167,6 +167,28 @@ func TestOpenAPIExamplesAnswerAsDocumented(t *testing.T) {
 			t.Errorf("%s %s: %d %v, documented %s", k.method, path, code, v, want)
 		}
 	}
+	// A format the document offers (events as CSV) answers in a content
+	// type the document names for it.
+	for _, k := range d.operations() {
+		op := d.Paths[k.path][k.method]
+		for _, p := range op.Parameters {
+			if p.Name != "format" || k.method != "get" {
+				continue
+			}
+			req := httptest.NewRequest("GET", f.path(k.path)+"?format=csv", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := h.srv.App().Test(req, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			ct, _, _ := strings.Cut(resp.Header.Get("Content-Type"), ";")
+			if _, ok := op.Responses["200"].Content[ct]; resp.StatusCode != 200 || !ok {
+				t.Errorf("GET %s?format=csv: %d %s, not a documented answer", k.path, resp.StatusCode, ct)
+			}
+			ran++
+		}
+	}
 	if ran < 60 {
 		t.Fatalf("only %d examples ran", ran)
 	}
