@@ -1,8 +1,13 @@
 package templates
 
 import (
+	"io/fs"
+	"maps"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/resetgw/resetgw/gateway"
 )
@@ -40,10 +45,32 @@ func TestPagesParseAndPickALanguage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := p.Locales(); !slices.Equal(got, []string{"en", "es"}) {
+		t.Errorf("locales %v", got)
+	}
 	for _, n := range PageNames {
-		if _, err := p.Render(n, map[string]any{"T": PageText("es"), "Lang": "es"}); err != nil {
+		if _, err := p.Render(n, map[string]any{"T": p.Text("es"), "Lang": "es"}); err != nil {
 			t.Errorf("%s: %v", n, err)
 		}
+	}
+	// Every word a page names is in every locale's file (a map lookup of a
+	// missing key would render as nothing, not fail).
+	used := regexp.MustCompile(`\.T\.([a-z_0-9]+)`)
+	for _, n := range append([]string{"layout"}, PageNames...) {
+		src, err := pagesFS.ReadFile("pages/" + n + ".html")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range used.FindAllStringSubmatch(string(src), -1) {
+			for _, loc := range p.Locales() {
+				if p.Text(loc)[m[1]] == "" {
+					t.Errorf("pages/%s.html uses %q, which pages/%s.json lacks", n, m[1], loc)
+				}
+			}
+		}
+	}
+	if p.Text("fr")["title"] != p.Text("en")["title"] {
+		t.Error("a locale without words does not fall back to the default")
 	}
 	for _, tt := range []struct{ choice, accept, want string }{
 		{"", "es-MX,es;q=0.9,en;q=0.8", "es"},
@@ -53,8 +80,8 @@ func TestPagesParseAndPickALanguage(t *testing.T) {
 		{"xx", "", "en"},
 		{"", "", "en"},
 	} {
-		if got := PageLang(tt.choice, tt.accept); got != tt.want {
-			t.Errorf("PageLang(%q, %q) = %s, want %s", tt.choice, tt.accept, got, tt.want)
+		if got := p.Lang(tt.choice, tt.accept); got != tt.want {
+			t.Errorf("Lang(%q, %q) = %s, want %s", tt.choice, tt.accept, got, tt.want)
 		}
 	}
 }
@@ -72,5 +99,44 @@ func TestSMSLinkTooLongRefused(t *testing.T) {
 		if _, err := r.SMS(loc, "reset", gateway.MessageData{Company: "Mudanzas y Almacenes del Gran Norte SA CV", Link: ok, ExpiresIn: "24 horas"}); err != nil {
 			t.Errorf("%s: %v", loc, err)
 		}
+	}
+}
+
+// A locale file that lacks a word, has one the default lacks, or is not
+// JSON stops the load with the file and the key named.
+func TestPageWordsMustMatchTheDefault(t *testing.T) {
+	base := fstest.MapFS{}
+	err := fs.WalkDir(pagesFS, "pages", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := pagesFS.ReadFile(p)
+		base[p] = &fstest.MapFile{Data: b}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadPages(base); err != nil {
+		t.Fatalf("the embedded pages as a copy: %v", err)
+	}
+	for _, tt := range []struct{ name, es, want string }{
+		{"missing", `{"title": "Contraseña"}`, `lacks "change_link"`},
+		{"extra", strings.Replace(string(base["pages/es.json"].Data), "{", `{"typo_key": "x",`, 1), `has "typo_key"`},
+		{"not json", `{"title": `, "pages/es.json"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := maps.Clone(base)
+			fsys["pages/es.json"] = &fstest.MapFile{Data: []byte(tt.es)}
+			_, err := loadPages(fsys)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one naming %s", err, tt.want)
+			}
+		})
+	}
+	fsys := maps.Clone(base)
+	delete(fsys, "pages/en.json")
+	if _, err := loadPages(fsys); err == nil {
+		t.Fatal("pages without the default locale's words loaded")
 	}
 }

@@ -57,8 +57,8 @@ func (s *Server) newPage(c *fiber.Ctx, fallback string) *pageData {
 	if q := c.Query("lang"); q != "" {
 		choice = q
 	}
-	lang := templates.PageLang(choice, c.Get(fiber.HeaderAcceptLanguage))
-	d := &pageData{Lang: lang, T: templates.PageText(lang)}
+	lang := s.pages.Lang(choice, c.Get(fiber.HeaderAcceptLanguage))
+	d := &pageData{Lang: lang, T: s.pages.Text(lang)}
 	d.CSRF = c.Cookies(csrfCookie)
 	if len(d.CSRF) != 32 {
 		b := make([]byte, 16)
