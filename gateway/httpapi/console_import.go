@@ -24,6 +24,11 @@ func (u *consoleUI) routesImport() {
 type importData struct {
 	Upload   string // the stored upload the preview is of
 	Result   *gateway.ImportResult
+	// Rows is one page of the preview's rows, the rows in error first;
+	// Pager says where it is among all of them (Result keeps only totals).
+	Rows     []gateway.ImportRow
+	RowCount int
+	Pager    pager
 	Done     *gateway.ImportResult // the counts of an import just made
 	MaxRows  int
 	MaxBytes string
@@ -65,7 +70,9 @@ func (u *consoleUI) importPage(c *fiber.Ctx) error {
 			if tooMany(res) {
 				return u.tooLarge(c)
 			}
+			offset, _ := strconv.Atoi(c.Query("offset"))
 			d.Upload, d.Result = id, res
+			d.previewPage(id, max(offset, 0))
 			if len(res.Errors) > 0 {
 				p.Error = "Nothing was imported: fix the rows below and upload the file again."
 			}
@@ -73,6 +80,33 @@ func (u *consoleUI) importPage(c *fiber.Ctx) error {
 	}
 	p.D = d
 	return u.render(c, "import.html", p)
+}
+
+// previewRows is how many rows of a preview one page shows: a file of
+// thousands is read a page at a time, not drawn at once.
+const previewRows = 100
+
+// previewPage keeps the page of rows at offset, the rows in error first
+// (in file order, then the others in file order), so the rows to fix are
+// on the first page whatever their place in the file.
+func (d *importData) previewPage(upload string, offset int) {
+	rows := d.Result.Rows
+	d.Result.Rows = nil
+	d.RowCount = len(rows)
+	ordered := make([]gateway.ImportRow, 0, len(rows))
+	for _, bad := range []bool{true, false} {
+		for _, r := range rows {
+			if (r.Action == "error") == bad {
+				ordered = append(ordered, r)
+			}
+		}
+	}
+	if offset >= len(ordered) {
+		offset = 0
+	}
+	end := min(offset+previewRows, len(ordered))
+	d.Rows = ordered[offset:end]
+	d.Pager = newPagerSize("/admin/import?upload="+url.QueryEscape(upload), offset, len(d.Rows), len(ordered), previewRows)
 }
 
 func tooMany(res *gateway.ImportResult) bool {

@@ -12,6 +12,11 @@ type pager struct {
 }
 
 func newPager(base string, offset, n, total int) pager {
+	return newPagerSize(base, offset, n, total, pageSize)
+}
+
+// newPagerSize is newPager for a list whose pages hold size items.
+func newPagerSize(base string, offset, n, total, size int) pager {
 	p := pager{From: offset + 1, To: offset + n, Total: total}
 	if n == 0 {
 		p.From = 0
@@ -25,7 +30,7 @@ func newPager(base string, offset, n, total int) pager {
 		return base + sep + "offset=" + strconv.Itoa(off)
 	}
 	if offset > 0 {
-		p.Prev = link(max(offset-pageSize, 0))
+		p.Prev = link(max(offset-size, 0))
 	}
 	if offset+n < total {
 		p.Next = link(offset + n)
