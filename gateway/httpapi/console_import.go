@@ -22,8 +22,8 @@ func (u *consoleUI) routesImport() {
 }
 
 type importData struct {
-	Upload   string // the stored upload the preview is of
-	Result   *gateway.ImportResult
+	Upload string // the stored upload the preview is of
+	Result *gateway.ImportResult
 	// Rows is one page of the preview's rows, the rows in error first;
 	// Pager says where it is among all of them (Result keeps only totals).
 	Rows     []gateway.ImportRow
