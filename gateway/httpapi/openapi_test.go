@@ -33,10 +33,6 @@ type oaOperation struct {
 		Content map[string]oaMedia `json:"content"`
 	} `json:"requestBody"`
 	Responses map[string]oaResponse `json:"responses"`
-	// TestStatus is the documented status the test's fixture gets from
-	// an operation without a request body when that is not its success
-	// (a retry of a reset that did not roll back: 409).
-	TestStatus string `json:"x-test-status"`
 	// ErrorCodes are the stable codes the operation answers, by status.
 	ErrorCodes map[string][]string `json:"x-error-codes"`
 }
