@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -61,6 +62,10 @@ type acceptCommitter struct {
 	mu    sync.Mutex
 	queue []*acceptJob
 	busy  bool
+	// active mirrors busy for the engine's quick look (writerfirst.go);
+	// committed, when set, is closed when a batch is written.
+	active    atomic.Bool
+	committed chan struct{}
 }
 
 func (s *Service) accept(ctx context.Context, j *acceptJob) error {
@@ -70,6 +75,7 @@ func (s *Service) accept(ctx context.Context, j *acceptJob) error {
 	c.queue = append(c.queue, j)
 	lead := !c.busy
 	c.busy = true
+	c.active.Store(true)
 	c.mu.Unlock()
 	if !lead {
 		// A job that is handed the turn is first in the queue, so the
@@ -99,10 +105,12 @@ func (s *Service) accept(ctx context.Context, j *acceptJob) error {
 	}
 
 	c.mu.Lock()
+	c.acceptCommitted()
 	if len(c.queue) > 0 {
 		c.queue[0].wake <- true
 	} else {
 		c.busy = false
+		c.active.Store(false)
 	}
 	c.mu.Unlock()
 	return j.err

@@ -112,7 +112,7 @@ func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
 		rest = nil
 		reads := newTxReads(c.w.many)
 		for i, o := range group {
-			if b := c.w.budget(); b > 0 && i >= minGroup && time.Since(began) > b {
+			if c.w.enough(i, minGroup, began, c.w.budget()) {
 				rest = group[i:]
 				break
 			}

@@ -116,6 +116,7 @@ func manyWriters(st Store) bool {
 func (w *Worker) lockTurn() {
 	if !w.many {
 		w.turn.Lock()
+		w.s.waitAccepts(acceptFirstWait)
 	}
 }
 

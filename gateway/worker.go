@@ -309,7 +309,7 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 	err = w.s.store.WithTx(ctx, func(st Store) error {
 		began := time.Now()
 		for i, id := range ids {
-			if budget > 0 && i >= minResolve && time.Since(began) > budget {
+			if w.enough(i, minResolve, began, budget) {
 				ids = ids[:i] // the rest stay received for the next step
 				break
 			}
