@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/resetgw/resetgw/gateway"
 )
 
@@ -85,26 +87,21 @@ func (s *Store) DeletePerson(ctx context.Context, tenantID, id int64) error {
 
 // Person implements gateway.Store.
 func (s *Store) Person(ctx context.Context, tenantID, id int64) (*gateway.Person, error) {
-	return s.onePerson(ctx, `SELECT `+personCols+` FROM personnel WHERE id = ? AND (?::bigint = 0 OR tenant_id = ?)`, id, tenantID, tenantID)
+	return s.onePerson(ctx, `id = ? AND (?::bigint = 0 OR tenant_id = ?)`, id, tenantID, tenantID)
 }
 
 // PersonByEmail implements gateway.Store.
 func (s *Store) PersonByEmail(ctx context.Context, tenantID int64, email string) (*gateway.Person, error) {
-	return s.onePerson(ctx, `SELECT `+personCols+` FROM personnel WHERE tenant_id = ? AND email = ?`, tenantID, email)
+	return s.onePerson(ctx, `tenant_id = ? AND email = ?`, tenantID, email)
 }
 
-func (s *Store) onePerson(ctx context.Context, query string, args ...any) (*gateway.Person, error) {
-	p, err := scanPerson(s.q.QueryRowContext(ctx, query, args...))
-	if err != nil {
-		return nil, err
-	}
-	if err := s.loadPhones(ctx, []*gateway.Person{p}); err != nil {
-		return nil, err
-	}
-	if err := s.loadExtras(ctx, []*gateway.Person{p}); err != nil {
-		return nil, err
-	}
-	return p, nil
+// onePerson reads the person where names (one at most) with phones,
+// tags and last login, in one round trip (personread.go).
+func (s *Store) onePerson(ctx context.Context, where string, args ...any) (*gateway.Person, error) {
+	var p *gateway.Person
+	err := s.batch(ctx, func(b *pgx.Batch) { queuePersonRead(b, where, args) },
+		func(br pgx.BatchResults) (err error) { p, err = readPerson(br); return err })
+	return p, err
 }
 
 // ListPersonnel implements gateway.Store.
