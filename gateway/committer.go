@@ -19,6 +19,10 @@ type committer struct {
 	wake   chan struct{}
 	closed bool
 	done   chan struct{}
+	// slots and side are the writers side by side on a store with many
+	// writers (sidebyside.go).
+	slots chan struct{}
+	side  sync.WaitGroup
 }
 
 // maxGroup bounds one transaction's outcomes; maxRecordTries bounds the
@@ -29,7 +33,7 @@ const (
 )
 
 func newCommitter(w *Worker) *committer {
-	return &committer{w: w, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &committer{w: w, wake: make(chan struct{}, 1), done: make(chan struct{}), slots: make(chan struct{}, sideBySide)}
 }
 
 func (c *committer) add(o *outcome) {
@@ -69,6 +73,7 @@ func (c *committer) close() {
 func (c *committer) run() {
 	defer close(c.done)
 	for {
+		c.takeSlot()
 		c.mu.Lock()
 		n := min(len(c.queue), maxGroup)
 		group := c.queue[:n:n]
@@ -78,10 +83,16 @@ func (c *committer) run() {
 		closed := c.closed
 		c.mu.Unlock()
 		if len(group) == 0 && len(events) == 0 {
+			c.giveSlot()
 			if closed {
+				c.side.Wait()
 				return
 			}
 			<-c.wake
+			continue
+		}
+		if c.w.many {
+			c.writeBeside(group, events)
 			continue
 		}
 		rest := c.write(group, events)

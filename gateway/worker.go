@@ -305,6 +305,14 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 	now := w.s.clock()
 	leaseUntil := now.Add(w.cfg.Lease)
 	var ds []*Delivery
+	if w.many && len(ids) > 1 {
+		// Side by side on a store with many writers (sidebyside.go);
+		// the transaction below then only claims.
+		if err := w.resolveBeside(ctx, received); err != nil {
+			return true, false, err
+		}
+		ids = nil
+	}
 	w.lockTurn()
 	err = w.s.store.WithTx(ctx, func(st Store) error {
 		began := time.Now()

@@ -1,0 +1,76 @@
+package gateway
+
+import (
+	"context"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// On a store with many writers (PostgreSQL) the engine's transactions run
+// side by side: each waits for the server, not for the others, and the
+// server works on several at once. With one writer (SQLite) they would
+// only queue for it, so there the engine keeps one transaction at a time.
+
+// sideBySide is how many resolve transactions, and how many outcome
+// transactions, run at once on a store with many writers.
+const sideBySide = 4
+
+// takeSlot waits for a free outcome writer on a store with many writers.
+func (c *committer) takeSlot() {
+	if c.w.many {
+		c.slots <- struct{}{}
+	}
+}
+
+func (c *committer) giveSlot() {
+	if c.w.many {
+		<-c.slots
+	}
+}
+
+// writeBeside records a group in a transaction of its own beside the
+// others, and gives its slot back when done. The group's requests are
+// locked in id order, as every other group's are, so two groups never
+// wait for each other in a circle. (With many writers there is no budget:
+// write leaves nothing over.)
+func (c *committer) writeBeside(group []*outcome, events []Event) {
+	slices.SortStableFunc(group, func(a, b *outcome) int { return strings.Compare(a.c.d.RequestID, b.c.d.RequestID) })
+	c.side.Add(1)
+	go func() {
+		defer c.side.Done()
+		defer c.giveSlot()
+		c.write(group, events)
+		for _, o := range group {
+			c.w.release(o.c)
+		}
+	}()
+}
+
+// resolveBeside resolves received requests in up to sideBySide
+// transactions at once. Requests naming the same email or number go in
+// one transaction, one after another, as in a single transaction.
+func (w *Worker) resolveBeside(ctx context.Context, received []*ResetRequest) error {
+	var parts [sideBySide][]string
+	for _, r := range received {
+		h := fnv.New32a()
+		h.Write([]byte(strings.ToLower(r.Email) + "\x00" + r.Phone))
+		i := h.Sum32() % sideBySide
+		parts[i] = append(parts[i], r.ID)
+	}
+	var wg sync.WaitGroup
+	var errs [sideBySide]error
+	for i, ids := range parts {
+		if len(ids) > 0 {
+			wg.Go(func() { errs[i] = w.s.resolveAll(ctx, ids) })
+		}
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
