@@ -98,7 +98,8 @@ func (r *ipResolver) resolve(peer netip.Addr, values []string) netip.Addr {
 		return peer
 	}
 	last := netip.Addr{}
-	for i, hops := len(entries)-1, 0; i >= 0 && hops < maxForwardedHops; i, hops = i-1, hops+1 {
+	i := len(entries) - 1
+	for hops := 0; i >= 0 && hops < maxForwardedHops; i, hops = i-1, hops+1 {
 		a, ok := parseForwarded(entries[i])
 		if !ok {
 			return peer
@@ -108,7 +109,10 @@ func (r *ipResolver) resolve(peer netip.Addr, values []string) netip.Addr {
 		}
 		last = a
 	}
-	if !last.IsValid() {
+	if i >= 0 || !last.IsValid() {
+		// More of our proxies than the walk follows, with hops left of
+		// them: answering the last one walked would give an outsider the
+		// key of an internal proxy, so the socket's address is the answer.
 		return peer
 	}
 	// Every hop is one of ours (a health check from inside): the
