@@ -370,7 +370,16 @@ type Delivery struct {
 	// BodyKey is Body's own data key, wrapped by the master key; nil once
 	// the body is wiped (and for rows sealed before data keys, which
 	// open under the outbox key).
-	BodyKey       []byte
+	BodyKey []byte
+	// SealedBy names the instance whose in-memory key ring (KeyRing)
+	// wrapped BodyKey, and SealedEpoch that ring's key; "" is the master
+	// key's envelope. Only that instance, while it keeps the key, opens
+	// the body.
+	SealedBy    string
+	SealedEpoch uint64
+	// ringSeal asks enqueue to seal under the instance's ring though the
+	// message belongs to no request (it carries a link token).
+	ringSeal      bool
 	Locale        string
 	Status        DeliveryStatus
 	Attempts      int

@@ -4,8 +4,11 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
+
+	"github.com/resetgw/resetgw/gateway/secret"
 )
 
 // ResetInput is one "forgot password" as it arrives.
@@ -490,24 +493,31 @@ func deliveryAAD(d *Delivery) []byte {
 // which goes wrapped into d.BodyKey: wiping the row destroys the key, and
 // with it any copy of the body left behind.
 func (s *Service) seal(d *Delivery) error {
+	if s.ring != nil && (d.RequestID != "" || d.ringSeal || d.SealedBy != "") {
+		return s.ringSeal(d)
+	}
 	key, sealed, err := s.keys.SealEnvelope(d.Body, deliveryAAD(d))
 	if err != nil {
 		return secretError(err)
 	}
-	d.Body, d.BodyKey = sealed, key
+	d.Body, d.BodyKey, d.SealedBy, d.SealedEpoch = sealed, key, "", 0
 	return nil
 }
 
 func (s *Service) open(d *Delivery) (*sealedBody, error) {
 	var plain []byte
 	var err error
-	if d.BodyKey == nil {
+	if secret.IsRingKey(d.BodyKey) {
+		plain, err = s.ringOpen(d)
+	} else if d.BodyKey == nil {
 		// Sealed before bodies had data keys.
 		plain, err = s.keys.OpenOutbox(d.Body, deliveryAAD(d))
 	} else {
 		plain, err = s.keys.OpenEnvelope(d.BodyKey, d.Body, deliveryAAD(d))
 	}
-	if err != nil {
+	if errors.Is(err, secret.ErrKeyGone) {
+		return nil, errKeyGone
+	} else if err != nil {
 		return nil, secretError(err)
 	}
 	var b sealedBody

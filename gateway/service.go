@@ -23,11 +23,17 @@ type Config struct {
 	Store    Store
 	Renderer Renderer
 	Keys     *secret.Keys
-	Hasher   PasswordHasher   // a *secret.Hasher
-	Clock    func() time.Time // time.Now by default
-	Rand     io.Reader        // crypto/rand by default
-	Logger   *slog.Logger
-	Limits   Limits
+	// Ring, when set, seals the outbox bodies that carry a secret (a reset's
+	// password or link, a verification link) under this instance's
+	// in-memory keys instead of the master key (instancekeys.go): for
+	// instances sharing a PostgreSQL store, whose old row versions the
+	// gateway cannot wipe.
+	Ring   *secret.KeyRing
+	Hasher PasswordHasher   // a *secret.Hasher
+	Clock  func() time.Time // time.Now by default
+	Rand   io.Reader        // crypto/rand by default
+	Logger *slog.Logger
+	Limits Limits
 	// DefaultTwilio says the operator configured a Twilio account that
 	// tenants without their own use; else their texts go by carrier
 	// gateway.
@@ -113,6 +119,7 @@ type Service struct {
 	store    Store
 	renderer Renderer
 	keys     *secret.Keys
+	ring     *secret.KeyRing
 	hasher   hasher
 	now      func() time.Time
 	rand     io.Reader
@@ -156,7 +163,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, Errorf(KindInternal, "config", "gateway: Store, Renderer, Keys and Hasher are required")
 	}
 	s := &Service{
-		store: cfg.Store, renderer: cfg.Renderer, keys: cfg.Keys, hasher: hasher{cfg.Hasher},
+		store: cfg.Store, renderer: cfg.Renderer, keys: cfg.Keys, ring: cfg.Ring, hasher: hasher{cfg.Hasher},
 		now: cfg.Clock, rand: cfg.Rand, log: cfg.Logger, limits: cfg.Limits,
 		twilio: cfg.DefaultTwilio, region: cfg.DefaultRegion, kick: cfg.Kick, tester: cfg.Tester,
 		checkURL: cfg.CheckSMTPURL, publicURL: strings.TrimRight(strings.TrimSpace(cfg.PublicURL), "/"),

@@ -96,7 +96,7 @@ func (s *Service) sendVerification(ctx context.Context, st Store, a Actor, t *Te
 	if err != nil {
 		return err
 	}
-	d.Priority = PriorityNotice
+	d.Priority, d.ringSeal = PriorityNotice, true // the link is a secret
 	if err := s.enqueue(ctx, st, t.ID, p.ID, d); err != nil {
 		return err
 	}

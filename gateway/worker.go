@@ -101,6 +101,9 @@ type Worker struct {
 	// many says the store has many writers (ManyWriters): no turns then.
 	many bool
 
+	// lastBeat is when keepAlive last renewed this instance (UnixNano).
+	lastBeat atomic.Int64
+
 	mu      sync.Mutex
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -221,6 +224,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	w.stop()
 	w.waitIdle()
 	w.commits.close()
+	w.leave()
 	w.mu.Lock()
 	stopped := w.stopped
 	w.mu.Unlock()
@@ -284,6 +288,7 @@ const minResolve, minGroup = 8, 32
 // what fits in it (the rest is left for the next step); Pass resolves
 // all it read.
 func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full bool, err error) {
+	w.keepAlive(ctx)
 	if err := w.s.feedBulk(ctx); err != nil && ctx.Err() == nil {
 		w.s.log.Error("bulk job pass failed", "err", err)
 	}
@@ -362,6 +367,7 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 			tenants[d.TenantID] = t
 		}
 	}
+	ds = w.rekey(ctx, ds)
 	for _, d := range ds {
 		c := &claim{d: d, t: tenants[d.TenantID]}
 		c.lease.Store(leaseUntil.UnixNano())

@@ -162,7 +162,7 @@ func (c *cli) open(getenv func(string) string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	store, err := openStore(c.ctx, cfg.DB, keys)
+	store, err := openStore(c.ctx, cfg.DB, keys, "")
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,12 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg.DB, keys)
+	lease := cfg.SendTimeout + 15*time.Second
+	ring, instance, err := outboxRing(cfg.DB, lease)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg.DB, keys, instance)
 	if err != nil {
 		return err
 	}
@@ -73,7 +78,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	var worker *gateway.Worker
 	mtr := metrics.New(metrics.Config{Process: true, Lanes: func() []gateway.LaneStatus { return worker.Lanes() }})
 	svc, err := gateway.New(gateway.Config{
-		Store: store, Renderer: renderer, Keys: keys, Logger: log, Limits: cfg.Limits, Observer: mtr,
+		Store: store, Renderer: renderer, Keys: keys, Ring: ring, Logger: log, Limits: cfg.Limits, Observer: mtr,
 		Hasher: secret.NewHasher(secret.HasherConfig{MaxConcurrent: runtime.NumCPU(), Reclaim: true,
 			OnWait: mtr.HashWait}),
 		DefaultTwilio: defaultTwilio.Configured(), DefaultRegion: cfg.DefaultRegion, TwilioUnshared: cfg.TwilioUnshared,
@@ -135,7 +140,7 @@ func serve(ctx context.Context, cfg *config, stdout, stderr io.Writer) error {
 	// On PostgreSQL other instances may share the database: lanes then
 	// take their pace from it, so that together they keep a sender's rate.
 	worker = gateway.NewWorker(gateway.WorkerConfig{Service: svc, Senders: senders,
-		SendTimeout: cfg.SendTimeout, Lease: cfg.SendTimeout + 15*time.Second, SharedPacing: postgres.IsURL(cfg.DB)})
+		SendTimeout: cfg.SendTimeout, Lease: lease, SharedPacing: postgres.IsURL(cfg.DB)})
 	// A late failure of the sender's setup (a 30034 in a status
 	// callback) pauses its lane like a refused send.
 	svc.SetLateFailure(worker.LateFailure)

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net/url"
+	"time"
 
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/postgres"
@@ -28,9 +31,11 @@ type appStore interface {
 // openStore opens the store RESETGW_DB names: a postgres:// or
 // postgresql:// URL is a PostgreSQL database (several instances may share
 // it), anything else a SQLite file.
-func openStore(ctx context.Context, db string, keys *secret.Keys) (appStore, error) {
+// instance names this process among those sharing a PostgreSQL store
+// ("" for a command that claims no outbox rows).
+func openStore(ctx context.Context, db string, keys *secret.Keys, instance string) (appStore, error) {
 	if postgres.IsURL(db) {
-		return postgres.Open(ctx, postgres.Config{URL: db, Sealer: keys})
+		return postgres.Open(ctx, postgres.Config{URL: db, Sealer: keys, Instance: instance})
 	}
 	return sqlite.Open(ctx, sqlite.Config{Path: db, Sealer: keys})
 }
@@ -68,3 +73,23 @@ func checkDBArg(db string) error {
 // the others sealed, so none may make a key of its own.
 var errSharedKey = errors.New("with a PostgreSQL database every instance needs the same master key: " +
 	"set RESETGW_SECRET_KEY or RESETGW_SECRET_KEY_FILE")
+
+// outboxRing is, on PostgreSQL, this process's in-memory outbox keys: the
+// bodies that carry a password or a link are sealed under them, so that
+// PostgreSQL's old row versions, WAL and backups hold nothing the master
+// key opens. SQLite keeps the master key's envelope: its one process must
+// deliver what it sealed before a restart, and it wipes its own disk.
+func outboxRing(db string, lease time.Duration) (*secret.KeyRing, string, error) {
+	if !postgres.IsURL(db) {
+		return nil, "", nil
+	}
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, "", err
+	}
+	inst := hex.EncodeToString(b[:])
+	// A body waits at most the worker's retry time (15 minutes) and one
+	// last lease: no key outlives that.
+	ring, err := secret.NewKeyRing(secret.RingConfig{Instance: inst, Rotate: 5 * time.Minute, MaxAge: 15*time.Minute + lease})
+	return ring, inst, err
+}

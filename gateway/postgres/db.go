@@ -48,7 +48,9 @@ type Config struct {
 	// MaxConns caps the pool (16 by default).
 	MaxConns int
 	// Instance names this instance in its notifications to the others
-	// (notify.go); random when empty.
+	// (notify.go), random when empty, and is the instance it claims
+	// outbox rows for: a row sealed under another live instance's
+	// in-memory keys is not claimed (instances.go).
 	Instance string
 }
 
@@ -116,7 +118,7 @@ type Store struct {
 	// nil outside one.
 	tx *txState
 	// url, instance and channel are for telling other instances about
-	// work (notify.go).
+	// work (notify.go); instance is also whose sealed rows it claims.
 	url, instance, channel string
 }
 

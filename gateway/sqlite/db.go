@@ -37,6 +37,10 @@ type Config struct {
 	// and the API need one shared, durable database.
 	Path   string
 	Sealer Sealer
+	// Instance names the gateway instance this store claims outbox rows
+	// for: a row sealed under another live instance's in-memory keys is
+	// not claimed (claims.go).
+	Instance string
 	// CheckpointEvery and CheckpointAfter batch the WAL checkpoints that
 	// follow wiped outbox bodies: at most one per CheckpointEvery (1 s by
 	// default), sooner once CheckpointAfter wipes (4096) are waiting.
@@ -58,7 +62,9 @@ type Store struct {
 	q      querier
 	inTx   bool
 	sealer Sealer
-	wipe   *wiper
+	// instance is the gateway instance this store claims for (Config.Instance).
+	instance string
+	wipe     *wiper
 	// events queues a transaction's events (AppendEvent); nil outside one.
 	events *eventQueue
 }
@@ -116,7 +122,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	rdb.SetMaxOpenConns(8)
 	rdb.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, rdb: rdb, q: split{w: db, r: rdb}, sealer: cfg.Sealer,
+	s := &Store{db: db, rdb: rdb, q: split{w: db, r: rdb}, instance: cfg.Instance, sealer: cfg.Sealer,
 		wipe: newWiper(db, rdb, cfg.CheckpointEvery, cfg.CheckpointAfter)}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
@@ -206,7 +212,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 	if err != nil {
 		return wrap(err)
 	}
-	st := &Store{db: s.db, rdb: s.rdb, q: tx, inTx: true, sealer: s.sealer, wipe: s.wipe,
+	st := &Store{db: s.db, rdb: s.rdb, q: tx, inTx: true, instance: s.instance, sealer: s.sealer, wipe: s.wipe,
 		events: &eventQueue{}}
 	err = fn(st)
 	if err == nil {

@@ -140,16 +140,16 @@ func scanReset(row scanner) (*gateway.ResetRequest, error) {
 
 const deliveryCols = `id, request_id, tenant_id, channel, route, recipient, body, body_key, locale, status, attempts,
 	next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at, priority, claimed,
-	first_attempt_at, route_index`
+	first_attempt_at, route_index, sealed_by, sealed_epoch`
 
 // CreateDelivery implements gateway.Store.
 func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 	res, err := s.q.ExecContext(ctx, `INSERT INTO deliveries (request_id, tenant_id, channel, route, recipient,
 		body, body_key, locale, status, attempts, next_attempt_at, provider_id, error_code, error_detail, created_at, updated_at,
-		priority, route_index) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		priority, route_index, sealed_by, sealed_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		nullStr(d.RequestID), d.TenantID, string(d.Channel), string(d.Route), d.To, d.Body, bodyKey(d), d.Locale,
 		string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority), d.RouteIndex)
+		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority), d.RouteIndex, sealedBy(d), int64(d.SealedEpoch))
 	if err != nil {
 		return wrap(err)
 	}
@@ -163,9 +163,10 @@ func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 // next checkpoint of the wiper.
 func (s *Store) UpdateDelivery(ctx context.Context, d *gateway.Delivery) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE deliveries SET body=?, body_key=?, status=?, attempts=?, next_attempt_at=?,
-		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0, route=COALESCE(NULLIF(?, ''), route) WHERE id=?`,
+		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0, route=COALESCE(NULLIF(?, ''), route),
+		sealed_by=?, sealed_epoch=? WHERE id=?`,
 		d.Body, bodyKey(d), string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.UpdatedAt), string(d.Route), d.ID)
+		ts(d.UpdatedAt), string(d.Route), sealedBy(d), int64(d.SealedEpoch), d.ID)
 	if err == nil && d.Body == nil {
 		s.wiped()
 	}
@@ -192,8 +193,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 	err := s.WithTx(ctx, func(st gateway.Store) error {
 		tx := st.(*Store)
 		var err error
-		out, err = tx.deliveries(ctx, `INDEXED BY deliveries_claim WHERE status = 'pending' AND next_attempt_at <= ?
-			ORDER BY priority DESC, next_attempt_at, id LIMIT ?`, ts(now), limit)
+		out, err = tx.deliveries(ctx, `INDEXED BY deliveries_claim WHERE status = 'pending' AND next_attempt_at <= ? AND `+claimable+`
+			ORDER BY priority DESC, next_attempt_at, id LIMIT ?`, ts(now), tx.instance, ts(now), limit)
 		if err != nil {
 			return err
 		}
@@ -282,14 +283,16 @@ func (s *Store) deliveries(ctx context.Context, tail string, args ...any) ([]*ga
 			next, created, updated int64
 			prio, claimed          int
 			first                  int64
+			sealer                 sql.NullString
+			epoch                  int64
 		)
 		if err := rows.Scan(&d.ID, &requestID, &d.TenantID, &channel, &route, &d.To, &d.Body, &d.BodyKey, &d.Locale, &status,
 			&d.Attempts, &next, &d.ProviderID, &d.ErrorCode, &d.ErrorDetail, &created, &updated, &prio, &claimed,
-			&first, &d.RouteIndex); err != nil {
+			&first, &d.RouteIndex, &sealer, &epoch); err != nil {
 			return nil, wrap(err)
 		}
 		d.Priority, d.Unrecorded, d.FirstAttemptAt = gateway.Priority(prio), claimed == 1, fromTS(first)
-		d.RequestID = requestID.String
+		d.RequestID, d.SealedBy, d.SealedEpoch = requestID.String, sealer.String, uint64(epoch)
 		d.Channel, d.Route, d.Status = gateway.Channel(channel), gateway.Route(route), gateway.DeliveryStatus(status)
 		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromTS(next), fromTS(created), fromTS(updated)
 		out = append(out, &d)
