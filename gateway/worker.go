@@ -243,6 +243,7 @@ func (w *Worker) Shutdown(ctx context.Context) error {
 	w.mu.Unlock()
 	if cancel == nil {
 		w.stop()
+		w.leave()
 		return nil
 	}
 	cancel()
@@ -367,6 +368,9 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 			tenants[d.TenantID] = t
 		}
 	}
+	// Rows taken over from a gone instance are sealed again or settled
+	// here; those sealed again come back at the next claim.
+	claimed := len(ds)
 	ds = w.rekey(ctx, ds)
 	for _, d := range ds {
 		c := &claim{d: d, t: tenants[d.TenantID]}
@@ -382,7 +386,7 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 		}
 		w.dispatch(c)
 	}
-	return len(received) > 0 || len(ds) > 0, len(ds) == room, nil
+	return len(received) > 0 || claimed > 0, claimed == room, nil
 }
 
 // claim is a delivery the worker holds, from its claim until its outcome

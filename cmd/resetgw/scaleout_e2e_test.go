@@ -138,8 +138,10 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 	const bulk, paced, clients = 1000, 24, 16
 	type job struct{ tenant, email, phone string }
 	jobs := make([]job, 0, bulk+paced)
+	var pacedPhones []string
 	for i := range paced {
 		jobs = append(jobs, job{"paced", fmt.Sprintf("paced%d@paced.example", i), benchPhone(bulk + i)})
+		pacedPhones = append(pacedPhones, benchPhone(bulk+i))
 	}
 	for i := range bulk {
 		jobs = append(jobs, job{"", fmt.Sprintf("crew%d@acme.example", i), benchPhone(i)})
@@ -343,8 +345,21 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 			storedPaced++
 		}
 	}
-	if storedPaced < paced || len(at) < paced-1 {
-		t.Fatalf("%d texts from the paced sender (%d timed), want %d", storedPaced, len(at), paced)
+	// A paced text the killed process had claimed (waiting for its 1/s
+	// slot) was sealed under that process's in-memory key, gone with it:
+	// when the reset's email had gone out, the survivor cannot send the
+	// text (nobody can open it) nor make a new password (the one mailed
+	// is in force), so the text ends failed, saying why. Every other
+	// paced text arrives.
+	var keyGone int
+	if err := raw.QueryRow(`SELECT count(*) FROM deliveries d JOIN reset_requests r ON r.id = d.request_id
+		WHERE r.id = ANY($1) AND d.channel = 'sms' AND d.error_code = 'outbox_key_gone' AND d.recipient = ANY($2)`,
+		ids, pacedPhones).Scan(&keyGone); err != nil {
+		t.Fatal(err)
+	}
+	if storedPaced+keyGone < paced || storedPaced < paced/2 || len(at) < storedPaced-1 {
+		t.Fatalf("%d texts from the paced sender (%d timed, %d whose key died with the killed instance), want %d",
+			storedPaced, len(at), keyGone, paced)
 	}
 	const slack = 400 * time.Millisecond
 	for i := 0; i+10 < len(at); i++ {
@@ -352,8 +367,8 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 			t.Fatalf("11 texts from the 1/s sender within %v (from text %d)", gap, i)
 		}
 	}
-	t.Logf("%d accepted (%d rolled back), %d mails (%d sent again after the kill), %d texts (%d more through carrier gateways), %d paced texts over %v",
-		len(ids), rolledBack, len(mids)-carrierTexts, resent, len(stored), carrierTexts, len(at), at[len(at)-1].Sub(at[0]).Round(time.Millisecond))
+	t.Logf("%d accepted (%d rolled back), %d mails (%d sent again after the kill), %d texts (%d more through carrier gateways), %d paced texts over %v (%d failed: key gone)",
+		len(ids), rolledBack, len(mids)-carrierTexts, resent, len(stored), carrierTexts, len(at), at[len(at)-1].Sub(at[0]).Round(time.Millisecond), keyGone)
 }
 
 func tail(s string, n int) string {
