@@ -24,6 +24,7 @@ var EventLabels = []EventLabel{
 	{"reset_superseded", "Reset replaced by a newer one"},
 	{EventResetCancelled, "Reset cancelled"},
 	{"reset_retried", "Reset retried"},
+	{EventResetRegenerated, "Reset made again (its instance was gone)"},
 	{"bulk_reset", "Bulk reset"},
 	{EventBulkStarted, "Bulk job started"},
 	{EventBulkPerson, "Bulk job changed a person"},

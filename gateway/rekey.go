@@ -25,7 +25,10 @@ import (
 
 // Codes and events of a takeover.
 const (
-	CodeKeyGone           = "outbox_key_gone"
+	CodeKeyGone = "outbox_key_gone"
+	// CodeKeyGoneMaybeSent: the claim before left no outcome, so the
+	// message may have reached its provider; nobody can send it again.
+	CodeKeyGoneMaybeSent  = "outbox_key_gone_maybe_sent"
 	ReasonKeyGone         = "outbox_key_gone"
 	EventResetRegenerated = "reset_regenerated"
 )
@@ -62,7 +65,8 @@ func (w *Worker) rekey(ctx context.Context, ds []*Delivery) []*Delivery {
 		err := w.s.store.WithTx(ctx, func(st Store) error {
 			var err error
 			if d.RequestID == "" {
-				return w.s.failKeyGone(ctx, st, d, "its verification link cannot be read: send the person a new link")
+				return w.s.failKeyGone(ctx, st, d, CodeKeyGone,
+					"the instance that sealed this verification link is gone, and its key with it: send the person a new link")
 			}
 			again, err = w.s.rekeyRequest(ctx, st, d.RequestID, before)
 			return err
@@ -116,6 +120,7 @@ func (s *Service) rekeyRequest(ctx context.Context, st Store, id string, before 
 		return false, err
 	}
 	out, pending, gone := false, 0, 0
+	maybe := map[int64]bool{}
 	for _, x := range r.Deliveries {
 		switch {
 		case x.Status.Accepted(), x.Status == DeliveryFailedLate:
@@ -129,6 +134,7 @@ func (s *Service) rekeyRequest(ctx context.Context, st Store, id string, before 
 			// A claim that left no outcome may have sent it, and a row
 			// claimed by another live instance may be going out now.
 			out = out || unrecorded
+			maybe[x.ID] = unrecorded
 			if s.keyGone(x) {
 				gone++
 			}
@@ -154,30 +160,37 @@ func (s *Service) rekeyRequest(ctx context.Context, st Store, id string, before 
 		why += "no new password could be made for it"
 	}
 	for _, x := range r.Deliveries {
-		if x.Status == DeliveryPending && s.keyGone(x) {
-			if err := s.failKeyGone(ctx, st, x, why); err != nil {
-				return false, err
-			}
+		if x.Status != DeliveryPending || !s.keyGone(x) {
+			continue
+		}
+		code, why := CodeKeyGone, why
+		if maybe[x.ID] {
+			code = CodeKeyGoneMaybeSent
+			why = "the instance that sealed this message stopped while sending it, and its key went with it: " +
+				"it may have reached its provider, and nobody can send it again"
+		}
+		if err := s.failKeyGone(ctx, st, x, code, why); err != nil {
+			return false, err
 		}
 	}
 	return false, s.settleLoaded(ctx, st, r, ReasonKeyGone)
 }
 
 // failKeyGone ends d failed, wiped, with why in the log.
-func (s *Service) failKeyGone(ctx context.Context, st Store, d *Delivery, why string) error {
+func (s *Service) failKeyGone(ctx context.Context, st Store, d *Delivery, code, why string) error {
 	now := s.clock()
 	d.Status, d.Body, d.BodyKey, d.UpdatedAt = DeliveryFailed, nil, nil, now
-	d.ErrorCode, d.ErrorDetail = CodeKeyGone, truncate(why, 500)
+	d.ErrorCode, d.ErrorDetail = code, truncate(why, 500)
 	if err := st.UpdateDelivery(ctx, d); err != nil {
 		return err
 	}
 	if err := st.AddDeliveryAttempt(ctx, DeliveryAttempt{DeliveryID: d.ID, Route: d.Route, Status: string(DeliveryFailed),
-		Error: CodeKeyGone, At: now}); err != nil {
+		Error: code, At: now}); err != nil {
 		return err
 	}
 	s.log.Warn("delivery failed: its key is gone", "delivery_id", d.ID, "request_id", d.RequestID)
 	return s.event(ctx, st, Event{TenantID: d.TenantID, RequestID: d.RequestID, Channel: string(d.Channel),
-		Type: "delivery_failed", Code: CodeKeyGone, Detail: truncate(why, 300)})
+		Type: "delivery_failed", Code: code, Detail: truncate(why, 300)})
 }
 
 // regenerate makes the request a new password (or link), renders its

@@ -309,7 +309,7 @@ func TestAnotherInstanceTakesOverWhenTheSealerIsGone(t *testing.T) {
 			regenerated, keyGone := false, 0
 			for _, e := range evs {
 				regenerated = regenerated || e.Type == gateway.EventResetRegenerated
-				if e.Code == gateway.CodeKeyGone && e.Type == "delivery_failed" && e.Detail != "" {
+				if (e.Code == gateway.CodeKeyGone || e.Code == gateway.CodeKeyGoneMaybeSent) && e.Type == "delivery_failed" && e.Detail != "" {
 					keyGone++
 				}
 			}
