@@ -87,6 +87,13 @@ func TestStoreSuite(t *testing.T) {
 		return storetest.Opened{Store: st, Exec: func(ctx context.Context, q string) error {
 			_, err := raw.ExecContext(ctx, q)
 			return err
-		}, Reopen: func(t *testing.T) gateway.Store { return open(t, u) }}
+		}, Reopen: func(t *testing.T) gateway.Store { return open(t, u) }, As: func(t *testing.T, inst string) gateway.Store {
+			as, err := postgres.Open(context.Background(), postgres.Config{URL: u, Sealer: keys(t), Instance: inst})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { as.Close() })
+			return as
+		}}
 	})
 }

@@ -30,6 +30,13 @@ func TestStoreSuite(t *testing.T) {
 			}
 			t.Cleanup(func() { again.Close() })
 			return again
+		}, As: func(t *testing.T, inst string) gateway.Store {
+			as, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Sealer: mustKeys(t, 7), Instance: inst})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { as.Close() })
+			return as
 		}}
 	})
 }

@@ -21,6 +21,9 @@ type Opened struct {
 	// Reopen opens the same database again (as a restart does), closed
 	// when the test ends; nil when the adapter cannot.
 	Reopen func(t *testing.T) gateway.Store
+	// As opens the same database as the store of gateway instance inst
+	// (its claims' point of view), closed when the test ends.
+	As func(t *testing.T, inst string) gateway.Store
 }
 
 // Opener opens a fresh, empty store, closed when t ends.
@@ -50,6 +53,7 @@ func Run(t *testing.T, open Opener) {
 		{"ClaimOrderAndLease", testClaimOrderAndLease},
 		{"ClaimDeferRenew", testClaimDeferRenew},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"InstanceKeys", testInstanceKeys},
 		{"PendingDeliveries", testPendingDeliveries},
 		{"FollowUps", testFollowUps},
 		{"Events", testEvents},
