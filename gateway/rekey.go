@@ -141,7 +141,16 @@ func (s *Service) rekeyRequest(ctx context.Context, st Store, id string, before 
 		}
 	}
 	if gone == 0 {
-		return false, nil // taken over meanwhile by another instance
+		// Taken over meanwhile by another instance: what this claim
+		// holds goes back now rather than when its lease runs out.
+		for _, x := range r.Deliveries {
+			if b, ok := before[x.ID]; ok && x.Status == DeliveryPending {
+				if err := st.DeferDelivery(ctx, x.ID, s.clock(), b); err != nil {
+					return false, err
+				}
+			}
+		}
+		return false, nil
 	}
 	live := r.State == StateDelivering && r.UsedAt.IsZero()
 	if live && !out {
