@@ -44,6 +44,8 @@ var ReasonLabels = []ReasonLabel{
 	{ReasonPersonDeleted, "The person was deleted"},
 	{ReasonPasswordSet, "An admin set the password"},
 	{ReasonBulkCancelled, "The bulk job was cancelled"},
+	{ReasonKeyGone, "The gateway instance that held its messages' key stopped before they went"},
+	{CodeKeyGoneMaybeSent, "The gateway instance sending it stopped; it may have arrived, and cannot be sent again"},
 	{SkipNoSMSPhone, "No mobile number on file"},
 	{SkipNoTwilio, "Twilio is not set up for this company"},
 	{SkipNoAWSRoute, "The AWS text route is not set up for this company"},
