@@ -21,7 +21,8 @@ type InstanceKeeper interface {
 	// BeatInstance says instance is alive until then.
 	BeatInstance(ctx context.Context, instance string, until time.Time) error
 	// LeaveInstance says instance is gone: its rows are the others' now.
-	LeaveInstance(ctx context.Context, instance string) error
+	// at, when its rows become due for the others.
+	LeaveInstance(ctx context.Context, instance string, at time.Time) error
 	// SealedEpochs are the epochs of instance's ring that pending bodies
 	// were sealed under.
 	SealedEpochs(ctx context.Context, instance string) ([]uint64, error)
@@ -98,7 +99,7 @@ func (w *Worker) leave() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := ik.LeaveInstance(ctx, w.s.ring.Instance()); err != nil {
+	if err := ik.LeaveInstance(ctx, w.s.ring.Instance(), w.s.clock()); err != nil {
 		w.s.log.Warn("leaving the instances failed", "err", err)
 	}
 	w.s.ring.Close()

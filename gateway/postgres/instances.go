@@ -34,9 +34,12 @@ func (s *Store) BeatInstance(ctx context.Context, instance string, until time.Ti
 }
 
 // LeaveInstance implements gateway.InstanceKeeper.
-func (s *Store) LeaveInstance(ctx context.Context, instance string) error {
-	_, err := s.q.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, instance)
-	return wrap(err)
+func (s *Store) LeaveInstance(ctx context.Context, instance string, at time.Time) error {
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, instance); err != nil {
+		return wrap(err)
+	}
+	// Its rows are the others' now: wake them.
+	return s.noteWork(ctx, at)
 }
 
 // SealedEpochs implements gateway.InstanceKeeper.

@@ -34,7 +34,7 @@ func (s *Store) BeatInstance(ctx context.Context, instance string, until time.Ti
 }
 
 // LeaveInstance implements gateway.InstanceKeeper.
-func (s *Store) LeaveInstance(ctx context.Context, instance string) error {
+func (s *Store) LeaveInstance(ctx context.Context, instance string, at time.Time) error {
 	_, err := s.q.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, instance)
 	return wrap(err)
 }

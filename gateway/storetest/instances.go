@@ -80,7 +80,7 @@ func testInstanceKeys(t *testing.T, o Opened) {
 	if err := ika.BeatInstance(ctx, "inst-a", t0.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	if err := ika.LeaveInstance(ctx, "inst-b"); err != nil {
+	if err := ika.LeaveInstance(ctx, "inst-b", t0.Add(2*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if got := claim(a, t0.Add(2*time.Minute)); !slices.Equal(got, []int64{master.ID, ofA.ID, ofA2.ID, ofB.ID}) {
