@@ -138,6 +138,7 @@ func TestOpenAPIRequestSchemasMatchHandlers(t *testing.T) {
 			}
 		}
 	}
+	t.Logf("%d probes sent", sent)
 	if sent < 100 {
 		t.Fatalf("only %d probes sent", sent)
 	}
