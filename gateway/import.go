@@ -163,10 +163,10 @@ func readImport(r io.Reader) ([]ImportRow, error) {
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !slices.Contains(importColumns, h) {
-			return nil, &ImportError{Row: 1, Message: fmt.Sprintf("unknown column %q (columns: %s)", h, strings.Join(importColumns, ", "))}
+			return nil, &ImportError{Row: 1, Message: fmt.Sprintf("unknown column %q (columns: %s)", Clip(h, 40), strings.Join(importColumns, ", "))}
 		}
 		if _, dup := col[h]; dup {
-			return nil, &ImportError{Row: 1, Message: fmt.Sprintf("column %q appears twice", h)}
+			return nil, &ImportError{Row: 1, Message: fmt.Sprintf("column %q appears twice", Clip(h, 40))}
 		}
 		col[h] = i
 	}
@@ -278,7 +278,7 @@ func (s *Service) planRow(ctx context.Context, a Actor, t *Tenant, carriers []*C
 	carrier := ""
 	if row.Carrier != "" {
 		if carrier = matchCarrier(carriers, row.Carrier); carrier == "" {
-			return Errorf(KindInvalid, "carrier_unknown", "no carrier %q (use a slug like verizon, or leave it blank)", row.Carrier)
+			return Errorf(KindInvalid, "carrier_unknown", "no carrier %q (use a slug like verizon, or leave it blank)", Clip(row.Carrier, 40))
 		}
 	}
 	phonesBefore := slices.Clone(p.Phones)

@@ -85,7 +85,7 @@ func (s *Service) rowProblems(carriers []*Carrier, row *ImportRow) []string {
 		add(err)
 	}
 	if row.Carrier != "" && matchCarrier(carriers, row.Carrier) == "" {
-		msgs = append(msgs, "no carrier \""+row.Carrier+"\" (use a slug like verizon, or leave it blank)")
+		msgs = append(msgs, "no carrier \""+Clip(row.Carrier, 40)+"\" (use a slug like verizon, or leave it blank)")
 	}
 	if row.Phone != "" {
 		_, _, err = ParsePhone(row.Phone, s.region)

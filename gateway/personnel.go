@@ -112,7 +112,7 @@ func (s *Service) phones(ctx context.Context, in []PhoneInput) ([]Phone, error) 
 		carrier := strings.ToLower(strings.TrimSpace(p.Carrier))
 		if carrier != "" {
 			if _, err := s.store.Carrier(ctx, carrier); IsNotFound(err) {
-				return nil, Errorf(KindInvalid, "carrier_unknown", "phones[%d]: no carrier %q", i, carrier)
+				return nil, Errorf(KindInvalid, "carrier_unknown", "phones[%d]: no carrier %q", i, Clip(carrier, 40))
 			} else if err != nil {
 				return nil, err
 			}
