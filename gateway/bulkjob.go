@@ -129,6 +129,9 @@ func (s *Service) bulkSelect(ctx context.Context, a Actor, in *BulkInput) (*Tena
 			"action must be reset, activate, deactivate, mobile_on or mobile_off")
 	}
 	f := &in.Filter
+	// A blank value names nothing: " " must not pass as a filter and then
+	// read as the default status, which is everyone active.
+	f.Status, f.Tag, f.LastLoginBefore = strings.TrimSpace(f.Status), strings.TrimSpace(f.Tag), strings.TrimSpace(f.LastLoginBefore)
 	if f.Status == "" && f.Tag == "" && f.LastLoginBefore == "" && len(f.Emails) == 0 {
 		return nil, nil, Errorf(KindInvalid, "filter_required",
 			"name at least one of status, tag, last_login_before or emails: a bulk action never takes everyone by default")
