@@ -125,6 +125,7 @@ func (s *Service) ImportPersonnel(ctx context.Context, a Actor, tenant string, r
 		return nil, err
 	}
 	res.Committed = true
+	s.kick()
 	return res, nil
 }
 
@@ -355,6 +356,10 @@ func (s *Service) commitRow(ctx context.Context, st Store, a Actor, row *ImportR
 		if err = st.CreatePerson(ctx, p); err == nil {
 			row.PersonID = p.ID
 			err = s.adminEvent(ctx, st, a, Event{TenantID: p.TenantID, Type: "person_created", PersonID: p.ID, Detail: "import"})
+		}
+		if err == nil {
+			// The same first link as a person added by hand gets.
+			err = s.autoVerificationAt(ctx, st, a, p, PriorityBulk)
 		}
 	case "update":
 		// The planned fields go onto the record as it is now: a login

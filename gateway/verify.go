@@ -65,8 +65,8 @@ func emailSkipped(t *Tenant, p *Person, requestID string) Event {
 func (s *Service) verifyHash(token string) []byte { return s.keys.TempHash("verify\x00" + token) }
 
 // sendVerification replaces p's outstanding verification link with a new
-// one and queues it to p's email, in st.
-func (s *Service) sendVerification(ctx context.Context, st Store, a Actor, t *Tenant, p *Person) error {
+// one and queues it to p's email at prio, in st.
+func (s *Service) sendVerification(ctx context.Context, st Store, a Actor, t *Tenant, p *Person, prio Priority) error {
 	if s.publicURL == "" {
 		return Errorf(KindInvalid, "public_url_required",
 			"a verification link needs the gateway's public address (RESETGW_PUBLIC_URL)")
@@ -96,7 +96,7 @@ func (s *Service) sendVerification(ctx context.Context, st Store, a Actor, t *Te
 	if err != nil {
 		return err
 	}
-	d.Priority, d.ringSeal = PriorityNotice, true // the link is a secret
+	d.Priority, d.ringSeal = prio, true // the link is a secret
 	if err := s.enqueue(ctx, st, t.ID, p.ID, d); err != nil {
 		return err
 	}
@@ -124,7 +124,7 @@ func (s *Service) ResendVerification(ctx context.Context, a Actor, tenant string
 		if err != nil {
 			return err
 		}
-		return s.sendVerification(ctx, st, a, t, p)
+		return s.sendVerification(ctx, st, a, t, p, PriorityNotice)
 	})
 	if err == nil {
 		s.kick()
@@ -147,6 +147,12 @@ func (s *Service) verificationAfterChange(ctx context.Context, st Store, a Actor
 // autoVerification sends a first link where the tenant requires verified
 // emails and the gateway can make links; a refusal is only logged.
 func (s *Service) autoVerification(ctx context.Context, st Store, a Actor, p *Person) error {
+	return s.autoVerificationAt(ctx, st, a, p, PriorityNotice)
+}
+
+// autoVerificationAt is autoVerification at prio: an import's links go
+// behind the resets people wait for.
+func (s *Service) autoVerificationAt(ctx context.Context, st Store, a Actor, p *Person, prio Priority) error {
 	t, err := st.TenantByID(ctx, p.TenantID)
 	if err != nil {
 		return err
@@ -154,7 +160,7 @@ func (s *Service) autoVerification(ctx context.Context, st Store, a Actor, p *Pe
 	if !t.Lifecycle.RequireVerifiedEmail || s.publicURL == "" || p.Email == "" {
 		return nil
 	}
-	err = s.sendVerification(ctx, st, a, t, p)
+	err = s.sendVerification(ctx, st, a, t, p, prio)
 	if ErrorKind(err) == KindRateLimited {
 		return s.event(ctx, st, Event{TenantID: t.ID, Type: EventEmailSkipped, PersonID: p.ID,
 			Channel: string(ChannelEmail), Code: ErrorCode(err), Detail: "verification link"})

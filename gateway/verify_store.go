@@ -35,6 +35,12 @@ type LifecycleStore interface {
 	// ClearEmailVerified forgets that the person's email was verified and
 	// deletes their outstanding link.
 	ClearEmailVerified(ctx context.Context, tenantID, personID int64) error
+	// UnverifiedPeople lists up to limit active people of a tenant, by id
+	// after afterID, whose email is not verified and has no link still
+	// working at now (unused, to that address, not expired); without their
+	// phones. CountUnverifiedPeople counts them all.
+	UnverifiedPeople(ctx context.Context, tenantID int64, now time.Time, afterID int64, limit int) ([]*Person, error)
+	CountUnverifiedPeople(ctx context.Context, tenantID int64, now time.Time) (int, error)
 	// PasswordRemindersDue lists up to limit active people of a tenant with
 	// mobile access whose password was set in (setAfter, setBefore] and
 	// who were not reminded of that password yet, oldest password first.

@@ -17,6 +17,7 @@ func (u *consoleUI) routesSettings() {
 	a.Post("/admin/settings/email", u.auth, u.saveEmail)
 	a.Post("/admin/settings/lifecycle", u.auth, u.saveLifecycle)
 	a.Post("/admin/personnel/:id/verification", u.auth, u.sendVerificationLink)
+	u.routesVerifyLinks()
 	a.Post("/admin/settings/twilio", u.auth, u.saveTwilio)
 	a.Post("/admin/settings/test-email", u.auth, u.testEmail)
 	a.Get("/admin/failed", u.auth, u.failed)
@@ -48,6 +49,9 @@ type settingsView struct {
 	ZoneError string
 	// Lifecycle is the account-lifecycle form (console_lifecycle.go).
 	Lifecycle lifecycleForm
+	// VerifyBacklog is how many people have no working verification link
+	// while verified emails are required (console_verifylinks.go).
+	VerifyBacklog int
 }
 
 type twilioView struct {
@@ -98,6 +102,11 @@ func (u *consoleUI) settings(c *fiber.Ctx) error {
 	}
 	if f := u.flash(c); f.Fields["time_zone"] != "" {
 		v.ZoneTyped, v.ZoneError = f.formValue("time_zone", ""), f.Fields["time_zone"]
+	}
+	if v.Lifecycle.RequireVerifiedEmail {
+		if v.VerifyBacklog, err = u.svc.VerificationBacklog(c.UserContext(), session(c).Actor, v.Slug); err != nil {
+			return u.fail(c, err)
+		}
 	}
 	v.Lifecycle.fromFlash(u.flash(c))
 	p.D = v

@@ -74,6 +74,7 @@ func Run(t *testing.T, open Opener) {
 		{"LaneSlots", testLaneSlots},
 		{"LockReceived", testLockReceived},
 		{"EmailVerification", testEmailVerification},
+		{"UnverifiedPeople", testUnverifiedPeople},
 		{"PasswordReminders", testPasswordReminders},
 		{"TagsAndLastLogin", testTagsAndLastLogin},
 		{"TagCounts", testTagCounts},

@@ -141,3 +141,46 @@ func testPasswordReminders(t *testing.T, o Opened) {
 		t.Fatalf("a new password is not due: %v", got)
 	}
 }
+
+// testUnverifiedPeople: the people a "send verification links" mails are
+// a tenant's active ones whose email is neither verified nor carrying a
+// working link; paged by id, counted alike.
+func testUnverifiedPeople(t *testing.T, o Opened) {
+	st, ctx := o.Store, context.Background()
+	tn, other := tenant(t, st, "acme"), tenant(t, st, "other")
+	none := person(t, st, tn.ID, "none@acme.example")         // no link: listed
+	expired := person(t, st, tn.ID, "expired@acme.example")   // link expired: listed
+	linked := person(t, st, tn.ID, "linked@acme.example")     // link works: not listed
+	verified := person(t, st, tn.ID, "verified@acme.example") // verified: not listed
+	moved := person(t, st, tn.ID, "moved@acme.example")       // link to an old address: listed
+	off := person(t, st, tn.ID, "off@acme.example")           // inactive: not listed
+	person(t, st, other.ID, "none@other.example")
+	link := func(p *gateway.Person, email string, expires time.Time, hash string) *gateway.EmailVerification {
+		v := &gateway.EmailVerification{PersonID: p.ID, TenantID: tn.ID, Email: email, TokenHash: []byte(hash),
+			CreatedAt: t0.Add(-time.Hour), ExpiresAt: expires}
+		must(t, st.SaveEmailVerification(ctx, v))
+		return v
+	}
+	link(expired, expired.Email, t0, "h-expired")
+	link(linked, linked.Email, t0.Add(time.Hour), "h-linked")
+	must(t, st.UseEmailVerification(ctx, link(verified, verified.Email, t0.Add(time.Hour), "h-verified"), t0.Add(-time.Minute)))
+	link(moved, "old@acme.example", t0.Add(time.Hour), "h-moved")
+	off.Status = gateway.StatusInactive
+	must(t, st.UpdatePerson(ctx, off))
+
+	n, err := st.CountUnverifiedPeople(ctx, tn.ID, t0)
+	must(t, err)
+	if n != 3 {
+		t.Fatalf("count %d, want 3", n)
+	}
+	first, err := st.UnverifiedPeople(ctx, tn.ID, t0, 0, 2)
+	must(t, err)
+	if len(first) != 2 || first[0].ID != none.ID || first[1].ID != expired.ID || first[0].Email != none.Email {
+		t.Fatalf("first page: %+v", first)
+	}
+	rest, err := st.UnverifiedPeople(ctx, tn.ID, t0, first[1].ID, 2)
+	must(t, err)
+	if len(rest) != 1 || rest[0].ID != moved.ID {
+		t.Fatalf("second page: %+v", rest)
+	}
+}

@@ -1,0 +1,41 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/resetgw/resetgw/gateway"
+)
+
+// unverifiedWhere: active people of one tenant with an email neither
+// proved nor carrying a link that still works (unused, for this address,
+// not expired).
+const unverifiedWhere = ` WHERE p.tenant_id = ? AND p.status = 'active' AND p.email <> '' AND p.verified_email <> p.email
+	AND NOT EXISTS (SELECT 1 FROM email_verifications v WHERE v.person_id = p.id AND v.email = p.email
+		AND v.used_at = 0 AND v.expires_at > ?)`
+
+// UnverifiedPeople implements gateway.Store.
+func (s *Store) UnverifiedPeople(ctx context.Context, tenantID int64, now time.Time, afterID int64, limit int) ([]*gateway.Person, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT `+personCols+` FROM personnel p`+unverifiedWhere+
+		` AND p.id > ? ORDER BY p.id LIMIT ?`, tenantID, ts(now), afterID, limit)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []*gateway.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, wrap(rows.Err())
+}
+
+// CountUnverifiedPeople implements gateway.Store.
+func (s *Store) CountUnverifiedPeople(ctx context.Context, tenantID int64, now time.Time) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM personnel p`+unverifiedWhere, tenantID, ts(now)).Scan(&n)
+	return n, wrap(err)
+}
