@@ -36,8 +36,11 @@ const NumberNational10 = "national10"
 var columns = []string{"slug", "name", "country", "sms_domain", "mms_domain", "number_format", "status", "retired_on", "note"}
 
 var (
-	slugRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	domainRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+	slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	// countryRE is an ISO 3166 alpha-2 code as upper-cased: two bytes
+	// were enough before, which let "1!" or "é" through.
+	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
+	domainRE  = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
 )
 
 // Default returns the carriers of the list built into the binary.
@@ -112,7 +115,7 @@ func parseRow(rec []string) (*gateway.Carrier, error) {
 	if c.Name == "" {
 		return nil, fmt.Errorf("%s: empty name", c.Slug)
 	}
-	if len(c.Country) != 2 {
+	if !countryRE.MatchString(c.Country) {
 		return nil, fmt.Errorf("%s: country %q is not a two-letter code", c.Slug, rec[2])
 	}
 	for _, d := range []string{c.SMSDomain, c.MMSDomain} {
