@@ -82,7 +82,11 @@ func (c *committer) run() {
 		c.events = nil
 		closed := c.closed
 		c.mu.Unlock()
-		if len(group) == 0 && len(events) == 0 {
+		var marks []*HandOver
+		if !c.w.many {
+			marks = c.w.marks.take()
+		}
+		if len(group) == 0 && len(events) == 0 && len(marks) == 0 {
 			c.giveSlot()
 			if closed {
 				c.side.Wait()
@@ -95,7 +99,7 @@ func (c *committer) run() {
 			c.writeBeside(group, events)
 			continue
 		}
-		rest := c.write(group, events)
+		rest := c.write(group, events, marks)
 		if len(rest) > 0 {
 			// Out of budget: what is left goes first in the next group.
 			c.mu.Lock()
@@ -112,16 +116,29 @@ func (c *committer) run() {
 // on its own, with backoff, until its lease runs out. A transaction that
 // has used its budget (txBudget) takes no more outcomes: it returns those
 // it left, for the next one.
-func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
+func (c *committer) write(group []*outcome, events []Event, marks []*HandOver) (rest []*outcome) {
 	s := c.w.s
 	// Recording goes on after the worker is told to stop: what was sent
 	// must be written, and the leases bound how long that may take.
 	ctx := context.Background()
+	var marked []int64
 	c.w.lockTurn()
 	err := s.store.WithTx(ctx, func(st Store) error {
 		began := time.Now()
 		rest = nil
 		reads := newTxReads(c.w.many)
+		if len(marks) > 0 {
+			// First, and whatever the budget: sends wait for them at
+			// their final dot.
+			mk, ok := st.(HandOverMarker)
+			if !ok {
+				mk = c.w.marks.st
+			}
+			var err error
+			if marked, err = mk.MarkHandedOver(ctx, marksOf(marks)); err != nil {
+				return err
+			}
+		}
 		for i, o := range group {
 			if c.w.enough(i, minGroup, began, c.w.budget()) {
 				rest = group[i:]
@@ -141,7 +158,18 @@ func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
 	c.w.unlockTurn()
 	group = group[:len(group)-len(rest)]
 	if err == nil {
+		if len(marks) > 0 {
+			c.w.marks.resolve(marks, marked, nil)
+		}
 		return rest
+	}
+	if len(marks) > 0 {
+		// Alone, so that an outcome that cannot be written does not hold
+		// up the sends waiting for their marks.
+		c.w.lockTurn()
+		marked, err := c.w.marks.st.MarkHandedOver(ctx, marksOf(marks))
+		c.w.unlockTurn()
+		c.w.marks.resolve(marks, marked, err)
 	}
 	s.log.Warn("recording delivery outcomes failed; trying one by one", "n", len(group), "err", err)
 	for i := range events {
@@ -169,7 +197,7 @@ func (c *committer) retry(ctx context.Context, o *outcome) {
 		}
 		lease := time.Unix(0, o.c.lease.Load())
 		if s.clock().Add(backoff+time.Second).After(lease) || attempt >= maxRecordTries {
-			s.log.Error("recording a delivery outcome failed until its lease ran out; it will be sent again",
+			s.log.Error("recording a delivery outcome failed until its lease ran out; it will be claimed again (a mail handed over to its relay is then not sent again)",
 				"delivery_id", o.c.d.ID, "attempts", attempt, "err", err)
 			return
 		}

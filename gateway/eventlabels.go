@@ -41,6 +41,8 @@ var EventLabels = []EventLabel{
 	{"delivery_delayed", "Message delayed"},
 	{EventDeliveryFailover, "Message moved to another route"},
 	{EventDeliveryResend, "Message sent again"},
+	{EventDeliveryMaybeSent, "Message may have reached the relay: not sent again"},
+	{EventDeliveryResumed, "Message sent after an interruption (it had not reached the relay)"},
 	{"sms_skipped", "Text not sent"},
 	{EventEmailSkipped, "Email not sent"},
 	{"late_failure_after_use", "Message failed after the password was used"},

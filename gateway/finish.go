@@ -34,20 +34,37 @@ type outcome struct {
 	// looked says the route was looked up after this failure and does not
 	// hold the text, so it may move even after a lost answer.
 	looked bool
+	// void says the claim turned out not to be this worker's to record
+	// (another claim holds the hand-over mark): nothing is written.
+	void bool
 }
 
 // recordIn writes an outcome and what it means for the request. reads,
 // when not nil, keeps the requests this transaction read and saved.
 func (s *Service) recordIn(ctx context.Context, st Store, o *outcome, reads *txReads) error {
 	d := o.c.d
+	if o.void {
+		return nil
+	}
 	why := o.blocked
 	if o.err != nil {
 		why = AsSendError(o.err)
 	}
 	if why != nil && why.MayHaveSent {
+		if o.c.maybeSent || o.c.ho.marked() {
+			if err := s.maybeSentEvent(ctx, st, o.c); err != nil {
+				return err
+			}
+		}
 		// At most once: a text whose fate is unknown on a route without a
 		// lookup is neither resent nor moved (see SendError.MayHaveSent).
 		return s.finishIn(ctx, st, d, "", o.err, time.Time{}, reads)
+	}
+	if o.c.resumed {
+		if err := s.event(ctx, st, Event{TenantID: d.TenantID, RequestID: d.RequestID, Channel: string(d.Channel),
+			Type: EventDeliveryResumed, Detail: string(d.Route) + ": an interrupted attempt had not handed it to the relay, so it went once, now"}); err != nil {
+			return err
+		}
 	}
 	if moved, err := s.failoverIn(ctx, st, d, why, o.looked); moved || err != nil {
 		reads.drop(d.RequestID)

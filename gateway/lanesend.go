@@ -115,7 +115,7 @@ func (l *lane) unslot() {
 func (l *lane) finished(c *claim, id string, err error, looked bool, done func(error)) {
 	w := l.w
 	now := w.s.clock()
-	o := &outcome{c: c, providerID: id, err: err, looked: looked}
+	o := &outcome{c: c, providerID: id, err: err, looked: looked, void: c.ho.wasRefused()}
 	var breakerErr error
 	var events []Event
 	var waiting []*claim
@@ -214,11 +214,20 @@ func (w *Worker) send(c *claim) (id string, looked bool, err error) {
 		return "", false, &SendError{Code: "outbox_unreadable", Detail: "the message cannot be decrypted"}
 	}
 	m := w.message(c, body)
+	if w.handsOver(d.Route) {
+		// The sender begins the mark when its connection is ready, and
+		// waits for it at the final dot.
+		c.ho = w.marks.handOver(c)
+		m.HandOver = c.ho
+	}
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)
 	id, err = c.sender.Send(sctx, m)
 	cancel()
 	if err == nil {
 		return id, false, nil
+	}
+	if c.ho.wasRefused() {
+		return "", false, errHandOverRefused
 	}
 	return w.lookBeforeMove(ctx, c, m, err)
 }

@@ -463,4 +463,7 @@ type Message struct {
 	// RouteIndex is the link of the tenant's SMS chain the text goes by
 	// (Tenant.SMSRouteAt).
 	RouteIndex int
+	// HandOver, when set, is to be waited for before the point after
+	// which the provider may hold the message (HandOverSender).
+	HandOver *HandOver
 }

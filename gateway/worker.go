@@ -82,6 +82,8 @@ type Worker struct {
 	stop    context.CancelFunc
 	startMu sync.Once
 	commits *committer
+	// marks commits the hand-over marks (nil: the store keeps none).
+	marks *marker
 
 	hmu  sync.Mutex
 	held map[int64]*claim
@@ -165,6 +167,7 @@ var ErrWorkerClosed = errors.New("gateway: worker closed")
 func (w *Worker) start() {
 	w.startMu.Do(func() {
 		w.commits = newCommitter(w)
+		w.marks = newMarker(w)
 		go w.commits.run()
 	})
 }
@@ -223,6 +226,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	// are recorded.
 	w.stop()
 	w.waitIdle()
+	w.marks.close()
 	w.commits.close()
 	w.leave()
 	w.mu.Lock()
@@ -372,6 +376,7 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 	// here; those sealed again come back at the next claim.
 	claimed := len(ds)
 	ds = w.rekey(ctx, ds)
+	cs := make([]*claim, 0, len(ds))
 	for _, d := range ds {
 		c := &claim{d: d, t: tenants[d.TenantID]}
 		c.lease.Store(leaseUntil.UnixNano())
@@ -384,6 +389,10 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 		if dup {
 			continue // ours already: the claim just renewed its lease
 		}
+		cs = append(cs, c)
+	}
+	w.readHandOvers(ctx, cs)
+	for _, c := range cs {
 		w.dispatch(c)
 	}
 	return len(received) > 0 || claimed > 0, claimed == room, nil
@@ -401,6 +410,15 @@ type claim struct {
 	probe bool
 	// lease is when the claim runs out (UnixNano), renewed while held.
 	lease atomic.Int64
+	// ho is the send's hand-over mark (handover.go), nil when its route
+	// keeps none.
+	ho *HandOver
+	// maybeSent says an earlier claim that left no outcome had handed
+	// the message over: it is not sent again. resumed says it had not:
+	// it is sent as a first.
+	maybeSent, resumed bool
+	// unknown says the marks could not be read: it waits, unsent.
+	unknown bool
 }
 
 // dispatch hands a claimed delivery to its lane, or records at once what
@@ -410,6 +428,11 @@ func (w *Worker) dispatch(c *claim) {
 	switch {
 	case !ok:
 		w.record(&outcome{c: c, err: &SendError{Code: "no_route", Detail: "no sender for route " + string(c.d.Route)}})
+	case c.maybeSent:
+		w.record(&outcome{c: c, err: &SendError{Class: FailTransient, Code: CodeAnswerLost, MayHaveSent: true,
+			Detail: "an interrupted attempt had handed it to the relay; its answer was never recorded"}})
+	case c.unknown:
+		w.record(&outcome{c: c, deferTo: w.s.clock().Add(w.cfg.BackoffBase)})
 	case c.t == nil:
 		w.record(&outcome{c: c, err: &SendError{Class: FailTransient, Code: "store", Detail: "tenant unavailable"},
 			retryAt: w.retryAt(c.d)})

@@ -30,6 +30,8 @@ const (
 	stageMail
 	stageRcpt
 	stageData
+	// stageDot is the final dot and the relay's answer to it.
+	stageDot
 )
 
 // stagedError carries the stage of a failure to classify.
@@ -191,7 +193,7 @@ func replyPhrase(code int, st stage) string {
 		return "the server rejected the sender"
 	case stageRcpt:
 		return "the server rejected the recipient"
-	case stageData:
+	case stageData, stageDot:
 		return "the server rejected the message"
 	}
 	return "the server refused the connection"

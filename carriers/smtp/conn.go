@@ -271,7 +271,7 @@ func (p *pool) auth(c *conn) error {
 // deliver runs MAIL, RCPT and DATA and returns the final answer, e.g.
 // "250 2.0.0 Ok: queued as 4F2A". A server that offers DSN is asked to
 // report only failures, with headers, under the delivery's envelope id.
-func (t *transaction) deliver(c *gosmtp.Client) (string, error) {
+func (t *transaction) deliver(ctx context.Context, c *gosmtp.Client) (string, error) {
 	mo := &gosmtp.MailOptions{Size: int64(len(t.data)), Return: gosmtp.DSNReturnHeaders, EnvelopeID: t.envID}
 	if !isASCII(t.envFrom) || !isASCII(t.rcpt) {
 		if ok, _ := c.Extension("SMTPUTF8"); !ok {
@@ -292,11 +292,25 @@ func (t *transaction) deliver(c *gosmtp.Client) (string, error) {
 	if _, err := w.Write(t.data); err != nil {
 		return "", &stagedError{stageData, err}
 	}
+	// Past the dot the relay may hold the mail whatever happens here:
+	// the engine's mark must be durable first. Without it the connection
+	// is closed mid-DATA, and the relay drops what it has.
+	if err := t.ho.Wait(ctx); err != nil {
+		return "", err
+	}
 	resp, err := w.CloseWithResponse()
 	if err != nil {
-		return "", &stagedError{stageData, err}
+		return "", &stagedError{stageDot, err}
 	}
 	return "250 " + resp.StatusText, nil
+}
+
+// afterDot says err came after the final dot was on its way, and is not
+// the relay's reply: the relay may have taken the message.
+func afterDot(err error) bool {
+	var staged *stagedError
+	var reply *gosmtp.SMTPError
+	return errors.As(err, &staged) && staged.stage == stageDot && !errors.As(err, &reply)
 }
 
 func isASCII(s string) bool {

@@ -63,15 +63,19 @@ func (p *pool) run(ctx context.Context, t *transaction) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// The mark's commit overlaps MAIL, RCPT and DATA.
+	t.ho.Begin()
 	stop := watch(ctx, c.nc)
-	reply, err := t.deliver(c.Client)
+	reply, err := t.deliver(ctx, c.Client)
 	alive := stop()
 	if err != nil || !alive {
 		c.close()
-		if err == nil {
-			err = ctx.Err()
+		if err != nil {
+			return "", err
 		}
-		return "", err
+		// The relay answered before the deadline closed the connection:
+		// the message is sent.
+		return reply, nil
 	}
 	c.sent++
 	p.put(c)

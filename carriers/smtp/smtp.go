@@ -88,9 +88,17 @@ type Sender struct {
 }
 
 var (
-	_ gateway.Sender = (*Sender)(nil)
-	_ gateway.Laner  = (*Sender)(nil)
+	_ gateway.Sender         = (*Sender)(nil)
+	_ gateway.Laner          = (*Sender)(nil)
+	_ gateway.HandOverSender = (*Sender)(nil)
 )
+
+// HandsOver implements gateway.HandOverSender: a message's HandOver is
+// waited for before the final dot of DATA, after which the relay may
+// hold the mail, and nothing is sent past it when the wait fails.
+func (s *Sender) HandsOver(r gateway.Route) bool {
+	return r == gateway.RouteEmail || r == gateway.RouteCarrier
+}
 
 // New returns a Sender for cfg.
 func New(cfg Config) *Sender {
@@ -239,9 +247,16 @@ func (s *Sender) send(ctx context.Context, profile gateway.SMTPProfile, tenant b
 	t := &transaction{
 		ep: ep, envFrom: envFrom, rcpt: to.Address, data: data,
 		envID: "resetgw-" + strconv.FormatInt(m.DeliveryID, 10),
+		ho:    m.HandOver,
 	}
 	reply, err = s.pool(ep, tenant).run(ctx, t)
 	if err != nil {
+		if t.ho != nil && afterDot(err) {
+			// The relay has the whole message and may have taken it:
+			// with a hand-over mark the engine sends it no more.
+			return "", "", &gateway.SendError{Class: gateway.FailTransient, Code: gateway.CodeAnswerLost, MayHaveSent: true,
+				Detail: "the relay had the whole message but its answer never came"}
+		}
 		return "", "", redact(ep, classify(ctx, err, tenant))
 	}
 	return id, reply, nil
@@ -254,4 +269,6 @@ type transaction struct {
 	rcpt    string
 	envID   string
 	data    []byte
+	// ho is waited for before the final dot (nil: nothing to wait for).
+	ho *gateway.HandOver
 }

@@ -79,6 +79,7 @@ func Run(t *testing.T, open Opener) {
 		{"TagsAndLastLogin", testTagsAndLastLogin},
 		{"TagCounts", testTagCounts},
 		{"BulkJobs", testBulkJobs},
+		{"HandOverMarks", testHandOverMarks},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
