@@ -51,6 +51,7 @@ func (w *Worker) rekey(ctx context.Context, ds []*Delivery) []*Delivery {
 	for _, d := range ds {
 		before[d.ID] = d.Unrecorded
 	}
+	w.unmarkedNeverWent(ctx, ds, before)
 	done := map[string]bool{}
 	skip := map[int64]bool{}
 	resealed := false
@@ -96,6 +97,36 @@ func (w *Worker) rekey(ctx context.Context, ds []*Delivery) []*Delivery {
 		w.Kick()
 	}
 	return out
+}
+
+// unmarkedNeverWent clears, in before, the rows left without an outcome
+// on a route that marks its hand-overs but that carry no mark: the claim
+// before never handed them to the relay, so they did not go out, and a
+// reset whose only such messages are these can still be made again
+// instead of failing. This claim holds the rows, so no mark can appear
+// meanwhile. Marks that cannot be read leave before as it is (may have
+// gone: the safe answer).
+func (w *Worker) unmarkedNeverWent(ctx context.Context, ds []*Delivery, before map[int64]bool) {
+	var ids []int64
+	for _, d := range ds {
+		if d.Unrecorded && w.handsOver(d.Route) {
+			ids = append(ids, d.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	marked, err := w.marks.st.HandedOver(ctx, ids)
+	if err != nil {
+		w.s.log.Warn("reading hand-over marks for a takeover failed", "n", len(ids), "err", err)
+		return
+	}
+	for _, id := range ids {
+		before[id] = false
+	}
+	for _, id := range marked {
+		before[id] = true
+	}
 }
 
 // giveBackNow ends this claim on d without an attempt.

@@ -76,6 +76,31 @@ func newEngine(t *testing.T, dbURL, name string, c *clock, withRing bool) *engin
 	return e
 }
 
+// markingSender is a test sender whose mail route marks its hand-overs,
+// as the SMTP sender does; it asks for the mark before it "sends".
+type markingSender struct{ *gatewaytest.Sender }
+
+func (markingSender) HandsOver(r gateway.Route) bool { return r == gateway.RouteEmail }
+
+func (s markingSender) Send(ctx context.Context, m *gateway.Message) (string, error) {
+	m.HandOver.Begin()
+	if err := m.HandOver.Wait(ctx); err != nil {
+		return "", err
+	}
+	return s.Sender.Send(ctx, m)
+}
+
+// newEngineMarkingMail is newEngine (with a ring) whose mail sender marks
+// its hand-overs.
+func newEngineMarkingMail(t *testing.T, dbURL, name string, c *clock) *engine {
+	t.Helper()
+	e := newEngine(t, dbURL, name, c, true)
+	e.w = gateway.NewWorker(gateway.WorkerConfig{Service: e.svc, Senders: map[gateway.Route]gateway.Sender{
+		gateway.RouteTwilio: e.texts, gateway.RouteEmail: markingSender{e.email}}, BackoffBase: time.Second,
+		RetryFor: 10 * time.Minute, Lease: time.Minute})
+	return e
+}
+
 func (e *engine) drain(t *testing.T) {
 	t.Helper()
 	for range 20 {
@@ -253,6 +278,7 @@ func TestAnotherInstanceTakesOverWhenTheSealerIsGone(t *testing.T) {
 		{"nothing went out: B makes a new password and sends it", false, false, gateway.StateDelivered, true},
 		{"the mail went out: the text fails, the mailed password stands", true, false, gateway.StateDelivered, false},
 		{"killed mid-claim: what may have gone out fails, and the reset rolls back", false, true, gateway.StateRolledBack, false},
+		{"killed mid-claim before the mail reached the relay: B makes a new password and mails it", false, true, gateway.StateDelivered, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -260,8 +286,18 @@ func TestAnotherInstanceTakesOverWhenTheSealerIsGone(t *testing.T) {
 			u := testDB(t)
 			c := &clock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 			a, b := newEngine(t, u, "inst-a", c, true), newEngine(t, u, "inst-b", c, true)
+			// The last case: the text was refused for good, and the mail's
+			// route marks its hand-overs (as SMTP does), so an unmarked
+			// claim is known never to have reached the relay.
+			marksMail := tc.killedWithClaim && tc.regenerated
+			if marksMail {
+				a, b = newEngineMarkingMail(t, u, "inst-a", c), newEngineMarkingMail(t, u, "inst-b", c)
+			}
 			a.crew(t, email, phone)
 			a.texts.Fail(transient)
+			if marksMail {
+				a.texts.Fail(&gateway.SendError{Class: gateway.FailRecipient, Code: "21211", Detail: "not a mobile number"})
+			}
 			if !tc.mailSent {
 				a.email.Fail(transient)
 			}
@@ -284,7 +320,11 @@ func TestAnotherInstanceTakesOverWhenTheSealerIsGone(t *testing.T) {
 				t.Fatalf("B sent %d of A's messages while A was alive", n)
 			}
 			if tc.killedWithClaim {
-				if ds, err := a.st.ClaimDeliveries(ctx, c.now(), c.now().Add(time.Minute), 10); err != nil || len(ds) != 2 {
+				want := 2
+				if marksMail {
+					want = 1 // the text has failed already
+				}
+				if ds, err := a.st.ClaimDeliveries(ctx, c.now(), c.now().Add(time.Minute), 10); err != nil || len(ds) != want {
 					t.Fatalf("A's claim: %d, %v", len(ds), err)
 				}
 				a.ring.Close() // SIGKILL: the keys die with the process, the liveness row stays
@@ -317,6 +357,22 @@ func TestAnotherInstanceTakesOverWhenTheSealerIsGone(t *testing.T) {
 				t.Fatalf("regenerated %v, want %v (%d key-gone failures)", regenerated, tc.regenerated, keyGone)
 			}
 			switch {
+			case marksMail:
+				// The mail A held was never handed over: B mails a new
+				// password, which logs in, and A's sealed one does not.
+				if n := len(b.texts.Messages()); n != 0 || len(b.email.Messages()) != 1 {
+					t.Fatalf("B sent %d texts and %d mails", n, len(b.email.Messages()))
+				}
+				pw := sentPassword(t, b.email.Messages())
+				if pw == sealedByA {
+					t.Fatal("B mailed the password A had sealed")
+				}
+				if err := b.login(email, sealedByA); gateway.ErrorKind(err) != gateway.KindUnauthorized {
+					t.Fatalf("A's sealed password: %v", err)
+				}
+				if err := b.login(email, pw); err != nil {
+					t.Fatalf("B's password: %v", err)
+				}
 			case tc.regenerated:
 				// Both messages went from B with one new password: it logs in;
 				// what A had sealed does not.
