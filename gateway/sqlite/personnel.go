@@ -124,21 +124,9 @@ func (s *Store) ListPersonnel(ctx context.Context, f gateway.PersonFilter) ([]*g
 	}
 	query += ` ORDER BY p.name, p.id LIMIT ? OFFSET ?`
 	args = append(args, limit, f.Offset)
-	rows, err := s.q.QueryContext(ctx, query, args...)
+	out, err := s.queryPeople(ctx, query, args...)
 	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var out []*gateway.Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap(err)
+		return nil, err
 	}
 	if err := s.loadPhones(ctx, out); err != nil {
 		return nil, err
@@ -223,4 +211,23 @@ func conflict(err error, code, msg string) error {
 		return &gateway.Error{Kind: gateway.KindConflict, Code: code, Message: msg}
 	}
 	return err
+}
+
+// queryPeople runs a query that selects personCols and scans every row
+// (without phones: the caller loads them when it needs them).
+func (s *Store) queryPeople(ctx context.Context, query string, args ...any) ([]*gateway.Person, error) {
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	defer rows.Close()
+	var out []*gateway.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, wrap(rows.Err())
 }

@@ -68,24 +68,12 @@ func (s *Store) PasswordRemindersDue(ctx context.Context, tenantID int64, setAft
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT `+personCols+` FROM personnel
+	out, err := s.queryPeople(ctx, `SELECT `+personCols+` FROM personnel
 		WHERE tenant_id=? AND status='active' AND mobile_access=1 AND password_hash<>''
 		AND password_set_at>? AND password_set_at<=? AND password_reminded_for<>password_set_at
 		ORDER BY password_set_at, id LIMIT ?`, tenantID, ts(setAfter), ts(setBefore), limit)
 	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var out []*gateway.Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, wrap(err)
+		return nil, err
 	}
 	return out, s.loadPhones(ctx, out)
 }

@@ -16,21 +16,9 @@ const unverifiedWhere = ` WHERE p.tenant_id = ? AND p.status = 'active' AND p.em
 
 // UnverifiedPeople implements gateway.Store.
 func (s *Store) UnverifiedPeople(ctx context.Context, tenantID int64, now time.Time, afterID int64, limit int) ([]*gateway.Person, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT `+personCols+` FROM personnel p`+unverifiedWhere+
+	out, err := s.queryPeople(ctx, `SELECT `+personCols+` FROM personnel p`+unverifiedWhere+
 		` AND p.id > ? ORDER BY p.id LIMIT ?`, tenantID, ts(now), afterID, limit)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	defer rows.Close()
-	var out []*gateway.Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, wrap(rows.Err())
+	return out, err
 }
 
 // CountUnverifiedPeople implements gateway.Store.
