@@ -23,6 +23,14 @@ const WrappedKeyLen = 1 + gcmNonceLen + DataKeyLen + 16
 // (a free page, a WAL frame, a backup), as long as no copy of the wrapped
 // key survives with it.
 func (k *Keys) SealEnvelope(plain, aad []byte) (wrappedKey, sealed []byte, err error) {
+	return sealWithDataKey(k.dataKey, aad, plain, aad)
+}
+
+// sealWithDataKey encrypts plain (bound to aad) under a fresh random data
+// key and returns that key wrapped by wrap, bound to wrapAAD. The master
+// key's envelope and the instance key ring differ only in wrap and
+// wrapAAD.
+func sealWithDataKey(wrap cipher.AEAD, wrapAAD, plain, aad []byte) (wrappedKey, sealed []byte, err error) {
 	dek := make([]byte, DataKeyLen)
 	defer clear(dek)
 	if _, err := io.ReadFull(rand.Reader, dek); err != nil {
@@ -35,7 +43,7 @@ func (k *Keys) SealEnvelope(plain, aad []byte) (wrappedKey, sealed []byte, err e
 	if sealed, err = sealAEAD(a, plain, aad); err != nil {
 		return nil, nil, err
 	}
-	if wrappedKey, err = sealAEAD(k.dataKey, dek, aad); err != nil {
+	if wrappedKey, err = sealAEAD(wrap, dek, wrapAAD); err != nil {
 		return nil, nil, err
 	}
 	return wrappedKey, sealed, nil
@@ -47,7 +55,12 @@ func (k *Keys) OpenEnvelope(wrappedKey, sealed, aad []byte) ([]byte, error) {
 	if len(wrappedKey) != WrappedKeyLen {
 		return nil, errSealed("data key has the wrong size")
 	}
-	dek, err := openAEAD(k.dataKey, wrappedKey, aad)
+	return openWithDataKey(k.dataKey, aad, wrappedKey, sealed, aad)
+}
+
+// openWithDataKey reverses sealWithDataKey.
+func openWithDataKey(wrap cipher.AEAD, wrapAAD, wrappedKey, sealed, aad []byte) ([]byte, error) {
+	dek, err := openAEAD(wrap, wrappedKey, wrapAAD)
 	if err != nil {
 		return nil, err
 	}

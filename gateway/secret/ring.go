@@ -86,20 +86,8 @@ func (r *KeyRing) Seal(plain, aad []byte) (wrappedKey, sealed []byte, epoch uint
 	if err != nil {
 		return nil, nil, 0, err
 	}
-	dek := make([]byte, DataKeyLen)
-	defer clear(dek)
-	if _, err := io.ReadFull(rand.Reader, dek); err != nil {
-		return nil, nil, 0, fmt.Errorf("seal: read data key: %w: %w", ErrRandom, err)
-	}
-	a, err := dataKeyAEAD(dek)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	if sealed, err = sealAEAD(a, plain, aad); err != nil {
-		return nil, nil, 0, err
-	}
 	head := r.header(epoch)
-	wrapped, err := sealAEAD(k.aead, dek, append(append([]byte{}, head...), aad...))
+	wrapped, sealed, err := sealWithDataKey(k.aead, append(append([]byte{}, head...), aad...), plain, aad)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -123,16 +111,7 @@ func (r *KeyRing) Open(wrappedKey, sealed, aad []byte) ([]byte, error) {
 		return nil, ErrKeyGone
 	}
 	head := wrappedKey[:len(wrappedKey)-len(rest)]
-	dek, err := openAEAD(k.aead, rest, append(append([]byte{}, head...), aad...))
-	if err != nil {
-		return nil, err
-	}
-	defer clear(dek)
-	a, err := dataKeyAEAD(dek)
-	if err != nil {
-		return nil, err
-	}
-	return openAEAD(a, sealed, aad)
+	return openWithDataKey(k.aead, append(append([]byte{}, head...), aad...), rest, sealed, aad)
 }
 
 // Has says whether the ring can open a body whose key Seal wrapped.
