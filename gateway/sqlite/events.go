@@ -73,17 +73,9 @@ func (s *Store) insertEvents(ctx context.Context, es []queuedEvent) error {
 	if err != nil {
 		return wrap(err)
 	}
-	defer rows.Close()
-	ids := make([]int64, 0, len(es))
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return wrap(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return wrap(err)
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return err
 	}
 	slices.Sort(ids)
 	for i := range es {

@@ -50,23 +50,3 @@ func (s *Store) HandedOver(ctx context.Context, ids []int64) ([]int64, error) {
 	}
 	return scanIDs(rows)
 }
-
-type idRows interface {
-	Next() bool
-	Scan(...any) error
-	Err() error
-	Close() error
-}
-
-func scanIDs(rows idRows) ([]int64, error) {
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
-		}
-		out = append(out, id)
-	}
-	return out, wrap(rows.Err())
-}

@@ -41,17 +41,9 @@ func (s *Store) insertDeliveries(ctx context.Context, ds []*gateway.Delivery) er
 	if err != nil {
 		return wrap(err)
 	}
-	defer rows.Close()
-	ids := make([]int64, 0, len(ds))
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return wrap(err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return wrap(err)
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return err
 	}
 	if len(ids) != len(ds) {
 		return gateway.Internal(fmt.Errorf("sqlite: %d ids for %d outbox rows", len(ids), len(ds)))
