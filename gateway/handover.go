@@ -266,35 +266,26 @@ func (w *Worker) handsOver(r Route) bool {
 // a route that marks its hand-overs, whether that claim handed the
 // message over: one read for the whole claim.
 func (w *Worker) readHandOvers(ctx context.Context, cs []*claim) {
-	var ids []int64
-	for _, c := range cs {
-		if c.d.Unrecorded && w.handsOver(c.d.Route) {
-			ids = append(ids, c.d.ID)
-		}
+	ds := make([]*Delivery, len(cs))
+	for i, c := range cs {
+		ds[i] = c.d
 	}
-	if len(ids) == 0 {
-		return
-	}
-	marked, err := w.marks.st.HandedOver(ctx, ids)
+	asked, marked, err := w.handedOver(ctx, ds)
 	if err != nil {
 		// Not known: such a claim waits, unsent, for another read.
-		w.s.log.Warn("reading hand-over marks failed", "n", len(ids), "err", err)
+		w.s.log.Warn("reading hand-over marks failed", "n", len(asked), "err", err)
 		for _, c := range cs {
-			if c.d.Unrecorded && w.handsOver(c.d.Route) {
+			if asked[c.d.ID] {
 				c.unknown = true
 			}
 		}
 		return
 	}
-	was := make(map[int64]bool, len(marked))
-	for _, id := range marked {
-		was[id] = true
-	}
 	for _, c := range cs {
-		if !c.d.Unrecorded || !w.handsOver(c.d.Route) {
+		if !asked[c.d.ID] {
 			continue
 		}
-		if was[c.d.ID] {
+		if marked[c.d.ID] {
 			c.maybeSent = true
 			continue
 		}
@@ -302,6 +293,33 @@ func (w *Worker) readHandOvers(ctx context.Context, cs []*claim) {
 		// no second one.
 		c.d.Unrecorded, c.resumed = false, true
 	}
+}
+
+// handedOver reads, in one query, the hand-over marks of those of ds that
+// an earlier claim left without an outcome on a route that marks its
+// hand-overs: asked holds those, marked those of them whose attempt was
+// handed over.
+func (w *Worker) handedOver(ctx context.Context, ds []*Delivery) (asked, marked map[int64]bool, err error) {
+	var ids []int64
+	asked = map[int64]bool{}
+	for _, d := range ds {
+		if d.Unrecorded && w.handsOver(d.Route) {
+			ids = append(ids, d.ID)
+			asked[d.ID] = true
+		}
+	}
+	if len(ids) == 0 {
+		return asked, nil, nil
+	}
+	got, err := w.marks.st.HandedOver(ctx, ids)
+	if err != nil {
+		return asked, nil, err
+	}
+	marked = make(map[int64]bool, len(got))
+	for _, id := range got {
+		marked[id] = true
+	}
+	return asked, marked, nil
 }
 
 // maybeSentEvent says, in words, why a handed-over message is not sent

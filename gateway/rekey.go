@@ -107,25 +107,13 @@ func (w *Worker) rekey(ctx context.Context, ds []*Delivery) []*Delivery {
 // meanwhile. Marks that cannot be read leave before as it is (may have
 // gone: the safe answer).
 func (w *Worker) unmarkedNeverWent(ctx context.Context, ds []*Delivery, before map[int64]bool) {
-	var ids []int64
-	for _, d := range ds {
-		if d.Unrecorded && w.handsOver(d.Route) {
-			ids = append(ids, d.ID)
-		}
-	}
-	if len(ids) == 0 {
-		return
-	}
-	marked, err := w.marks.st.HandedOver(ctx, ids)
+	asked, marked, err := w.handedOver(ctx, ds)
 	if err != nil {
-		w.s.log.Warn("reading hand-over marks for a takeover failed", "n", len(ids), "err", err)
+		w.s.log.Warn("reading hand-over marks for a takeover failed", "n", len(asked), "err", err)
 		return
 	}
-	for _, id := range ids {
-		before[id] = false
-	}
-	for _, id := range marked {
-		before[id] = true
+	for id := range asked {
+		before[id] = marked[id]
 	}
 }
 
