@@ -197,6 +197,34 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 
 	// The load: requests alternate between the two; once one is dead, a
 	// request it did not answer goes to the other.
+	raw, err := sql.Open("pgx", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	// sealers are whose in-memory key sealed each reset's pending texts
+	// just after the kill (an instance seals what it resolves, whoever
+	// accepted it): the killed instance's die with it.
+	sealers := map[string]string{}
+	noteSealers := func() {
+		a.cmd.Wait()
+		time.Sleep(200 * time.Millisecond) // a commit the kill cut short has ended
+		rows, err := raw.Query(`SELECT request_id, sealed_by FROM deliveries
+			WHERE status = 'pending' AND channel = 'sms' AND sealed_by IS NOT NULL AND request_id IS NOT NULL`)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, by string
+			if err := rows.Scan(&id, &by); err != nil {
+				t.Error(err)
+				return
+			}
+			sealers[id] = by
+		}
+	}
 	var accepted sync.Map // request id -> job index
 	var nAccepted atomic.Int64
 	var killed atomic.Bool
@@ -222,6 +250,7 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 					t.Error(err)
 				}
 				killed.Store(true)
+				noteSealers()
 			}
 			return
 		}
@@ -235,11 +264,6 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 
 	// Every accepted request settles; the killed instance's claims come
 	// back to the survivor when their lease runs out.
-	raw, err := sql.Open("pgx", db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	var ids []string
 	accepted.Range(func(k, _ any) bool { ids = append(ids, k.(string)); return true })
 	deadline := time.Now().Add(3 * time.Minute)
@@ -354,8 +378,46 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 		t.Fatalf("%d texts at Twilio and %d through carrier gateways (%d answer_lost), the store says %d were sent and %d may have been (%d accepted, %d rolled back)",
 			len(stored), carrierTexts, lostTexts, n, maybe, len(ids), rolledBack)
 	}
-	if failed := len(ids) - rolledBack - len(stored) - carrierTexts; failed > len(ids)/100 {
-		t.Fatalf("%d of %d delivered requests got no text: more than a kill explains", failed, len(ids)-rolledBack)
+	// A delivered request whose text never went is explained by the
+	// kill in one way alone, beside the rare lookup that could not answer:
+	// the killed instance had resolved it, so its text was sealed under a
+	// key that died with it, and its email had gone out (the password in
+	// force), so nobody could send the text nor make a new password. How
+	// many those are depends on how many texts waited when the kill came
+	// (the paced tenant's wait 1 s each), so each is checked, not counted.
+	var survivor string
+	if err := raw.QueryRow(`SELECT id FROM instances WHERE alive_until > $1`, time.Now().UnixNano()).Scan(&survivor); err != nil {
+		t.Fatalf("the survivor's liveness row: %v", err)
+	}
+	noText, err := raw.Query(`SELECT r.id, coalesce(max(d.error_code), '') FROM reset_requests r JOIN deliveries d ON d.request_id = r.id AND d.channel = 'sms'
+		WHERE r.id = ANY($1) AND r.state = 'delivered'
+		GROUP BY r.id HAVING count(*) FILTER (WHERE d.status IN ('sent', 'delivered', 'failed_late')) = 0`, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keyGoneNoText, otherNoText int
+	for noText.Next() {
+		var id, code string
+		if err := noText.Scan(&id, &code); err != nil {
+			t.Fatal(err)
+		}
+		by, sealed := sealers[id]
+		switch {
+		case strings.HasPrefix(code, "outbox_key_gone") && sealed && by != survivor:
+			keyGoneNoText++
+		case strings.HasPrefix(code, "outbox_key_gone"):
+			t.Errorf("request %s lost its text as %s, though its key was not the killed instance's (sealed by %q, survivor %q)", id, code, by, survivor)
+		default:
+			otherNoText++
+		}
+	}
+	if err := noText.Err(); err != nil {
+		t.Fatal(err)
+	}
+	noText.Close()
+	if otherNoText > len(ids)/100 {
+		t.Fatalf("%d of %d delivered requests got no text for reasons other than the killed instance's key: more than a kill explains",
+			otherNoText, len(ids)-rolledBack)
 	}
 
 	// The paced sender kept 1/s across both instances: the 11th text
@@ -402,9 +464,9 @@ func TestKillOneOfTwoInstancesMidLoad(t *testing.T) {
 	raw.QueryRow(`SELECT count(*) FROM events WHERE type = 'reset_regenerated' AND request_id = ANY($1)`, ids).Scan(&regenerated)
 	raw.QueryRow(`SELECT count(*) FROM deliveries WHERE request_id = ANY($1) AND error_code LIKE 'outbox_key_gone%'`, ids).Scan(&lost)
 	t.Logf("%d accepted (%d rolled back), %d mails (%d at the relay but recorded answer_lost), %d texts (%d more through carrier gateways, %d answer_lost), %d paced texts over %v (%d failed: key gone); "+
-		"taken over from the killed instance: %d resets made again, %d messages failed as nobody could open them",
+		"taken over from the killed instance: %d resets made again, %d messages failed as nobody could open them; delivered without a text: %d (key gone), %d (other)",
 		len(ids), rolledBack, len(mids)-carrierTexts, lostMails, len(stored), carrierTexts, lostTexts, len(at), at[len(at)-1].Sub(at[0]).Round(time.Millisecond), keyGone,
-		regenerated, lost)
+		regenerated, lost, keyGoneNoText, otherNoText)
 }
 
 func tail(s string, n int) string {
