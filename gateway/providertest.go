@@ -40,6 +40,10 @@ type ProviderTestInput struct {
 	Phone  string
 	// Message is the note: at most 60 plain characters, no links.
 	Message string
+	// Link, when set, is the place (from 1) of the route in the tenant's
+	// SMS chain to test: it picks one of several webhooks, and must be of
+	// the kind tested. 0 is the first route of that kind.
+	Link int
 }
 
 // ProviderTestResult is what the provider answered. A refusal is a
@@ -54,7 +58,12 @@ type ProviderTestResult struct {
 	// Route and To say where the test went (number@domain for a carrier).
 	Route Route  `json:"route,omitempty"`
 	To    string `json:"to,omitempty"`
-	SID   string `json:"sid,omitempty"`
+	// Link is the place (from 1) of the route in the tenant's SMS chain,
+	// Target that route without its secrets (a webhook's URL, an aws
+	// route's region and identity); both unset for a test outside it.
+	Link   int    `json:"link,omitempty"`
+	Target string `json:"target,omitempty"`
+	SID    string `json:"sid,omitempty"`
 	// Class and Fix are the failure's (SendError), Summary the result
 	// in an office's words, built from them.
 	Class   FailureClass `json:"class,omitempty"`
@@ -75,6 +84,15 @@ func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in Pro
 	if route, ok := routeTestSlug(slug); ok {
 		return s.testRoute(ctx, a, t, route, in)
 	}
+	route := RouteTwilio
+	if slug != TwilioSlug {
+		route = RouteCarrier
+	}
+	if in.Link != 0 {
+		if _, _, err := s.routeForTest(t, route, in.Link); err != nil {
+			return nil, err
+		}
+	}
 	var c *Carrier
 	if slug != TwilioSlug {
 		if c, err = s.Carrier(ctx, a, slug); err != nil {
@@ -89,10 +107,6 @@ func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in Pro
 		return nil, Errorf(KindInvalid, "country_not_allowed", "texts to %s are not allowed for this company (allowed: %s)",
 			cmp.Or(region, "this number's country"), strings.Join(s.allowedCountries(t), ", "))
 	}
-	route := RouteTwilio
-	if c != nil {
-		route = RouteCarrier
-	}
 	optedOut, err := s.store.OptedOut(ctx, t.ID, s.smsChannel(t, route), e164)
 	if err != nil {
 		return nil, err
@@ -104,7 +118,7 @@ func (s *Service) TestProvider(ctx context.Context, a Actor, slug string, in Pro
 	if err := s.testAllowed(ctx, a, t); err != nil {
 		return nil, err
 	}
-	res := &ProviderTestResult{To: e164}
+	res := &ProviderTestResult{To: e164, Link: in.Link}
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	switch {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 )
 
@@ -53,20 +52,9 @@ func (s *Service) RouteChains(ctx context.Context, a Actor, tenant string) ([]Ch
 	for _, t := range tenants {
 		for i, r := range s.SMSChain(t) {
 			cr := ChainRoute{Tenant: t.Slug, Index: i, Kind: r.Kind, Lane: byLink[t.Slug+"/"+strconv.Itoa(i)]}
-			switch r.Kind {
-			case RouteWebhook:
-				cr.Target = r.URL
-				if u, err := url.Parse(r.URL); err == nil && u.RawQuery != "" {
-					// A query may carry the provider's key.
-					u.RawQuery = "…"
-					cr.Target = u.String()
-				}
-			case RouteAWS:
-				cr.Target = r.Region + " " + r.OriginationIdentity
-			case RouteTwilio:
-				if !s.twilioFor(t) {
-					cr.Why = SkipNoTwilio
-				}
+			cr.Target = routeTarget(&r)
+			if r.Kind == RouteTwilio && !s.twilioFor(t) {
+				cr.Why = SkipNoTwilio
 			}
 			out = append(out, cr)
 		}

@@ -3,6 +3,8 @@ package gateway
 import (
 	"cmp"
 	"context"
+	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -26,14 +28,9 @@ func routeTestSlug(slug string) (Route, bool) {
 // same checks (country, opt-out, note, hourly bounds), then one text
 // through the route's sender, with its answer.
 func (s *Service) testRoute(ctx context.Context, a Actor, t *Tenant, route Route, in ProviderTestInput) (*ProviderTestResult, error) {
-	var r *SMSRoute
-	if route == RouteAWS {
-		r = t.AWSRoute()
-	} else {
-		r = t.WebhookRoute()
-	}
-	if r == nil {
-		return nil, Errorf(KindInvalid, "route_not_set", "this company has no %s route in its SMS routes", route)
+	r, idx, err := s.routeForTest(t, route, in.Link)
+	if err != nil {
+		return nil, err
 	}
 	e164, _, err := ParsePhone(in.Phone, s.region)
 	if err != nil {
@@ -60,7 +57,7 @@ func (s *Service) testRoute(ctx context.Context, a Actor, t *Tenant, route Route
 	if err != nil {
 		return nil, err
 	}
-	res := &ProviderTestResult{To: e164, Route: route}
+	res := &ProviderTestResult{To: e164, Route: route, Link: idx + 1, Target: routeTarget(r)}
 	ctx, cancel := context.WithTimeout(ctx, testTimeout)
 	defer cancel()
 	tester, _ := s.tester.(RouteTester)
@@ -70,7 +67,9 @@ func (s *Service) testRoute(ctx context.Context, a Actor, t *Tenant, route Route
 	case tester == nil:
 		res.Code, res.Detail = "no_tester", "this gateway has no sender for tests of this route"
 	default:
-		m := &Message{RequestID: id, Channel: ChannelSMS, Route: route, To: e164, Text: text, Tenant: t}
+		// RouteIndex picks the link: a chain may hold several webhooks,
+		// and each is tested with its own URL and secret.
+		m := &Message{RequestID: id, Channel: ChannelSMS, Route: route, To: e164, Text: text, Tenant: t, RouteIndex: idx}
 		if pid, err := tester.TestRoute(ctx, m); err != nil {
 			res.refused(err)
 		} else {
@@ -79,11 +78,50 @@ func (s *Service) testRoute(ctx context.Context, a Actor, t *Tenant, route Route
 	}
 	res.Summary = routeWords(res)
 	ev := Event{TenantID: t.ID, Type: string(route) + "_tested", Channel: string(ChannelSMS), ProviderID: res.SID,
-		Code: res.code(), Detail: truncate(string(route)+" to "+maskAddress(res.To)+": "+res.Detail, 300)}
+		Code: res.code(), Detail: truncate(string(route)+" #"+strconv.Itoa(res.Link)+" to "+maskAddress(res.To)+": "+res.Detail, 300)}
 	if err := s.adminEvent(ctx, s.store, a, ev); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// routeForTest is the link of t's chain a test of kind goes through: the
+// one the admin named (link counts from 1, as the console shows the
+// chain), else the first of that kind. It returns the link's index.
+func (s *Service) routeForTest(t *Tenant, kind Route, link int) (*SMSRoute, int, error) {
+	chain := s.SMSChain(t)
+	if link == 0 {
+		for i := range t.SMSRoutes {
+			if t.SMSRoutes[i].Kind == kind {
+				return &t.SMSRoutes[i], i, nil
+			}
+		}
+		return nil, 0, Errorf(KindInvalid, "route_not_set", "this company has no %s route in its SMS routes", kind)
+	}
+	if link < 0 || link > len(chain) {
+		return nil, 0, Errorf(KindInvalid, "link_invalid", "link must be 1 to %d: the place of a route in this company's SMS routes", len(chain))
+	}
+	if chain[link-1].Kind != kind {
+		return nil, 0, Errorf(KindInvalid, "link_invalid", "link %d is the %s route, not %s", link, chain[link-1].Kind, kind)
+	}
+	return &chain[link-1], link - 1, nil
+}
+
+// routeTarget names a link without its secrets: a webhook's URL (its
+// query hidden: it may carry the provider's key), an aws route's region
+// and origination identity.
+func routeTarget(r *SMSRoute) string {
+	switch r.Kind {
+	case RouteWebhook:
+		if u, err := url.Parse(r.URL); err == nil && u.RawQuery != "" {
+			u.RawQuery = "…"
+			return u.String()
+		}
+		return r.URL
+	case RouteAWS:
+		return r.Region + " " + r.OriginationIdentity
+	}
+	return ""
 }
 
 // routeWords says a route test's result in plain words.

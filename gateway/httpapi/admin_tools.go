@@ -22,6 +22,7 @@ func (s *Server) routesAdminTools(a fiber.Router) {
 	a.Post("/carriers/:slug/retire", s.retireCarrier)
 	a.Post("/carriers/:slug/test", s.testCarrier)
 	a.Post("/settings/test-email", s.testEmail)
+	a.Post("/settings/sms-routes/test", s.testSMSRoutes)
 	a.Put("/settings/email", s.putEmailProfile)
 	a.Post("/personnel/import", s.importPersonnel)
 	a.Post("/personnel/:id/password", s.setPassword)
@@ -124,6 +125,8 @@ type testBody struct {
 	Message string `json:"message"`
 	Tenant  string `json:"tenant"`
 	To      string `json:"to"`
+	// Link picks the route of the tenant's SMS chain to test (from 1).
+	Link int `json:"link"`
 }
 
 // testCarrier answers 200 with ok and the provider's answer, a refusal
@@ -134,7 +137,7 @@ func (s *Server) testCarrier(c *fiber.Ctx) error {
 		return err
 	}
 	res, err := s.svc.TestProvider(c.UserContext(), actor(c), c.Params("slug"), gateway.ProviderTestInput{
-		Tenant: b.Tenant, Phone: b.Phone, Message: b.Message})
+		Tenant: b.Tenant, Phone: b.Phone, Message: b.Message, Link: b.Link})
 	if err != nil {
 		return err
 	}
