@@ -12,10 +12,12 @@ import (
 	"github.com/resetgw/resetgw/gateway/gatewaytest"
 )
 
-// countingSender fails with err (nil: accepts) and counts its calls.
+// countingSender fails with err (nil: accepts) and counts its calls; last
+// is the wall time of the latest call.
 type countingSender struct {
 	mu    sync.Mutex
 	calls int
+	last  time.Time
 	err   error
 }
 
@@ -23,6 +25,7 @@ func (s *countingSender) Send(ctx context.Context, m *gateway.Message) (string, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
+	s.last = time.Now()
 	if s.err != nil {
 		return "", s.err
 	}
@@ -196,29 +199,64 @@ func count(xs []string, x string) int {
 // lane's circuit; while open its messages wait without spending
 // attempts; after the open time one probe half-opens it, and its success
 // closes it.
+//
+// The breaker keeps time on the wall clock (gobreaker takes no clock), so
+// what the open circuit does is checked only for a run that finished
+// those checks within the open time of the failure that opened it. A run
+// the machine's load slowed past that is no evidence either way and is
+// repeated with a four times longer open time.
 func TestBreakerOpensAndHalfOpens(t *testing.T) {
+	for open := 150 * time.Millisecond; ; open *= 4 {
+		if breakerOpensAndHalfOpens(t, open) {
+			return
+		}
+		if open >= 9*time.Second {
+			t.Fatalf("the open-circuit checks never finished within an open time of %s", open)
+		}
+		t.Logf("the open-circuit checks took longer than %s; again with a longer open time", open)
+	}
+}
+
+// breakerOpensAndHalfOpens runs the breaker's walk with the given open
+// time; false: the open circuit's checks took longer than that, so they
+// may have seen it half-open, and nothing was asserted about them.
+func breakerOpensAndHalfOpens(t *testing.T, open time.Duration) bool {
+	t.Helper()
 	s := &countingSender{err: &gateway.SendError{Class: gateway.FailTransient, Code: "421", Detail: "try later"}}
-	e := newClassEnv(t, s, gateway.WorkerConfig{LaneConcurrency: 1, BreakerFailures: 3, BreakerOpen: 150 * time.Millisecond})
+	e := newClassEnv(t, s, gateway.WorkerConfig{LaneConcurrency: 1, BreakerFailures: 3, BreakerOpen: open})
 	for _, m := range []string{"a@acme.example", "b@acme.example", "c@acme.example"} {
 		e.person(m, "", "")
 		e.reset(m, "")
 	}
 	e.drain()
-	if l := e.lane("smtp"); l.State != gateway.LaneOpen {
-		t.Fatalf("after 3 transient failures: %+v", l)
+	if s.n() != 3 {
+		t.Fatalf("%d sends of 3 resets", s.n())
 	}
+	s.mu.Lock()
+	opened := s.last // no later than the third failure opened the circuit
+	s.mu.Unlock()
+	lane := e.lane("smtp")
 	e.person("d@acme.example", "", "")
 	late := e.reset("d@acme.example", "")
 	before := s.n()
 	e.drain()
-	if s.n() != before {
+	sent := s.n() - before
+	d := e.request(late).Deliveries[0]
+	if time.Since(opened) >= open {
+		return false
+	}
+	if lane.State != gateway.LaneOpen {
+		t.Fatalf("after 3 transient failures: %+v", lane)
+	}
+	if sent != 0 {
 		t.Fatal("an open lane sent")
 	}
-	if d := e.request(late).Deliveries[0]; d.Attempts != 0 || d.Status != gateway.DeliveryPending {
+	if d.Attempts != 0 || d.Status != gateway.DeliveryPending {
 		t.Fatalf("a message spent an attempt on an open lane: %s after %d", d.Status, d.Attempts)
 	}
 	s.set(nil)
-	time.Sleep(200 * time.Millisecond) // the breaker's own clock
+	// The breaker's own clock: the open time has passed once this returns.
+	time.Sleep(time.Until(opened.Add(open)))
 	e.advance(time.Minute)
 	e.drain()
 	if s.n() == before {
@@ -240,6 +278,7 @@ func TestBreakerOpensAndHalfOpens(t *testing.T) {
 			t.Fatalf("no %s event: %v", want, evs)
 		}
 	}
+	return true
 }
 
 // flakyStore fails the next n transactions, as a locked or full database
