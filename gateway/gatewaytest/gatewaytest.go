@@ -100,8 +100,19 @@ func Keys(t testing.TB) *secret.Keys {
 // Store opens a fresh SQLite file with the carriers seeded.
 func Store(t testing.TB, keys *secret.Keys) (*sqlite.Store, string) {
 	t.Helper()
+	return CountedStore(t, keys, nil)
+}
+
+// CountedStore is Store counting its statements and commits into c (nil:
+// not counted).
+func CountedStore(t testing.TB, keys *secret.Keys, c *sqlite.Counts) (*sqlite.Store, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "gw.db")
-	st, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Sealer: keys})
+	cfg := sqlite.Config{Path: path, Sealer: keys}
+	if c != nil {
+		cfg.Driver = sqlite.CountingDriver(c)
+	}
+	st, err := sqlite.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

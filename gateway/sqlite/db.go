@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -46,6 +47,9 @@ type Config struct {
 	// default), sooner once CheckpointAfter wipes (4096) are waiting.
 	CheckpointEvery time.Duration
 	CheckpointAfter int
+	// Driver opens the connections; nil is go-sqlite3's own. Benchmarks
+	// give CountingDriver.
+	Driver driver.Driver
 }
 
 // querier is what *sql.DB and *sql.Tx have in common.
@@ -106,7 +110,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// same few dozen queries again.
 	dsn := "file:" + (&url.URL{Path: cfg.Path}).EscapedPath() +
 		"?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=on&_txlock=immediate&_secure_delete=on&_stmt_cache_size=256"
-	db, err := sql.Open("sqlite3", dsn)
+	open := func() (*sql.DB, error) { return sql.Open("sqlite3", dsn) }
+	if cfg.Driver != nil {
+		open = func() (*sql.DB, error) { return sql.OpenDB(connector{dsn: dsn, drv: cfg.Driver}), nil }
+	}
+	db, err := open()
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -115,7 +123,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// 100 ms), which is where tail latency came from; one connection makes
 	// writers queue in Go instead, first come first served.
 	db.SetMaxOpenConns(1)
-	rdb, err := sql.Open("sqlite3", dsn)
+	rdb, err := open()
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open: %w", err)
