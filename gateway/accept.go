@@ -120,14 +120,7 @@ func (s *Service) accept(ctx context.Context, j *acceptJob) error {
 func (s *Service) commitAccepts(ctx context.Context, batch []*acceptJob) {
 	ctx, cancel := context.WithTimeout(ctx, acceptTimeout)
 	defer cancel()
-	err := s.store.WithTx(ctx, func(st Store) error {
-		for _, j := range batch {
-			if err := s.acceptIn(ctx, st, j); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.store.WithTx(ctx, func(st Store) error { return s.acceptIn(ctx, st, batch) })
 	if err == nil {
 		return
 	}
@@ -137,7 +130,8 @@ func (s *Service) commitAccepts(ctx context.Context, batch []*acceptJob) {
 	}
 	s.log.Warn("accept batch failed, writing its requests one by one", "requests", len(batch), "err", err)
 	for _, j := range batch {
-		if err := s.store.WithTx(ctx, func(st Store) error { return s.acceptIn(ctx, st, j) }); err != nil {
+		one := []*acceptJob{j}
+		if err := s.store.WithTx(ctx, func(st Store) error { return s.acceptIn(ctx, st, one) }); err != nil {
 			j.fail(err)
 		}
 	}
@@ -151,42 +145,56 @@ func (j *acceptJob) fail(err error) {
 		Message: "the request could not be stored, please try again", Err: err}
 }
 
-// acceptIn stores one request, or, over its client's flood ceiling, counts
-// it in the one row kept for that client and window (no row and no event
-// of its own: a flood must not grow the log) and answers an id that names
-// that row.
-func (s *Service) acceptIn(ctx context.Context, st Store, j *acceptJob) error {
-	r := j.r
-	j.id, j.queued, j.err = "", false, nil
-	if j.flood.Key != "" {
-		over, err := st.Reserve(ctx, r.CreatedAt, []Limit{j.flood})
-		if err != nil {
-			return err
-		}
-		if over != nil {
-			g := &RejectGroup{Key: over.Scope + ":" + over.Key, WindowStart: r.CreatedAt.Truncate(over.Window),
-				Reason: ReasonRateLimited, IP: r.IP, LastAt: r.CreatedAt}
-			if err := st.RecordReject(ctx, g); err != nil {
+// acceptIn stores the batch's requests, or, for one over its client's
+// flood ceiling, counts it in the one row kept for that client and window
+// (no row and no event of its own: a flood must not grow the log) and
+// answers an id that names that row. The requests are written together
+// (one statement for many on a store that batches them), and the events
+// follow in the batch's order, as if each job had been written alone.
+func (s *Service) acceptIn(ctx context.Context, st Store, batch []*acceptJob) error {
+	stored := make([]*ResetRequest, 0, len(batch))
+	floods := make([]bool, len(batch))
+	for i, j := range batch {
+		r := j.r
+		j.id, j.queued, j.err = "", false, nil
+		if j.flood.Key != "" {
+			over, err := st.Reserve(ctx, r.CreatedAt, []Limit{j.flood})
+			if err != nil {
 				return err
 			}
-			if g.Count == 1 {
-				if err := s.event(ctx, st, Event{Type: EventResetFlood, Actor: actorFor(r.Source), IP: r.IP,
-					Code: ReasonRateLimited, Detail: "limit " + over.Scope}); err != nil {
+			if over != nil {
+				g := &RejectGroup{Key: over.Scope + ":" + over.Key, WindowStart: r.CreatedAt.Truncate(over.Window),
+					Reason: ReasonRateLimited, IP: r.IP, LastAt: r.CreatedAt}
+				if err := st.RecordReject(ctx, g); err != nil {
 					return err
 				}
+				floods[i] = g.Count == 1
+				j.id = s.rejectID(g.ID, g.Count)
+				continue
 			}
-			j.id = s.rejectID(g.ID, g.Count)
-			return nil
+		}
+		stored = append(stored, r)
+	}
+	if err := createResets(ctx, st, stored); err != nil {
+		return err
+	}
+	for i, j := range batch {
+		r := j.r
+		e := Event{Type: "reset_requested", Actor: actorFor(r.Source), IP: r.IP, RequestID: r.ID, Detail: string(r.Source)}
+		switch {
+		case floods[i]:
+			e = Event{Type: EventResetFlood, Actor: actorFor(r.Source), IP: r.IP,
+				Code: ReasonRateLimited, Detail: "limit " + j.flood.Scope}
+		case j.id != "":
+			continue // refused, counted in its group
+		}
+		if err := s.event(ctx, st, e); err != nil {
+			return err
+		}
+		if !floods[i] {
+			j.id, j.queued = r.ID, true
 		}
 	}
-	if err := st.CreateReset(ctx, r); err != nil {
-		return err
-	}
-	if err := s.event(ctx, st, Event{Type: "reset_requested", Actor: actorFor(r.Source), IP: r.IP,
-		RequestID: r.ID, Detail: string(r.Source)}); err != nil {
-		return err
-	}
-	j.id, j.queued = r.ID, true
 	return nil
 }
 

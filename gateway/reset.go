@@ -134,7 +134,8 @@ func (s *Service) resolveIn(ctx context.Context, st Store, id string) error {
 			return err
 		}
 	}
-	r, err := st.Reset(ctx, id)
+	// A received request has no outbox rows yet: they are not read.
+	r, err := resetOnly(ctx, st, id)
 	if IsNotFound(err) {
 		return nil // gone since it was listed
 	} else if err != nil {
@@ -416,7 +417,7 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 	if optedOut {
 		return nil, SkipOptedOut, nil
 	}
-	if !s.smsCountryAllowed(t, PhoneRegion(target.Number)) {
+	if !s.smsCountryAllowed(t, s.regions.region(target.Number)) {
 		return nil, SkipCountryNotAllowed, nil
 	}
 	if d.Route == "" {

@@ -48,7 +48,9 @@ func (s *Store) flushEvents(ctx context.Context) error {
 	es := s.events.list
 	s.events.list = nil
 	for len(es) > 0 {
-		n := min(len(es), maxEventRows)
+		// Power-of-two chunks (resetbatch.go): a prepared statement for
+		// every count up to maxEventRows would crowd the cache.
+		n := min(chunk(len(es)), maxEventRows)
 		if err := s.insertEvents(ctx, es[:n]); err != nil {
 			return err
 		}

@@ -50,6 +50,8 @@ func Run(t *testing.T, open Opener) {
 		{"Deliveries", testDeliveries},
 		{"MoveDelivery", testMoveDelivery},
 		{"CreateDeliveries", testCreateDeliveries},
+		{"CreateResets", testCreateResets},
+		{"ResetOnly", testResetOnly},
 		{"ClaimOrderAndLease", testClaimOrderAndLease},
 		{"ClaimDeferRenew", testClaimDeferRenew},
 		{"ConcurrentClaims", testConcurrentClaims},
