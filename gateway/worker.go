@@ -338,6 +338,11 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 		if limit <= 0 {
 			return nil
 		}
+		// The claim's time is read after the resolves: their messages are
+		// due from when they were made, and a time read before would leave
+		// them all to the next step.
+		now = w.s.clock()
+		leaseUntil = now.Add(w.cfg.Lease)
 		var err error
 		ds, err = st.ClaimDeliveries(ctx, now, leaseUntil, limit)
 		return err
@@ -351,6 +356,8 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 		}
 		ds, err = nil, nil
 		if limit > 0 {
+			now = w.s.clock()
+			leaseUntil = now.Add(w.cfg.Lease)
 			ds, err = w.s.store.ClaimDeliveries(ctx, now, leaseUntil, limit)
 		}
 	}
