@@ -151,3 +151,36 @@ func linkRefused(err error) *ProviderTestResult {
 	}
 	return res
 }
+
+// RouteLabel names a kind of SMS route as the console's list of routes
+// does.
+func RouteLabel(k Route) string {
+	switch k {
+	case RouteTwilio:
+		return "Twilio"
+	case RouteAWS:
+		return "AWS End User Messaging"
+	case RouteWebhook:
+		return "Webhook"
+	case RouteCarrier:
+		return "Carrier email-to-SMS gateway"
+	}
+	return string(k)
+}
+
+// ClassWords says whose fault a failure class is, in an office's words.
+func ClassWords(c FailureClass) string {
+	switch c {
+	case FailConfig:
+		return "setup (only an admin can fix it)"
+	case FailRecipient:
+		return "this number (another route would not help)"
+	case FailOptedOut:
+		return "this number opted out of texts"
+	case FailRate:
+		return "sending too fast for the provider (passes by itself)"
+	case FailTransient:
+		return "the provider or the network, for now (try again in a minute)"
+	}
+	return string(c)
+}

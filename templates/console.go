@@ -157,4 +157,7 @@ var consoleFuncs = htmltemplate.FuncMap{
 	// reason is a reason code in words (its code goes in a title).
 	"reason":      gateway.ReasonWords,
 	"knownReason": gateway.KnownReason,
+	// routeLabel names a kind of SMS route; classWords a failure class.
+	"routeLabel": gateway.RouteLabel,
+	"classWords": gateway.ClassWords,
 }

@@ -47,6 +47,7 @@ type flash struct {
 	Form      url.Values        // the refused form as typed
 	Test      *carrierTest      // a Test Provider answer
 	EmailTest *emailTest
+	RouteTest *routeTest            // a test of the SMS chain's links
 	Import    *gateway.ImportResult // an import's outcome (counts only)
 	// path is the page the flash is for: another page leaves it alone.
 	path string

@@ -18,6 +18,7 @@ func (u *consoleUI) routesSettings() {
 	a.Post("/admin/settings/lifecycle", u.auth, u.saveLifecycle)
 	a.Post("/admin/personnel/:id/verification", u.auth, u.sendVerificationLink)
 	u.routesVerifyLinks()
+	u.routesSMSRoutes()
 	a.Post("/admin/settings/twilio", u.auth, u.saveTwilio)
 	a.Post("/admin/settings/test-email", u.auth, u.testEmail)
 	a.Get("/admin/failed", u.auth, u.failed)
@@ -52,6 +53,8 @@ type settingsView struct {
 	// VerifyBacklog is how many people have no working verification link
 	// while verified emails are required (console_verifylinks.go).
 	VerifyBacklog int
+	// Routes is the SMS routes card (console_smsroutes.go).
+	Routes smsRoutesView
 }
 
 type twilioView struct {
@@ -82,6 +85,9 @@ func (u *consoleUI) settingsPage(c *fiber.Ctx, v *settingsView) (page, error) {
 			return page{}, err
 		}
 		sv := viewSettings(t)
+		if sv.Routes, err = u.viewSMSRoutes(c.UserContext(), session(c).Actor, t, u.flash(c)); err != nil {
+			return page{}, err
+		}
 		v = &sv
 	}
 	p := u.page(c, "settings", "Settings", *v)
