@@ -28,6 +28,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -110,6 +111,10 @@ func rebind(query string) string {
 
 // Store implements gateway.Store.
 type Store struct {
+	// Store is the part shared with the SQLite store (gateway/sqlstore):
+	// tenants, admins, personnel and the rest whose statements are the
+	// same on both engines.
+	*sqlstore.Store
 	db     *sql.DB
 	q      querier
 	inTx   bool
@@ -145,6 +150,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, q: numbered{db}, sealer: cfg.Sealer, url: cfg.URL, instance: cfg.Instance}
+	s.share()
 	if s.instance == "" {
 		var b [8]byte
 		rand.Read(b[:])
@@ -257,6 +263,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 	state := &txState{conn: conn}
 	inner := &Store{db: s.db, q: txq{t: state, q: numbered{tx}}, inTx: true, sealer: s.sealer, tx: state,
 		url: s.url, instance: s.instance, channel: s.channel}
+	inner.share()
 	err = fn(inner)
 	if err == nil {
 		inner.queueWakes()

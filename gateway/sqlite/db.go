@@ -20,6 +20,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -61,6 +62,10 @@ type querier interface {
 
 // Store implements gateway.Store.
 type Store struct {
+	// Store is the part shared with the PostgreSQL store
+	// (gateway/sqlstore): tenants, admins, personnel and the rest whose
+	// statements are the same on both engines.
+	*sqlstore.Store
 	db     *sql.DB // the one writer connection
 	rdb    *sql.DB // readers: WAL lets them run beside the writer
 	q      querier
@@ -132,6 +137,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	rdb.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, rdb: rdb, q: split{w: db, r: rdb}, instance: cfg.Instance, sealer: cfg.Sealer,
 		wipe: newWiper(db, rdb, cfg.CheckpointEvery, cfg.CheckpointAfter)}
+	s.share()
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -222,6 +228,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 	}
 	st := &Store{db: s.db, rdb: s.rdb, q: tx, inTx: true, instance: s.instance, sealer: s.sealer, wipe: s.wipe,
 		events: &eventQueue{}}
+	st.share()
 	err = fn(st)
 	if err == nil {
 		err = st.flushEvents(ctx)

@@ -1,8 +1,7 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"strings"
 	"time"
@@ -24,7 +23,7 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.q.ExecContext(ctx, `INSERT INTO tenants (slug, name, allow_mobile_reset, keep_original,
+	t.ID, err = s.d.Insert(ctx, `INSERT INTO tenants (slug, name, allow_mobile_reset, keep_original,
 		must_change, reset_ttl_seconds, sms_countries, min_password_length, smtp_sealed, twilio_sealed,
 		twilio_from, created_at, keywords, sms_rate_per_second, sms_validity_seconds, trust_mail_keywords,
 		twilio_service_sid, lifecycle, sms_routes_sealed, disabled, time_zone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -32,11 +31,7 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
 		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
 		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), routes, b2i(t.Disabled), t.TimeZone)
-	if err != nil {
-		return wrap(err)
-	}
-	t.ID, err = res.LastInsertId()
-	return wrap(err)
+	return err
 }
 
 // UpdateTenant implements gateway.Store.
@@ -60,9 +55,9 @@ func (s *Store) UpdateTenant(ctx context.Context, t *gateway.Tenant) error {
 	if err != nil {
 		// The only uniqueness an update can break: a Twilio sender is one
 		// tenant's.
-		return conflict(err, "twilio_sender_taken", "another company already uses this Twilio number or Messaging Service")
+		return s.conflict(err, "twilio_sender_taken", "another company already uses this Twilio number or Messaging Service")
 	}
-	return mustAffect(res, err)
+	return s.mustAffect(res, err)
 }
 
 // TenantBySlug implements gateway.Store.
@@ -84,7 +79,7 @@ func (s *Store) TenantByTwilioNumber(ctx context.Context, e164 string) (*gateway
 func (s *Store) ListTenants(ctx context.Context) ([]*gateway.Tenant, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT `+tenantCols+` FROM tenants ORDER BY slug`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []*gateway.Tenant
@@ -95,12 +90,10 @@ func (s *Store) ListTenants(ctx context.Context) ([]*gateway.Tenant, error) {
 		}
 		out = append(out, t)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
+func (s *Store) scanTenant(row Scanner) (*gateway.Tenant, error) {
 	var (
 		t                 gateway.Tenant
 		allow, keep, must int
@@ -117,7 +110,7 @@ func (s *Store) scanTenant(row scanner) (*gateway.Tenant, error) {
 		&t.MinPasswordLength, &smtp, &twilio, &created, &keywords, &t.SMSRatePerSecond, &t.SMSValiditySeconds, &trustMail, &lifecycle, &routes,
 		&disabled, &t.TimeZone)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	t.AllowMobileReset, t.KeepOriginal, t.MustChange = allow == 1, keep == 1, must == 1
 	t.TrustMailKeywords, t.Disabled = trustMail == 1, disabled == 1
@@ -215,21 +208,6 @@ func serviceSID(t *gateway.Tenant) string {
 		return ""
 	}
 	return t.Twilio.MessagingServiceSID
-}
-
-// mustAffect turns "no row changed" into not found.
-func mustAffect(res sql.Result, err error) error {
-	if err != nil {
-		return wrap(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(err)
-	}
-	if n == 0 {
-		return gateway.ErrNotFound
-	}
-	return nil
 }
 
 // validity stores the default for a tenant made without one.
