@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -11,14 +11,14 @@ const adminCols = `id, tenant_id, email, password_hash, disabled, last_login_at,
 
 // CreateAdmin implements gateway.Store.
 func (s *Store) CreateAdmin(ctx context.Context, a *gateway.Admin) error {
-	res, err := s.q.ExecContext(ctx, `INSERT INTO admins (tenant_id, email, password_hash, disabled,
+	id, err := s.d.Insert(ctx, `INSERT INTO admins (tenant_id, email, password_hash, disabled,
 		last_login_at, created_at, updated_at, must_change) VALUES (?,?,?,?,?,?,?,?)`,
 		a.TenantID, a.Email, a.PasswordHash, b2i(a.Disabled), ts(a.LastLoginAt), ts(a.CreatedAt), ts(a.UpdatedAt), b2i(a.MustChange))
 	if err != nil {
-		return conflict(err, "admin_exists", "an admin with this email exists already")
+		return s.conflict(err, "admin_exists", "an admin with this email exists already")
 	}
-	a.ID, err = res.LastInsertId()
-	return wrap(err)
+	a.ID = id
+	return nil
 }
 
 // UpdateAdmin implements gateway.Store.
@@ -26,45 +26,45 @@ func (s *Store) UpdateAdmin(ctx context.Context, a *gateway.Admin) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE admins SET password_hash=?, disabled=?, last_login_at=?,
 		updated_at=?, must_change=? WHERE id=?`, a.PasswordHash, b2i(a.Disabled), ts(a.LastLoginAt), ts(a.UpdatedAt),
 		b2i(a.MustChange), a.ID)
-	return mustAffect(res, err)
+	return s.mustAffect(res, err)
 }
 
 // AdminByEmail implements gateway.Store.
 func (s *Store) AdminByEmail(ctx context.Context, email string) (*gateway.Admin, error) {
-	return scanAdmin(s.q.QueryRowContext(ctx, `SELECT `+adminCols+` FROM admins WHERE email = ?`, email))
+	return s.scanAdmin(s.q.QueryRowContext(ctx, `SELECT `+adminCols+` FROM admins WHERE email = ?`, email))
 }
 
 // AdminByID implements gateway.Store.
 func (s *Store) AdminByID(ctx context.Context, id int64) (*gateway.Admin, error) {
-	return scanAdmin(s.q.QueryRowContext(ctx, `SELECT `+adminCols+` FROM admins WHERE id = ?`, id))
+	return s.scanAdmin(s.q.QueryRowContext(ctx, `SELECT `+adminCols+` FROM admins WHERE id = ?`, id))
 }
 
 // ListAdmins implements gateway.Store.
 func (s *Store) ListAdmins(ctx context.Context) ([]*gateway.Admin, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT `+adminCols+` FROM admins ORDER BY tenant_id, email`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []*gateway.Admin
 	for rows.Next() {
-		a, err := scanAdmin(rows)
+		a, err := s.scanAdmin(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, a)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }
 
-func scanAdmin(row scanner) (*gateway.Admin, error) {
+func (s *Store) scanAdmin(row Scanner) (*gateway.Admin, error) {
 	var (
 		a                        gateway.Admin
 		disabled, mustChange     int
 		last, created, updatedAt int64
 	)
 	if err := row.Scan(&a.ID, &a.TenantID, &a.Email, &a.PasswordHash, &disabled, &last, &created, &updatedAt, &mustChange); err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	a.Disabled, a.MustChange = disabled == 1, mustChange == 1
 	a.LastLoginAt, a.CreatedAt, a.UpdatedAt = fromTS(last), fromTS(created), fromTS(updatedAt)
@@ -75,7 +75,7 @@ func scanAdmin(row scanner) (*gateway.Admin, error) {
 func (s *Store) CreateAdminSession(ctx context.Context, as *gateway.AdminSession) error {
 	_, err := s.q.ExecContext(ctx, `INSERT INTO admin_sessions (hash, admin_id, ip, created_at, seen_at, expires_at)
 		VALUES (?,?,?,?,?,?)`, as.Hash, as.AdminID, as.IP, ts(as.CreatedAt), ts(as.SeenAt), ts(as.ExpiresAt))
-	return wrap(err)
+	return s.wrap(err)
 }
 
 // AdminSession implements gateway.Store.
@@ -87,7 +87,7 @@ func (s *Store) AdminSession(ctx context.Context, hash []byte) (*gateway.AdminSe
 	err := s.q.QueryRowContext(ctx, `SELECT hash, admin_id, ip, created_at, seen_at, expires_at
 		FROM admin_sessions WHERE hash = ?`, hash).Scan(&as.Hash, &as.AdminID, &as.IP, &created, &seen, &expires)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	as.CreatedAt, as.SeenAt, as.ExpiresAt = fromTS(created), fromTS(seen), fromTS(expires)
 	return &as, nil
@@ -96,19 +96,19 @@ func (s *Store) AdminSession(ctx context.Context, hash []byte) (*gateway.AdminSe
 // TouchAdminSession implements gateway.Store.
 func (s *Store) TouchAdminSession(ctx context.Context, hash []byte, seen time.Time) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE admin_sessions SET seen_at = ? WHERE hash = ?`, ts(seen), hash)
-	return mustAffect(res, err)
+	return s.mustAffect(res, err)
 }
 
 // DeleteAdminSession implements gateway.Store.
 func (s *Store) DeleteAdminSession(ctx context.Context, hash []byte) error {
 	res, err := s.q.ExecContext(ctx, `DELETE FROM admin_sessions WHERE hash = ?`, hash)
-	return mustAffect(res, err)
+	return s.mustAffect(res, err)
 }
 
 // DeleteAdminSessions implements gateway.Store.
 func (s *Store) DeleteAdminSessions(ctx context.Context, adminID int64) error {
 	_, err := s.q.ExecContext(ctx, `DELETE FROM admin_sessions WHERE admin_id = ?`, adminID)
-	return wrap(err)
+	return s.wrap(err)
 }
 
 // PruneAdminSessions implements gateway.Store: it drops sessions past
@@ -116,15 +116,15 @@ func (s *Store) DeleteAdminSessions(ctx context.Context, adminID int64) error {
 func (s *Store) PruneAdminSessions(ctx context.Context, now time.Time) error {
 	_, err := s.q.ExecContext(ctx, `DELETE FROM admin_sessions WHERE expires_at <= ? OR seen_at <= ?`,
 		ts(now), ts(now.Add(-gateway.SessionIdle)))
-	return wrap(err)
+	return s.wrap(err)
 }
 
 // CountResets implements gateway.Store.
 func (s *Store) CountResets(ctx context.Context, tenantID int64, since time.Time) (map[gateway.ResetState]int, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT state, count(*) FROM reset_requests
-		WHERE created_at >= ? AND (? = 0 OR tenant_id = ?) GROUP BY state`, ts(since), tenantID, tenantID)
+		WHERE created_at >= ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) GROUP BY state`, ts(since), tenantID, tenantID)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	out := map[gateway.ResetState]int{}
@@ -132,25 +132,25 @@ func (s *Store) CountResets(ctx context.Context, tenantID int64, since time.Time
 		var state string
 		var n int
 		if err := rows.Scan(&state, &n); err != nil {
-			return nil, wrap(err)
+			return nil, s.wrap(err)
 		}
 		out[gateway.ResetState(state)] = n
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }
 
 // RouteStats implements gateway.Store.
 func (s *Store) RouteStats(ctx context.Context, tenantID int64, since time.Time) ([]gateway.RouteStat, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT route,
-		sum(status IN ('sent', 'delivered')),
-		sum(status IN ('failed', 'failed_late')),
-		sum(status = 'pending' AND attempts > 0),
+		count(*) FILTER (WHERE status IN ('sent', 'delivered')),
+		count(*) FILTER (WHERE status IN ('failed', 'failed_late')),
+		count(*) FILTER (WHERE status = 'pending' AND attempts > 0),
 		max(CASE WHEN status IN ('sent', 'delivered') THEN updated_at ELSE 0 END),
 		max(CASE WHEN status IN ('failed', 'failed_late') OR (status = 'pending' AND attempts > 0) THEN updated_at ELSE 0 END)
-		FROM deliveries WHERE updated_at >= ? AND (? = 0 OR tenant_id = ?) GROUP BY route ORDER BY route`,
+		FROM deliveries WHERE updated_at >= ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) GROUP BY route ORDER BY route`,
 		ts(since), tenantID, tenantID)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	var out []gateway.RouteStat
 	for rows.Next() {
@@ -159,14 +159,14 @@ func (s *Store) RouteStats(ctx context.Context, tenantID int64, since time.Time)
 		var sent, failed int64
 		if err := rows.Scan(&route, &r.Sent, &r.Failed, &r.Retrying, &sent, &failed); err != nil {
 			rows.Close()
-			return nil, wrap(err)
+			return nil, s.wrap(err)
 		}
 		r.Route, r.LastSentAt, r.LastErrorAt = gateway.Route(route), fromTS(sent), fromTS(failed)
 		out = append(out, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	for i := range out {
 		if out[i].LastErrorAt.IsZero() {
@@ -174,11 +174,11 @@ func (s *Store) RouteStats(ctx context.Context, tenantID int64, since time.Time)
 		}
 		var code, detail string
 		err := s.q.QueryRowContext(ctx, `SELECT error_code, error_detail FROM deliveries
-			WHERE route = ? AND updated_at >= ? AND (? = 0 OR tenant_id = ?) AND error_code <> ''
+			WHERE route = ? AND updated_at >= ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) AND error_code <> ''
 			AND status IN ('failed', 'failed_late', 'pending') ORDER BY updated_at DESC, id DESC LIMIT 1`,
 			string(out[i].Route), ts(since), tenantID, tenantID).Scan(&code, &detail)
-		if err != nil && !gateway.IsNotFound(wrap(err)) {
-			return nil, wrap(err)
+		if err != nil && !gateway.IsNotFound(s.wrap(err)) {
+			return nil, s.wrap(err)
 		}
 		out[i].LastError = code + " " + detail
 	}
