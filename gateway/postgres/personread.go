@@ -4,6 +4,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/sqlstore"
 )
 
 // queuePersonRead queues the reads of the person where names (a condition
@@ -12,7 +13,7 @@ import (
 // condition, so none waits for another's answer.
 func queuePersonRead(b *pgx.Batch, where string, args []any) {
 	b.Queue(rebind(`SELECT `+personCols+`, last_login_at FROM personnel WHERE `+where), args...)
-	b.Queue(rebind(`SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type, ph.carrier, `+phoneOptedOut+`
+	b.Queue(rebind(`SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type, ph.carrier, `+sqlstore.PhoneOptedOut+`
 		FROM phones ph WHERE ph.person_id IN (SELECT id FROM personnel WHERE `+where+`) ORDER BY ph.id`), args...)
 	b.Queue(rebind(`SELECT tag FROM person_tags WHERE person_id IN (SELECT id FROM personnel WHERE `+where+`)
 		ORDER BY tag`), args...)

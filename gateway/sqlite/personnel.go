@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/sqlstore"
 )
 
 const personCols = `id, tenant_id, name, email, status, mobile_access, allow_mobile_reset,
@@ -167,7 +168,7 @@ func (s *Store) loadPhones(ctx context.Context, people []*gateway.Person) error 
 		args = append(args, p.ID)
 	}
 	rows, err := s.q.QueryContext(ctx, `SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type, ph.carrier,
-		`+phoneOptedOut+` FROM phones ph
+		`+sqlstore.PhoneOptedOut+` FROM phones ph
 		WHERE ph.person_id IN (`+strings.Join(ph, ",")+`) ORDER BY ph.id`, args...)
 	if err != nil {
 		return wrap(err)
@@ -201,7 +202,7 @@ func scanPhone(row scanner) (*gateway.Phone, error) {
 // PhoneByNumber implements gateway.Store.
 func (s *Store) PhoneByNumber(ctx context.Context, e164 string) (*gateway.Phone, error) {
 	return scanPhone(s.q.QueryRowContext(ctx, `SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type,
-		ph.carrier, `+phoneOptedOut+` FROM phones ph WHERE ph.number = ?`, e164))
+		ph.carrier, `+sqlstore.PhoneOptedOut+` FROM phones ph WHERE ph.number = ?`, e164))
 }
 
 // conflict gives a UNIQUE violation a specific code and message.

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -12,16 +12,16 @@ func (s *Store) TagCounts(ctx context.Context, tenantID int64) ([]gateway.TagCou
 	rows, err := s.q.QueryContext(ctx, `SELECT tag, count(*) FROM person_tags WHERE (CAST(? AS BIGINT) = 0 OR tenant_id = ?)
 		GROUP BY tag ORDER BY tag LIMIT ?`, tenantID, tenantID, gateway.MaxTagCounts)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []gateway.TagCount
 	for rows.Next() {
 		var tc gateway.TagCount
 		if err := rows.Scan(&tc.Tag, &tc.People); err != nil {
-			return nil, wrap(err)
+			return nil, s.wrap(err)
 		}
 		out = append(out, tc)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }

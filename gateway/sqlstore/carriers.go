@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -20,38 +20,38 @@ func (s *Store) UpsertCarrier(ctx context.Context, c *gateway.Carrier) error {
 		sms_domain=excluded.sms_domain, mms_domain=excluded.mms_domain, number_format=excluded.number_format,
 		status=excluded.status, retired_on=excluded.retired_on, note=excluded.note`,
 		c.Slug, c.Name, c.Country, c.SMSDomain, c.MMSDomain, c.NumberFormat, string(c.Status), retired, c.Note)
-	return wrap(err)
+	return s.wrap(err)
 }
 
 // Carrier implements gateway.Store.
 func (s *Store) Carrier(ctx context.Context, slug string) (*gateway.Carrier, error) {
-	return scanCarrier(s.q.QueryRowContext(ctx, `SELECT `+carrierCols+` FROM carriers WHERE slug = ?`, slug))
+	return s.scanCarrier(s.q.QueryRowContext(ctx, `SELECT `+carrierCols+` FROM carriers WHERE slug = ?`, slug))
 }
 
 // ListCarriers implements gateway.Store.
 func (s *Store) ListCarriers(ctx context.Context) ([]*gateway.Carrier, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT `+carrierCols+` FROM carriers ORDER BY country DESC, name`)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []*gateway.Carrier
 	for rows.Next() {
-		c, err := scanCarrier(rows)
+		c, err := s.scanCarrier(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, c)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }
 
-func scanCarrier(row scanner) (*gateway.Carrier, error) {
+func (s *Store) scanCarrier(row Scanner) (*gateway.Carrier, error) {
 	var c gateway.Carrier
 	var status, retired string
 	if err := row.Scan(&c.Slug, &c.Name, &c.Country, &c.SMSDomain, &c.MMSDomain, &c.NumberFormat,
 		&status, &retired, &c.Note); err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	c.Status = gateway.CarrierStatus(status)
 	if retired != "" {

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -7,9 +7,10 @@ import (
 	"github.com/resetgw/resetgw/gateway"
 )
 
-// phoneOptedOut is the SQL for "this phone said STOP to its tenant on any
-// channel", for the personnel pages.
-const phoneOptedOut = `EXISTS (SELECT 1 FROM opt_outs o WHERE o.number = ph.number AND o.tenant_id IN (ph.tenant_id, 0))`
+// PhoneOptedOut is the SQL for "this phone said STOP to its tenant on any
+// channel", for the personnel pages: a boolean on PostgreSQL, 0 or 1 on
+// SQLite (database/sql scans either into a bool).
+const PhoneOptedOut = `EXISTS (SELECT 1 FROM opt_outs o WHERE o.number = ph.number AND o.tenant_id IN (ph.tenant_id, 0))`
 
 // SetOptOut implements gateway.Store.
 func (s *Store) SetOptOut(ctx context.Context, o gateway.OptOut) error {
@@ -23,14 +24,14 @@ func (s *Store) SetOptOut(ctx context.Context, o gateway.OptOut) error {
 	_, err := s.q.ExecContext(ctx, `INSERT INTO opt_outs (tenant_id, channel, number, source, created_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, channel, number) DO NOTHING`,
 		o.TenantID, o.Channel, o.Number, string(o.Source), ts(at))
-	return wrap(err)
+	return s.wrap(err)
 }
 
 // ClearOptOut implements gateway.Store.
 func (s *Store) ClearOptOut(ctx context.Context, tenantID int64, channel, e164 string) error {
 	_, err := s.q.ExecContext(ctx, `DELETE FROM opt_outs WHERE number = ? AND
 		((tenant_id = ? AND channel IN (?, '*')) OR (tenant_id = 0 AND channel = '*'))`, e164, tenantID, channel)
-	return wrap(err)
+	return s.wrap(err)
 }
 
 // OptedOut implements gateway.Store.
@@ -38,27 +39,26 @@ func (s *Store) OptedOut(ctx context.Context, tenantID int64, channel, e164 stri
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM opt_outs WHERE number = ? AND tenant_id IN (?, 0)
 		AND channel IN (?, '*')`, e164, tenantID, channel).Scan(&n)
-	return n > 0, wrap(err)
+	return n > 0, s.wrap(err)
 }
 
 // SeenMessage implements gateway.Store. Ids older than keep are dropped
 // on the way, so the table holds one period's ids at most.
 func (s *Store) SeenMessage(ctx context.Context, scope, id string, now time.Time, keep time.Duration) (bool, error) {
 	seen := false
-	err := s.WithTx(ctx, func(st gateway.Store) error {
-		tx := st.(*Store)
+	err := s.withTx(ctx, func(tx *Store) error {
 		cutoff := ts(now.Add(-keep))
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM seen_messages WHERE seen_at <= ?`, cutoff); err != nil {
-			return wrap(err)
+			return s.wrap(err)
 		}
 		res, err := tx.q.ExecContext(ctx, `INSERT INTO seen_messages (scope, id, seen_at) VALUES (?, ?, ?)
 			ON CONFLICT (scope, id) DO NOTHING`, scope, id, ts(now))
 		if err != nil {
-			return wrap(err)
+			return s.wrap(err)
 		}
 		n, err := res.RowsAffected()
 		seen = n == 0
-		return wrap(err)
+		return s.wrap(err)
 	})
 	return seen, err
 }
@@ -69,7 +69,7 @@ func (s *Store) OptOutsOf(ctx context.Context, e164 string) ([]gateway.OptOut, e
 	rows, err := s.q.QueryContext(ctx, `SELECT tenant_id, channel, number, source, created_at FROM opt_outs
 		WHERE number = ? ORDER BY created_at, tenant_id, channel`, e164)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []gateway.OptOut
@@ -80,10 +80,10 @@ func (s *Store) OptOutsOf(ctx context.Context, e164 string) ([]gateway.OptOut, e
 			at     int64
 		)
 		if err := rows.Scan(&o.TenantID, &o.Channel, &o.Number, &source, &at); err != nil {
-			return nil, wrap(err)
+			return nil, s.wrap(err)
 		}
 		o.Source, o.At = gateway.OptOutSource(source), fromTS(at)
 		out = append(out, o)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -13,12 +13,12 @@ func (s *Store) ResetBuckets(ctx context.Context, q gateway.BucketQuery) ([]gate
 		return nil, nil
 	}
 	since, width := ts(q.Since), int64(q.Width)
-	rows, err := s.q.QueryContext(ctx, `SELECT (created_at - ?::bigint) / ?::bigint AS b, state, count(*) FROM reset_requests
-		WHERE created_at >= ? AND created_at < ? AND (?::bigint = 0 OR tenant_id = ?) AND (?::bigint = 0 OR person_id = ?)
+	rows, err := s.q.QueryContext(ctx, `SELECT (created_at - CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS b, state, count(*) FROM reset_requests
+		WHERE created_at >= ? AND created_at < ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) AND (CAST(? AS BIGINT) = 0 OR person_id = ?)
 		GROUP BY b, state ORDER BY b, state`,
 		since, width, since, since+width*int64(q.Buckets), q.TenantID, q.TenantID, q.PersonID, q.PersonID)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []gateway.ResetBucket
@@ -26,10 +26,10 @@ func (s *Store) ResetBuckets(ctx context.Context, q gateway.BucketQuery) ([]gate
 		var b gateway.ResetBucket
 		var state string
 		if err := rows.Scan(&b.Index, &state, &b.Count); err != nil {
-			return nil, wrap(err)
+			return nil, s.wrap(err)
 		}
 		b.State = gateway.ResetState(state)
 		out = append(out, b)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }
