@@ -166,7 +166,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("postgres: schema: %w", safeErr(err))
 	}
 	s.channel = workChannel(schema)
-	if err := s.backfillSearchKeys(ctx); err != nil {
+	if err := s.BackfillSearchKeys(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("postgres: search keys: %w", err)
 	}

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"context"
+
 	"github.com/jackc/pgx/v5"
 
 	"github.com/resetgw/resetgw/gateway"
@@ -12,8 +14,8 @@ import (
 // and its tags. Each statement selects the person again by the same
 // condition, so none waits for another's answer.
 func queuePersonRead(b *pgx.Batch, where string, args []any) {
-	b.Queue(rebind(`SELECT `+personCols+`, last_login_at FROM personnel WHERE `+where), args...)
-	b.Queue(rebind(`SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type, ph.carrier, `+sqlstore.PhoneOptedOut+`
+	b.Queue(rebind(`SELECT `+sqlstore.PersonCols+`, last_login_at FROM personnel WHERE `+where), args...)
+	b.Queue(rebind(`SELECT `+sqlstore.PhoneCols+`
 		FROM phones ph WHERE ph.person_id IN (SELECT id FROM personnel WHERE `+where+`) ORDER BY ph.id`), args...)
 	b.Queue(rebind(`SELECT tag FROM person_tags WHERE person_id IN (SELECT id FROM personnel WHERE `+where+`)
 		ORDER BY tag`), args...)
@@ -27,9 +29,9 @@ type withExtra struct {
 
 func (w withExtra) Scan(dest ...any) error { return w.row.Scan(append(dest, w.extra...)...) }
 
-func readPerson(br pgx.BatchResults) (*gateway.Person, error) {
+func (s *Store) readPerson(br pgx.BatchResults) (*gateway.Person, error) {
 	var lastLogin int64
-	p, perr := scanPerson(withExtra{br.QueryRow(), []any{&lastLogin}})
+	p, perr := s.ScanPerson(withExtra{br.QueryRow(), []any{&lastLogin}})
 	// Every result is read, in order, whatever the first said.
 	var phones []gateway.Phone
 	rows, err := br.Query()
@@ -37,7 +39,7 @@ func readPerson(br pgx.BatchResults) (*gateway.Person, error) {
 		return nil, wrap(err)
 	}
 	for rows.Next() {
-		ph, err := scanPhone(rows)
+		ph, err := s.ScanPhone(rows)
 		if err != nil {
 			rows.Close()
 			return nil, err
@@ -73,4 +75,14 @@ func readPerson(br pgx.BatchResults) (*gateway.Person, error) {
 		p.LastLoginAt = fromTS(lastLogin)
 	}
 	return p, nil
+}
+
+// ReadPerson is how the shared store (gateway/sqlstore) reads one person
+// here: the person where names (one at most) with phones, tags and last
+// login, in one round trip.
+func (d dialect) ReadPerson(ctx context.Context, where string, args ...any) (*gateway.Person, error) {
+	var p *gateway.Person
+	err := d.s.batch(ctx, func(b *pgx.Batch) { queuePersonRead(b, where, args) },
+		func(br pgx.BatchResults) (err error) { p, err = d.s.readPerson(br); return err })
+	return p, err
 }

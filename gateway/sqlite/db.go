@@ -142,7 +142,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if err := s.backfillSearchKeys(ctx); err != nil {
+	if err := s.BackfillSearchKeys(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("sqlite: search keys: %w", err)
 	}

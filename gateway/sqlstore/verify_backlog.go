@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -16,7 +16,7 @@ const unverifiedWhere = ` WHERE p.tenant_id = ? AND p.status = 'active' AND p.em
 
 // UnverifiedPeople implements gateway.Store.
 func (s *Store) UnverifiedPeople(ctx context.Context, tenantID int64, now time.Time, afterID int64, limit int) ([]*gateway.Person, error) {
-	out, err := s.queryPeople(ctx, `SELECT `+personCols+` FROM personnel p`+unverifiedWhere+
+	out, err := s.queryPeople(ctx, `SELECT `+PersonCols+` FROM personnel p`+unverifiedWhere+
 		` AND p.id > ? ORDER BY p.id LIMIT ?`, tenantID, ts(now), afterID, limit)
 	return out, err
 }
@@ -25,5 +25,5 @@ func (s *Store) UnverifiedPeople(ctx context.Context, tenantID int64, now time.T
 func (s *Store) CountUnverifiedPeople(ctx context.Context, tenantID int64, now time.Time) (int, error) {
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM personnel p`+unverifiedWhere, tenantID, ts(now)).Scan(&n)
-	return n, wrap(err)
+	return n, s.wrap(err)
 }

@@ -1,33 +1,34 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"strings"
 
 	"github.com/resetgw/resetgw/gateway"
-	"github.com/resetgw/resetgw/gateway/sqlstore"
 )
 
-const personCols = `id, tenant_id, name, email, status, mobile_access, allow_mobile_reset,
+// PersonCols are the personnel columns ScanPerson reads, in its order.
+const PersonCols = `id, tenant_id, name, email, status, mobile_access, allow_mobile_reset,
 	password_hash, must_change, locale, pending_request, created_at, updated_at,
 	verified_email, email_verified_at, password_set_at`
 
+// PhoneCols are the columns of a phone (as ph) ScanPhone reads, in its
+// order, whether it opted out among them.
+const PhoneCols = `ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type, ph.carrier, ` + PhoneOptedOut
+
 // CreatePerson implements gateway.Store.
 func (s *Store) CreatePerson(ctx context.Context, p *gateway.Person) error {
-	return s.WithTx(ctx, func(st gateway.Store) error {
-		tx := st.(*Store)
-		res, err := tx.q.ExecContext(ctx, `INSERT INTO personnel (tenant_id, name, email, status,
+	return s.withTx(ctx, func(tx *Store) error {
+		id, err := tx.d.Insert(ctx, `INSERT INTO personnel (tenant_id, name, email, status,
 			mobile_access, allow_mobile_reset, password_hash, must_change, locale, pending_request,
 			created_at, updated_at, search_key, password_set_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			p.TenantID, p.Name, p.Email, string(p.Status), b2i(p.MobileAccess), b2i(p.AllowMobileReset),
 			p.PasswordHash, b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.CreatedAt), ts(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email),
 			ts(p.PasswordSetAt))
 		if err != nil {
-			return conflict(err, "email_taken", "a person with this email already exists")
+			return s.conflict(err, "email_taken", "a person with this email already exists")
 		}
-		if p.ID, err = res.LastInsertId(); err != nil {
-			return wrap(err)
-		}
+		p.ID = id
 		if err := tx.insertPhones(ctx, p); err != nil {
 			return err
 		}
@@ -37,8 +38,7 @@ func (s *Store) CreatePerson(ctx context.Context, p *gateway.Person) error {
 
 // UpdatePerson implements gateway.Store.
 func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
-	return s.WithTx(ctx, func(st gateway.Store) error {
-		tx := st.(*Store)
+	return s.withTx(ctx, func(tx *Store) error {
 		res, err := tx.q.ExecContext(ctx, `UPDATE personnel SET name=?, email=?, status=?, mobile_access=?,
 			allow_mobile_reset=?, password_hash=?, must_change=?, locale=?, pending_request=?, updated_at=?,
 			search_key=? WHERE id=? AND tenant_id=?`,
@@ -46,13 +46,13 @@ func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
 			b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email),
 			p.ID, p.TenantID)
 		if err != nil {
-			return conflict(err, "email_taken", "a person with this email already exists")
+			return s.conflict(err, "email_taken", "a person with this email already exists")
 		}
-		if err := mustAffect(res, nil); err != nil {
+		if err := s.mustAffect(res, nil); err != nil {
 			return err
 		}
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM phones WHERE person_id = ?`, p.ID); err != nil {
-			return wrap(err)
+			return s.wrap(err)
 		}
 		if err := tx.insertPhones(ctx, p); err != nil {
 			return err
@@ -63,46 +63,56 @@ func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
 
 // SavePersonAuth implements gateway.Store.
 func (s *Store) SavePersonAuth(ctx context.Context, p *gateway.Person) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE personnel SET password_hash=?, must_change=?, pending_request=?,
+	// Queued: a reset's transaction reads nothing back from it.
+	return s.d.Queue(ctx, true, `UPDATE personnel SET password_hash=?, must_change=?, pending_request=?,
 		updated_at=?, password_set_at=? WHERE id=? AND tenant_id=?`,
 		p.PasswordHash, b2i(p.MustChange), p.PendingRequest, ts(p.UpdatedAt), ts(p.PasswordSetAt), p.ID, p.TenantID)
-	return mustAffect(res, err)
 }
 
 func (s *Store) insertPhones(ctx context.Context, p *gateway.Person) error {
 	for i := range p.Phones {
 		ph := &p.Phones[i]
 		ph.PersonID, ph.TenantID = p.ID, p.TenantID
-		res, err := s.q.ExecContext(ctx, `INSERT INTO phones (tenant_id, person_id, number, type, carrier)
+		id, err := s.d.Insert(ctx, `INSERT INTO phones (tenant_id, person_id, number, type, carrier)
 			VALUES (?,?,?,?,?)`, p.TenantID, p.ID, ph.Number, string(ph.Type), ph.Carrier)
 		if err != nil {
-			return conflict(err, "phone_taken", "this phone number is already on someone's record")
+			return s.conflict(err, "phone_taken", "this phone number is already on someone's record")
 		}
-		if ph.ID, err = res.LastInsertId(); err != nil {
-			return wrap(err)
-		}
+		ph.ID = id
 	}
 	return nil
 }
 
 // DeletePerson implements gateway.Store.
 func (s *Store) DeletePerson(ctx context.Context, tenantID, id int64) error {
-	res, err := s.q.ExecContext(ctx, `DELETE FROM personnel WHERE id = ? AND (? = 0 OR tenant_id = ?)`, id, tenantID, tenantID)
-	return mustAffect(res, err)
+	res, err := s.q.ExecContext(ctx, `DELETE FROM personnel WHERE id = ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?)`, id, tenantID, tenantID)
+	return s.mustAffect(res, err)
 }
 
 // Person implements gateway.Store.
 func (s *Store) Person(ctx context.Context, tenantID, id int64) (*gateway.Person, error) {
-	return s.onePerson(ctx, `SELECT `+personCols+` FROM personnel WHERE id = ? AND (? = 0 OR tenant_id = ?)`, id, tenantID, tenantID)
+	return s.onePerson(ctx, `id = ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?)`, id, tenantID, tenantID)
 }
 
 // PersonByEmail implements gateway.Store.
 func (s *Store) PersonByEmail(ctx context.Context, tenantID int64, email string) (*gateway.Person, error) {
-	return s.onePerson(ctx, `SELECT `+personCols+` FROM personnel WHERE tenant_id = ? AND email = ?`, tenantID, email)
+	return s.onePerson(ctx, `tenant_id = ? AND email = ?`, tenantID, email)
 }
 
-func (s *Store) onePerson(ctx context.Context, query string, args ...any) (*gateway.Person, error) {
-	p, err := scanPerson(s.q.QueryRowContext(ctx, query, args...))
+// PersonReader is a Dialect that reads one person, with phones, tags and
+// last login, its own way (PostgreSQL: in one round trip). where is a
+// condition on personnel with ? placeholders, naming one person at most.
+type PersonReader interface {
+	ReadPerson(ctx context.Context, where string, args ...any) (*gateway.Person, error)
+}
+
+// onePerson reads the person where names, with phones, tags and last
+// login.
+func (s *Store) onePerson(ctx context.Context, where string, args ...any) (*gateway.Person, error) {
+	if r, ok := s.d.(PersonReader); ok {
+		return r.ReadPerson(ctx, where, args...)
+	}
+	p, err := s.ScanPerson(s.q.QueryRowContext(ctx, `SELECT `+PersonCols+` FROM personnel WHERE `+where, args...))
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +128,7 @@ func (s *Store) onePerson(ctx context.Context, query string, args ...any) (*gate
 // ListPersonnel implements gateway.Store.
 func (s *Store) ListPersonnel(ctx context.Context, f gateway.PersonFilter) ([]*gateway.Person, error) {
 	where, args := personWhere(f)
-	query := `SELECT ` + personCols + ` FROM personnel p` + where
+	query := `SELECT ` + PersonCols + ` FROM personnel p` + where
 	limit := f.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
@@ -135,7 +145,8 @@ func (s *Store) ListPersonnel(ctx context.Context, f gateway.PersonFilter) ([]*g
 	return out, s.loadExtras(ctx, out)
 }
 
-func scanPerson(row scanner) (*gateway.Person, error) {
+// ScanPerson reads a row of PersonCols.
+func (s *Store) ScanPerson(row Scanner) (*gateway.Person, error) {
 	var (
 		p                   gateway.Person
 		status              string
@@ -146,7 +157,7 @@ func scanPerson(row scanner) (*gateway.Person, error) {
 	err := row.Scan(&p.ID, &p.TenantID, &p.Name, &p.Email, &status, &mobile, &allow, &p.PasswordHash,
 		&must, &p.Locale, &p.PendingRequest, &created, &updated, &p.VerifiedEmail, &verifiedAt, &pwSetAt)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	p.Status = gateway.PersonStatus(status)
 	p.MobileAccess, p.AllowMobileReset, p.MustChange = mobile == 1, allow == 1, must == 1
@@ -167,68 +178,58 @@ func (s *Store) loadPhones(ctx context.Context, people []*gateway.Person) error 
 		ph = append(ph, "?")
 		args = append(args, p.ID)
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type, ph.carrier,
-		`+sqlstore.PhoneOptedOut+` FROM phones ph
+	rows, err := s.q.QueryContext(ctx, `SELECT `+PhoneCols+` FROM phones ph
 		WHERE ph.person_id IN (`+strings.Join(ph, ",")+`) ORDER BY ph.id`, args...)
 	if err != nil {
-		return wrap(err)
+		return s.wrap(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		phone, err := scanPhone(rows)
+		phone, err := s.ScanPhone(rows)
 		if err != nil {
 			return err
 		}
 		p := byID[phone.PersonID]
 		p.Phones = append(p.Phones, *phone)
 	}
-	return wrap(rows.Err())
+	return s.wrap(rows.Err())
 }
 
-func scanPhone(row scanner) (*gateway.Phone, error) {
+// ScanPhone reads a row of PhoneCols.
+func (s *Store) ScanPhone(row Scanner) (*gateway.Phone, error) {
 	var (
 		ph       gateway.Phone
 		typ      string
-		optedOut int
+		optedOut bool // a boolean on PostgreSQL, 0 or 1 on SQLite: database/sql reads either
 	)
 	if err := row.Scan(&ph.ID, &ph.PersonID, &ph.TenantID, &ph.Number, &typ, &ph.Carrier, &optedOut); err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	ph.Type = gateway.PhoneType(typ)
-	ph.OptedOut = optedOut == 1
+	ph.OptedOut = optedOut
 	return &ph, nil
 }
 
 // PhoneByNumber implements gateway.Store.
 func (s *Store) PhoneByNumber(ctx context.Context, e164 string) (*gateway.Phone, error) {
-	return scanPhone(s.q.QueryRowContext(ctx, `SELECT ph.id, ph.person_id, ph.tenant_id, ph.number, ph.type,
-		ph.carrier, `+sqlstore.PhoneOptedOut+` FROM phones ph WHERE ph.number = ?`, e164))
+	return s.ScanPhone(s.q.QueryRowContext(ctx, `SELECT `+PhoneCols+` FROM phones ph WHERE ph.number = ?`, e164))
 }
 
-// conflict gives a UNIQUE violation a specific code and message.
-func conflict(err error, code, msg string) error {
-	err = wrap(err)
-	if gateway.ErrorKind(err) == gateway.KindConflict {
-		return &gateway.Error{Kind: gateway.KindConflict, Code: code, Message: msg}
-	}
-	return err
-}
-
-// queryPeople runs a query that selects personCols and scans every row
+// queryPeople runs a query that selects PersonCols and scans every row
 // (without phones: the caller loads them when it needs them).
 func (s *Store) queryPeople(ctx context.Context, query string, args ...any) ([]*gateway.Person, error) {
 	rows, err := s.q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []*gateway.Person
 	for rows.Next() {
-		p, err := scanPerson(rows)
+		p, err := s.ScanPerson(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, p)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }

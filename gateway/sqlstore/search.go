@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -48,17 +48,17 @@ func (s *Store) CountPersonnel(ctx context.Context, f gateway.PersonFilter) (int
 	where, args := personWhere(f)
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM personnel p`+where, args...).Scan(&n)
-	return n, wrap(err)
+	return n, s.wrap(err)
 }
 
-// backfillSearchKeys folds the names of records written before the
-// search key existed (its migration leaves them ”), in batches, once:
-// every write since keeps the key.
-func (s *Store) backfillSearchKeys(ctx context.Context) error {
+// BackfillSearchKeys folds the names of records written before the
+// search key existed (its migration leaves it empty), in batches: every
+// write since keeps the key, so a store runs it once, when it opens.
+func (s *Store) BackfillSearchKeys(ctx context.Context) error {
 	for {
-		rows, err := s.db.QueryContext(ctx, `SELECT id, name, email FROM personnel WHERE search_key = '' LIMIT 500`)
+		rows, err := s.q.QueryContext(ctx, `SELECT id, name, email FROM personnel WHERE search_key = '' LIMIT 500`)
 		if err != nil {
-			return wrap(err)
+			return s.wrap(err)
 		}
 		type rec struct {
 			id          int64
@@ -69,23 +69,22 @@ func (s *Store) backfillSearchKeys(ctx context.Context) error {
 			var r rec
 			if err := rows.Scan(&r.id, &r.name, &r.email); err != nil {
 				rows.Close()
-				return wrap(err)
+				return s.wrap(err)
 			}
 			batch = append(batch, r)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return wrap(err)
+			return s.wrap(err)
 		}
 		if len(batch) == 0 {
 			return nil
 		}
-		err = s.WithTx(ctx, func(st gateway.Store) error {
-			tx := st.(*Store)
+		err = s.withTx(ctx, func(tx *Store) error {
 			for _, r := range batch {
 				if _, err := tx.q.ExecContext(ctx, `UPDATE personnel SET search_key = ? WHERE id = ?`,
 					gateway.PersonSearchKey(r.name, r.email), r.id); err != nil {
-					return wrap(err)
+					return s.wrap(err)
 				}
 			}
 			return nil

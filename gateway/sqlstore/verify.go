@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -14,7 +14,7 @@ func (s *Store) SaveEmailVerification(ctx context.Context, v *gateway.EmailVerif
 		ON CONFLICT (person_id) DO UPDATE SET tenant_id=excluded.tenant_id, email=excluded.email,
 		token_hash=excluded.token_hash, created_at=excluded.created_at, expires_at=excluded.expires_at, used_at=0`,
 		v.PersonID, v.TenantID, v.Email, v.TokenHash, ts(v.CreatedAt), ts(v.ExpiresAt))
-	return wrap(err)
+	return s.wrap(err)
 }
 
 // EmailVerificationByHash implements gateway.Store.
@@ -27,7 +27,7 @@ func (s *Store) EmailVerificationByHash(ctx context.Context, hash []byte) (*gate
 		FROM email_verifications WHERE token_hash = ?`, hash).
 		Scan(&v.PersonID, &v.TenantID, &v.Email, &v.TokenHash, &created, &expires, &used)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	v.CreatedAt, v.ExpiresAt, v.UsedAt = fromTS(created), fromTS(expires), fromTS(used)
 	return &v, nil
@@ -35,31 +35,29 @@ func (s *Store) EmailVerificationByHash(ctx context.Context, hash []byte) (*gate
 
 // UseEmailVerification implements gateway.Store.
 func (s *Store) UseEmailVerification(ctx context.Context, v *gateway.EmailVerification, at time.Time) error {
-	return s.WithTx(ctx, func(st gateway.Store) error {
-		tx := st.(*Store)
+	return s.withTx(ctx, func(tx *Store) error {
 		res, err := tx.q.ExecContext(ctx, `UPDATE email_verifications SET used_at=?
 			WHERE person_id=? AND tenant_id=? AND token_hash=? AND email=? AND used_at=0`,
 			ts(at), v.PersonID, v.TenantID, v.TokenHash, v.Email)
-		if err := mustAffect(res, err); err != nil {
+		if err := s.mustAffect(res, err); err != nil {
 			return err
 		}
 		res, err = tx.q.ExecContext(ctx, `UPDATE personnel SET verified_email=?, email_verified_at=?
 			WHERE id=? AND tenant_id=? AND email=?`, v.Email, ts(at), v.PersonID, v.TenantID, v.Email)
-		return mustAffect(res, err)
+		return s.mustAffect(res, err)
 	})
 }
 
 // ClearEmailVerified implements gateway.Store.
 func (s *Store) ClearEmailVerified(ctx context.Context, tenantID, personID int64) error {
-	return s.WithTx(ctx, func(st gateway.Store) error {
-		tx := st.(*Store)
+	return s.withTx(ctx, func(tx *Store) error {
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM email_verifications WHERE person_id=? AND tenant_id=?`,
 			personID, tenantID); err != nil {
-			return wrap(err)
+			return s.wrap(err)
 		}
 		_, err := tx.q.ExecContext(ctx, `UPDATE personnel SET verified_email='', email_verified_at=0
 			WHERE id=? AND tenant_id=?`, personID, tenantID)
-		return wrap(err)
+		return s.wrap(err)
 	})
 }
 
@@ -68,7 +66,7 @@ func (s *Store) PasswordRemindersDue(ctx context.Context, tenantID int64, setAft
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	out, err := s.queryPeople(ctx, `SELECT `+personCols+` FROM personnel
+	out, err := s.queryPeople(ctx, `SELECT `+PersonCols+` FROM personnel
 		WHERE tenant_id=? AND status='active' AND mobile_access=1 AND password_hash<>''
 		AND password_set_at>? AND password_set_at<=? AND password_reminded_for<>password_set_at
 		ORDER BY password_set_at, id LIMIT ?`, tenantID, ts(setAfter), ts(setBefore), limit)
@@ -84,8 +82,8 @@ func (s *Store) ClaimPasswordReminder(ctx context.Context, tenantID, personID in
 		WHERE id=? AND tenant_id=? AND password_set_at=? AND password_reminded_for<>password_set_at`,
 		personID, tenantID, ts(setAt))
 	if err != nil {
-		return false, wrap(err)
+		return false, s.wrap(err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, wrap(err)
+	return n == 1, s.wrap(err)
 }
