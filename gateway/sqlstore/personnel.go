@@ -134,7 +134,9 @@ func (s *Store) ListPersonnel(ctx context.Context, f gateway.PersonFilter) ([]*g
 		limit = 100
 	}
 	query += ` ORDER BY p.name, p.id LIMIT ? OFFSET ?`
-	args = append(args, limit, f.Offset)
+	// PostgreSQL refuses a negative OFFSET where SQLite reads it as 0: the
+	// first page on both.
+	args = append(args, limit, max(f.Offset, 0))
 	out, err := s.queryPeople(ctx, query, args...)
 	if err != nil {
 		return nil, err
