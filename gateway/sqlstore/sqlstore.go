@@ -100,15 +100,6 @@ func (s *Store) mustAffect(res sql.Result, err error) error {
 	return nil
 }
 
-// changedOne reads whether a conditional update changed its one row.
-func (s *Store) changedOne(res sql.Result, err error) (bool, error) {
-	if err != nil {
-		return false, s.wrap(err)
-	}
-	n, err := res.RowsAffected()
-	return n == 1, s.wrap(err)
-}
-
 // conflict gives a unique violation a specific code and message.
 func (s *Store) conflict(err error, code, msg string) error {
 	err = s.wrap(err)
@@ -145,12 +136,4 @@ func b2i(b bool) int {
 func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return r.Replace(s)
-}
-
-// marks is n ? placeholders separated by commas, for an IN list.
-func marks(n int) string {
-	if n <= 0 {
-		return ""
-	}
-	return strings.Repeat("?,", n-1) + "?"
 }

@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // SetLastLogin implements gateway.Store.
 func (s *Store) SetLastLogin(ctx context.Context, personID int64, at time.Time) error {
 	_, err := s.q.ExecContext(ctx, `UPDATE personnel SET last_login_at = ? WHERE id = ?`, ts(at), personID)
-	return wrap(err)
+	return s.wrap(err)
 }
 
 // BulkTargets implements gateway.Store.
@@ -36,7 +36,7 @@ func (s *Store) BulkTargets(ctx context.Context, q gateway.TargetQuery, limit in
 	args = append(args, limit)
 	rows, err := s.q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []gateway.BulkTarget
@@ -46,7 +46,7 @@ func (s *Store) BulkTargets(ctx context.Context, q gateway.TargetQuery, limit in
 		var mobile int
 		var at int64
 		if err := rows.Scan(&t.ID, &t.Name, &t.Email, &status, &mobile, &at); err != nil {
-			return nil, wrap(err)
+			return nil, s.wrap(err)
 		}
 		t.Status, t.MobileAccess = gateway.PersonStatus(status), mobile == 1
 		if at != 0 {
@@ -54,21 +54,20 @@ func (s *Store) BulkTargets(ctx context.Context, q gateway.TargetQuery, limit in
 		}
 		out = append(out, t)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }
 
 // CreateBulkJob implements gateway.Store.
 func (s *Store) CreateBulkJob(ctx context.Context, j *gateway.BulkJob, personIDs []int64) error {
 	filter, err := json.Marshal(j.Filter)
 	if err != nil {
-		return wrap(err)
+		return s.wrap(err)
 	}
-	return s.WithTx(ctx, func(st gateway.Store) error {
-		tx := st.(*Store)
+	return s.withTx(ctx, func(tx *Store) error {
 		if _, err := tx.q.ExecContext(ctx, `INSERT INTO bulk_jobs (id, tenant_id, action, filter, state, total,
 			actor_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)`, j.ID, j.TenantID, string(j.Action),
 			string(filter), string(j.State), j.Total, j.ActorID, ts(j.CreatedAt), ts(j.UpdatedAt)); err != nil {
-			return wrap(err)
+			return s.wrap(err)
 		}
 		// Many rows to a statement: a crew of thousands is one commit.
 		const per = 400
@@ -82,7 +81,7 @@ func (s *Store) CreateBulkJob(ctx context.Context, j *gateway.BulkJob, personIDs
 			}
 			if _, err := tx.q.ExecContext(ctx, `INSERT INTO bulk_items (job_id, seq, person_id, state) VALUES `+
 				strings.Join(marks, ","), args...); err != nil {
-				return wrap(err)
+				return s.wrap(err)
 			}
 		}
 		return nil
@@ -91,44 +90,44 @@ func (s *Store) CreateBulkJob(ctx context.Context, j *gateway.BulkJob, personIDs
 
 const bulkJobCols = `id, tenant_id, action, filter, state, total, actor_id, created_at, updated_at`
 
-func scanBulkJob(row scanner) (*gateway.BulkJob, error) {
+func (s *Store) scanBulkJob(row Scanner) (*gateway.BulkJob, error) {
 	var j gateway.BulkJob
 	var action, filter, state string
 	var created, updated int64
 	if err := row.Scan(&j.ID, &j.TenantID, &action, &filter, &state, &j.Total, &j.ActorID, &created, &updated); err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	j.Action, j.State = gateway.BulkAction(action), gateway.BulkState(state)
 	j.CreatedAt, j.UpdatedAt = fromTS(created), fromTS(updated)
 	if err := json.Unmarshal([]byte(filter), &j.Filter); err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	return &j, nil
 }
 
 // BulkJob implements gateway.Store.
 func (s *Store) BulkJob(ctx context.Context, id string) (*gateway.BulkJob, error) {
-	return scanBulkJob(s.q.QueryRowContext(ctx, `SELECT `+bulkJobCols+` FROM bulk_jobs WHERE id = ?`, id))
+	return s.scanBulkJob(s.q.QueryRowContext(ctx, `SELECT `+bulkJobCols+` FROM bulk_jobs WHERE id = ?`, id))
 }
 
 // ListBulkJobs implements gateway.Store.
 func (s *Store) ListBulkJobs(ctx context.Context, tenantID int64, state gateway.BulkState, limit int) ([]*gateway.BulkJob, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT `+bulkJobCols+` FROM bulk_jobs
-		WHERE (?::bigint = 0 OR tenant_id = ?) AND (?::text = '' OR state = ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
+		WHERE (CAST(? AS BIGINT) = 0 OR tenant_id = ?) AND (CAST(? AS TEXT) = '' OR state = ?) ORDER BY created_at DESC, id DESC LIMIT ?`,
 		tenantID, tenantID, string(state), string(state), limit)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []*gateway.BulkJob
 	for rows.Next() {
-		j, err := scanBulkJob(rows)
+		j, err := s.scanBulkJob(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, j)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }
 
 // SetBulkJobState implements gateway.Store.
@@ -136,10 +135,10 @@ func (s *Store) SetBulkJobState(ctx context.Context, id string, from, to gateway
 	res, err := s.q.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
 		string(to), ts(at), id, string(from))
 	if err != nil {
-		return false, wrap(err)
+		return false, s.wrap(err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, wrap(err)
+	return n == 1, s.wrap(err)
 }
 
 // BulkItems implements gateway.Store.
@@ -147,7 +146,7 @@ func (s *Store) BulkItems(ctx context.Context, jobID string, state gateway.BulkI
 	rows, err := s.q.QueryContext(ctx, `SELECT job_id, seq, person_id, state, request_id FROM bulk_items
 		WHERE job_id = ? AND state = ? ORDER BY seq LIMIT ?`, jobID, string(state), limit)
 	if err != nil {
-		return nil, wrap(err)
+		return nil, s.wrap(err)
 	}
 	defer rows.Close()
 	var out []gateway.BulkItem
@@ -155,12 +154,12 @@ func (s *Store) BulkItems(ctx context.Context, jobID string, state gateway.BulkI
 		var it gateway.BulkItem
 		var st string
 		if err := rows.Scan(&it.JobID, &it.Seq, &it.PersonID, &st, &it.RequestID); err != nil {
-			return nil, wrap(err)
+			return nil, s.wrap(err)
 		}
 		it.State = gateway.BulkItemState(st)
 		out = append(out, it)
 	}
-	return out, wrap(rows.Err())
+	return out, s.wrap(rows.Err())
 }
 
 // MoveBulkItem implements gateway.Store.
@@ -168,10 +167,10 @@ func (s *Store) MoveBulkItem(ctx context.Context, it gateway.BulkItem, from gate
 	res, err := s.q.ExecContext(ctx, `UPDATE bulk_items SET state = ?, request_id = ? WHERE job_id = ? AND seq = ? AND state = ?`,
 		string(it.State), it.RequestID, it.JobID, it.Seq, string(from))
 	if err != nil {
-		return false, wrap(err)
+		return false, s.wrap(err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, wrap(err)
+	return n == 1, s.wrap(err)
 }
 
 // BulkCounts implements gateway.Store.
@@ -184,43 +183,43 @@ func (s *Store) BulkCounts(ctx context.Context, jobID string) (gateway.BulkCount
 		FROM bulk_items i LEFT JOIN reset_requests r ON r.id = i.request_id AND i.request_id <> ''
 		WHERE i.job_id = ? GROUP BY 1, 2, 3, 4`, jobID)
 	if err != nil {
-		return c, wrap(err)
+		return c, s.wrap(err)
 	}
 	for rows.Next() {
 		var item, req string
-		var sent, delivered bool // EXISTS is a boolean here, not SQLite's 0/1
+		var sent, delivered bool // EXISTS: a boolean on PostgreSQL, 0 or 1 on SQLite
 		var n int
 		if err := rows.Scan(&item, &req, &sent, &delivered, &n); err != nil {
 			rows.Close()
-			return c, wrap(err)
+			return c, s.wrap(err)
 		}
 		gateway.CountBulkItem(&c, gateway.BulkItemState(item), gateway.ResetState(req), sent, delivered, n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return c, wrap(err)
+		return c, s.wrap(err)
 	}
 	rows, err = s.q.QueryContext(ctx, `SELECT d.route, COUNT(*) FROM bulk_items i
 		JOIN deliveries d ON d.request_id = i.request_id
 		WHERE i.job_id = ? AND i.state = 'queued' AND d.status = 'pending' GROUP BY d.route`, jobID)
 	if err != nil {
-		return c, wrap(err)
+		return c, s.wrap(err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var route string
 		var n int
 		if err := rows.Scan(&route, &n); err != nil {
-			return c, wrap(err)
+			return c, s.wrap(err)
 		}
 		c.Pending[gateway.Route(route)] = n
 	}
-	return c, wrap(rows.Err())
+	return c, s.wrap(rows.Err())
 }
 
 // ReceivedBulkResets implements gateway.Store.
 func (s *Store) ReceivedBulkResets(ctx context.Context) (int, error) {
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM reset_requests WHERE state = 'received' AND source = 'bulk'`).Scan(&n)
-	return n, wrap(err)
+	return n, s.wrap(err)
 }
