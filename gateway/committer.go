@@ -82,11 +82,8 @@ func (c *committer) run() {
 		c.events = nil
 		closed := c.closed
 		c.mu.Unlock()
-		var marks []*HandOver
-		if !c.w.many {
-			marks = c.w.marks.take()
-		}
-		if len(group) == 0 && len(events) == 0 && len(marks) == 0 {
+		marks := !c.w.many && c.w.marks.pending()
+		if len(group) == 0 && len(events) == 0 && !marks {
 			c.giveSlot()
 			if closed {
 				c.side.Wait()
@@ -99,7 +96,7 @@ func (c *committer) run() {
 			c.writeBeside(group, events)
 			continue
 		}
-		rest := c.write(group, events, marks)
+		rest := c.write(group, events)
 		if len(rest) > 0 {
 			// Out of budget: what is left goes first in the next group.
 			c.mu.Lock()
@@ -112,17 +109,25 @@ func (c *committer) run() {
 	}
 }
 
-// write records a group in one transaction; if that fails, each outcome
-// on its own, with backoff, until its lease runs out. A transaction that
-// has used its budget (txBudget) takes no more outcomes: it returns those
-// it left, for the next one.
-func (c *committer) write(group []*outcome, events []Event, marks []*HandOver) (rest []*outcome) {
+// write records a group in one transaction, with the hand-over marks
+// waiting when it starts (a store with one writer); if that fails, each
+// outcome on its own, with backoff, until its lease runs out. A
+// transaction that has used its budget (txBudget) takes no more outcomes:
+// it returns those it left, for the next one.
+func (c *committer) write(group []*outcome, events []Event) (rest []*outcome) {
 	s := c.w.s
 	// Recording goes on after the worker is told to stop: what was sent
 	// must be written, and the leases bound how long that may take.
 	ctx := context.Background()
 	var marked []int64
 	c.w.lockTurn()
+	// The marks are taken once the turn is ours, not before: a mark asked
+	// for while the committer waited for its turn rides in this
+	// transaction instead of waiting for the next one.
+	var marks []*HandOver
+	if !c.w.many {
+		marks = c.w.marks.take()
+	}
 	err := s.store.WithTx(ctx, func(st Store) error {
 		began := time.Now()
 		rest = nil

@@ -46,6 +46,9 @@ func (s *Service) recordIn(ctx context.Context, st Store, o *outcome, reads *txR
 	if o.void {
 		return nil
 	}
+	if err := unmarkUnsent(ctx, st, o); err != nil {
+		return err
+	}
 	why := o.blocked
 	if o.err != nil {
 		why = AsSendError(o.err)

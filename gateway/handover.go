@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // SMTP cannot be asked afterwards whether it took a message: once the
@@ -58,6 +59,10 @@ type HandOverMarker interface {
 	// HandedOver returns those of ids whose current attempt is marked:
 	// handed over, and no outcome recorded since.
 	HandedOver(ctx context.Context, ids []int64) ([]int64, error)
+	// UnmarkHandedOver takes back the marks of attempts that were marked
+	// ahead (premark.go) but never sent: a mark that names another
+	// attempt, or none, is left as it is.
+	UnmarkHandedOver(ctx context.Context, marks []HandOverMark) error
 }
 
 // HandOver is a message's way to its mark; a nil HandOver asks nothing
@@ -71,6 +76,12 @@ type HandOver struct {
 	// refused says the store refused the mark: another claim handed the
 	// attempt over, or an outcome came meanwhile. This claim is void.
 	refused bool
+	// ahead says the lane asked for the mark while the message still
+	// waited in its queue (premark.go); queued says it still waits there
+	// (both guarded by the lane's lock). sending says the message went to
+	// its sender: from then on only its outcome ends the mark.
+	ahead, queued bool
+	sending       atomic.Bool
 }
 
 // Begin asks for the mark without waiting for it (a sender calls it when
@@ -333,4 +344,39 @@ func (s *Service) maybeSentEvent(ctx context.Context, st Store, c *claim) error 
 	return s.event(ctx, st, Event{TenantID: d.TenantID, RequestID: d.RequestID, Channel: string(d.Channel),
 		Type: EventDeliveryMaybeSent, Code: CodeAnswerLost,
 		Detail: string(d.Route) + why + "; not sent again, so that nobody gets it twice"})
+}
+
+// pending says marks wait to be written.
+func (m *marker) pending() bool {
+	if m == nil {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.queue) > 0
+}
+
+// withdraw takes h out of the marks waiting to be written: true when it
+// was still there, so that no mark of it will ever be written (it is
+// resolved as refused by the worker). False: its mark is written or being
+// written, and h resolves when that is known.
+func (m *marker) withdraw(h *HandOver) bool {
+	m.mu.Lock()
+	i := -1
+	for j, q := range m.queue {
+		if q == h {
+			i = j
+			break
+		}
+	}
+	if i >= 0 {
+		m.queue = append(m.queue[:i:i], m.queue[i+1:]...)
+	}
+	m.mu.Unlock()
+	if i < 0 {
+		return false
+	}
+	h.err = &SendError{Class: FailTransient, Code: "store", Detail: "given back before it was sent; nothing was handed over"}
+	close(h.done)
+	return true
 }

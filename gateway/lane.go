@@ -35,6 +35,8 @@ type lane struct {
 	slowUntil time.Time
 	attn      *attention
 	probing   bool // a probe of a lane that needs attention is out
+	// premarked counts the waiting messages marked ahead (premark.go).
+	premarked int
 	lastErr   string
 	// lastErrAt is when lastErr happened; links are the tenants' chain
 	// links ("slug/index") whose texts the lane carried.
@@ -285,12 +287,13 @@ func (l *lane) giveBack(c *claim, until time.Time, why *SendError) {
 	if c.probe {
 		l.probing, c.probe = false, false
 	}
+	l.leftQueueLocked(c)
 	l.mu.Unlock()
 	if why != nil && !until.Before(l.w.deadline(c.d)) {
-		l.w.record(&outcome{c: c, err: why})
+		l.w.recordUnsent(&outcome{c: c, err: why})
 		return
 	}
-	l.w.record(&outcome{c: c, deferTo: until, blocked: why})
+	l.w.recordUnsent(&outcome{c: c, deferTo: until, blocked: why})
 }
 
 func (l *lane) giveBackAll() {

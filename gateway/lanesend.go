@@ -59,7 +59,12 @@ func (l *lane) run() {
 			l.mu.Unlock()
 			continue
 		}
+		l.leftQueueLocked(c)
+		ahead := l.premarkLocked()
 		l.mu.Unlock()
+		for _, h := range ahead {
+			h.Begin()
+		}
 		l.start(c)
 	}
 }
@@ -215,9 +220,12 @@ func (w *Worker) send(c *claim) (id string, looked bool, err error) {
 	}
 	m := w.message(c, body)
 	if w.handsOver(d.Route) {
-		// The sender begins the mark when its connection is ready, and
-		// waits for it at the final dot.
-		c.ho = w.marks.handOver(c)
+		// The sender begins the mark when its connection is ready (unless
+		// the lane marked it ahead), and waits for it at the final dot.
+		if c.ho == nil {
+			c.ho = w.marks.handOver(c)
+		}
+		c.ho.sending.Store(true)
 		m.HandOver = c.ho
 	}
 	sctx, cancel := context.WithTimeout(ctx, w.cfg.SendTimeout)

@@ -41,7 +41,7 @@ func (c *committer) writeBeside(group []*outcome, events []Event) {
 	go func() {
 		defer c.side.Done()
 		defer c.giveSlot()
-		c.write(group, events, nil)
+		c.write(group, events)
 		for _, o := range group {
 			c.w.release(o.c)
 		}

@@ -62,3 +62,18 @@ func scanIDs(rows idRows) ([]int64, error) {
 	}
 	return out, wrap(rows.Err())
 }
+
+// UnmarkHandedOver implements gateway.HandOverMarker in one statement.
+func (s *Store) UnmarkHandedOver(ctx context.Context, marks []gateway.HandOverMark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(marks))
+	for _, m := range marks {
+		args = append(args, m.DeliveryID, m.Attempt)
+	}
+	pairs := strings.TrimSuffix(strings.Repeat("(id = ? AND attempts = ?) OR ", len(marks)), " OR ")
+	_, err := s.q.ExecContext(ctx, `UPDATE deliveries SET handed_attempt = -1
+		WHERE handed_attempt = attempts AND (`+pairs+`)`, args...)
+	return wrap(err)
+}

@@ -50,3 +50,21 @@ func (s *Store) HandedOver(ctx context.Context, ids []int64) ([]int64, error) {
 	}
 	return scanIDs(rows)
 }
+
+// UnmarkHandedOver implements gateway.HandOverMarker in one statement.
+func (s *Store) UnmarkHandedOver(ctx context.Context, marks []gateway.HandOverMark) error {
+	if len(marks) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(marks))
+	for _, m := range marks {
+		args = append(args, m.DeliveryID, m.Attempt)
+	}
+	pairs := strings.TrimSuffix(strings.Repeat("(id = ? AND attempts = ?) OR ", len(marks)), " OR ")
+	// On the writer's connection, as MarkHandedOver.
+	return s.WithTx(ctx, func(st gateway.Store) error {
+		_, err := st.(*Store).q.ExecContext(ctx, `UPDATE deliveries SET handed_attempt = -1
+			WHERE handed_attempt = attempts AND (`+pairs+`)`, args...)
+		return wrap(err)
+	})
+}

@@ -82,6 +82,7 @@ func Run(t *testing.T, open Opener) {
 		{"TagCounts", testTagCounts},
 		{"BulkJobs", testBulkJobs},
 		{"HandOverMarks", testHandOverMarks},
+		{"HandOverUnmark", testHandOverUnmark},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
 	}
