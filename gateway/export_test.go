@@ -7,3 +7,7 @@ func (s *Service) AcceptQueueLen() int {
 	defer s.accepts.mu.Unlock()
 	return len(s.accepts.queue)
 }
+
+// PremarkPerConn is how many waiting mails per connection a lane marks
+// ahead at most.
+const PremarkPerConn = premarkPerConn

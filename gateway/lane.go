@@ -258,7 +258,11 @@ func (l *lane) offer(c *claim) {
 		return
 	}
 	l.queue = append(l.queue, c)
+	ahead := l.premarkLocked()
 	l.mu.Unlock()
+	for _, h := range ahead {
+		h.Begin()
+	}
 	l.signal()
 }
 
