@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -171,6 +172,41 @@ func (w *walk) signIn(name, email, pass, landing string, before ...chromedp.Acti
 	actions := append(append([]chromedp.Action[chromedp.Void]{}, before...), chromedp.Navigate(w.base+"/admin/login"), chromedp.WaitVisible(chromedp.ID("login-form")))
 	actions = append(actions, fillSignIn(email, pass)...)
 	w.step(name, append(actions, chromedp.WaitVisible(chromedp.CSS(landing)))...)
+}
+
+// clickAway clicks sel, which sends a form, and returns once the browser
+// shows the page the form leads to. A wait that follows is then for that
+// page: without it, waiting for an element the form's own page has too
+// (its form, a notice, a status) would be done before the answer came,
+// and the checks after it would read the page the form was sent from.
+func clickAway[S chromedp.Selectable](sel S) chromedp.Action[chromedp.Void] {
+	const mark = `window.resetgwFormSent`
+	return chromedp.Steps(
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](mark+` = true`)(ctx, t)
+			return err
+		}),
+		chromedp.Click(sel),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			var last error
+			for {
+				// The old page answers true until the new one replaces
+				// it; while they change over, evaluating may fail.
+				sent, err := chromedp.Evaluate[bool](mark+` === true`)(ctx, t)
+				if err == nil && !sent {
+					return nil
+				}
+				if err != nil {
+					last = err
+				}
+				select {
+				case <-ctx.Done():
+					return fmt.Errorf("no new page after the click: %w (last error: %v)", ctx.Err(), last)
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}),
+	)
 }
 
 // fillSignIn fills the sign-in form of the page open and sends it.

@@ -72,7 +72,7 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 	}
 	// Item 12: accents and case aside.
 	b.step("24-search-accents", chromedp.SendKeys(chromedp.ID("search"), "garcia"),
-		chromedp.Click(chromedp.CSS(`form[role=search] button`)), chromedp.WaitVisible(chromedp.ID("people")))
+		clickAway(chromedp.CSS(`form[role=search] button`)), chromedp.WaitVisible(chromedp.ID("people")))
 	if got := b.text("#people"); !strings.Contains(got, "José García") || !strings.Contains(got, "(201) 555-0124") {
 		t.Fatalf("search garcia: %s", got)
 	}
@@ -95,14 +95,14 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 	// Item 9: set password through its step.
 	b.step("26-password-step", chromedp.SendKeys(chromedp.ID("new-password"), "harbor-crane-lantern-5"),
 		chromedp.Click(chromedp.ID("set-password-step")), chromedp.WaitVisible(chromedp.ID("set-password")))
-	b.step("26b-password-set", chromedp.Click(chromedp.ID("set-password")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	b.step("26b-password-set", clickAway(chromedp.ID("set-password")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
 	if got := b.text("#person-failed"); !strings.Contains(got, "password set by hand") {
 		t.Fatalf("failed item after the password: %s", got)
 	}
 	// Deactivate through its step page.
 	b.step("27-deactivate-step", chromedp.Click(chromedp.ID("deactivate")), chromedp.WaitVisible(chromedp.ID("confirm-deactivate")))
 	b.noSideScroll("27-deactivate-step")
-	b.step("27b-deactivated", chromedp.Click(chromedp.ID("confirm-yes")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
+	b.step("27b-deactivated", clickAway(chromedp.ID("confirm-yes")), chromedp.WaitVisible(chromedp.CSS("p.notice")))
 	if got := b.text("p.notice"); !strings.Contains(got, "Deactivated") {
 		t.Fatalf("deactivate: %s", got)
 	}
@@ -110,7 +110,7 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 	// Item 6: the log in words at 1024 px.
 	b.step("28-log", chromedp.Navigate(base+"/admin/log"), chromedp.WaitVisible(chromedp.ID("events")),
 		chromedp.SetValue(chromedp.ID("type-filter"), "personnel_imported"),
-		chromedp.Click(chromedp.CSS(`#log-filter button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("events")))
+		clickAway(chromedp.CSS(`#log-filter button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("events")))
 	if got := b.text("#events .event-type"); got != "Personnel imported" {
 		t.Fatalf("type in words: %q", got)
 	}
@@ -186,7 +186,7 @@ func TestConsoleOfficeInChromium(t *testing.T) {
 		t.Fatalf("retired before the confirmation: %s", got)
 	}
 	b.noSideScroll("33-retire-step")
-	b.step("33b-retired", chromedp.Click(chromedp.ID("retire-yes")), chromedp.WaitVisible(chromedp.ID("carrier-status")))
+	b.step("33b-retired", clickAway(chromedp.ID("retire-yes")), chromedp.WaitVisible(chromedp.ID("carrier-status")))
 	if got := b.text("#carrier-status"); !strings.Contains(got, "retiring") || !strings.Contains(got, "2027-01-15") {
 		t.Fatalf("retired: %s", got)
 	}
