@@ -130,7 +130,10 @@ func (s *Service) finishIn(ctx context.Context, st Store, d *Delivery, providerI
 	cur.UpdatedAt = now
 	ev := Event{TenantID: cur.TenantID, RequestID: cur.RequestID, Channel: string(cur.Channel)}
 	if sendErr == nil {
-		cur.Status, cur.ProviderID, cur.Body = DeliverySent, providerID, nil
+		cur.Status, cur.ProviderID = DeliverySent, providerID
+		if !keepsBodyWhenSent(cur) {
+			cur.Body = nil
+		}
 		cur.ErrorCode, cur.ErrorDetail = "", ""
 		ev.Type, ev.ProviderID, ev.Detail = "delivery_sent", providerID, string(cur.Route)
 	} else {
@@ -254,9 +257,17 @@ func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, r
 	now := s.clock()
 	r.State, r.UpdatedAt = next, now
 	ev := Event{TenantID: r.TenantID, RequestID: r.ID, PersonID: r.PersonID}
+	finished := true
 	switch next {
 	case StateDelivered:
 		ev.Type = "reset_delivered"
+	case StateDelivering:
+		// Its one accepted message failed late and another is on its
+		// way: until that one is accepted the new password reached nobody
+		// known, so it does not log in and the original one does.
+		finished = false
+		ev.Type = EventResetDeliveringAgain
+		ev.Detail = "the message that had been accepted failed late; another is on its way"
 	case StateRolledBack:
 		r.Reason = rollbackReason
 		ev.Type, ev.Code = "reset_rolled_back", rollbackReason
@@ -276,7 +287,9 @@ func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, r
 	if err := st.UpdateReset(ctx, r); err != nil {
 		return err
 	}
-	s.observer().ResetFinished(r.State, r.Reason)
+	if finished {
+		s.observer().ResetFinished(r.State, r.Reason)
+	}
 	if next == StateRolledBack {
 		s.log.Info("reset rolled back", "request_id", r.ID, "reason", rollbackReason)
 	}

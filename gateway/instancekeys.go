@@ -23,8 +23,9 @@ type InstanceKeeper interface {
 	// LeaveInstance says instance is gone: its rows are the others' now.
 	// at, when its rows become due for the others.
 	LeaveInstance(ctx context.Context, instance string, at time.Time) error
-	// SealedEpochs are the epochs of instance's ring that pending bodies
-	// were sealed under.
+	// SealedEpochs are the epochs of instance's ring that pending bodies,
+	// and the bodies sent texts keep for a late failover, were sealed
+	// under.
 	SealedEpochs(ctx context.Context, instance string) ([]uint64, error)
 }
 

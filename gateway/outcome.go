@@ -46,8 +46,13 @@ const maxOutcomeCode = 64
 // failed_late, and when every channel of the reset that had accepted its
 // message has failed that way and the new password was never used, the
 // reset is rolled back: the original password is what works, and the
-// request shows in the failed-delivery queue. A failure after the password
-// was used changes nothing but is logged. Delayed is only logged. Reports
+// request shows in the failed-delivery queue. A reset's text that failed
+// late for a reason of its route, not of the number, goes once more on the
+// next route of the chain while the reset can still be used (latefail.go);
+// meanwhile the reset is delivering again unless another message of it was
+// accepted. A final report wipes the body kept for that. A failure after
+// the password was used changes nothing but is logged. Delayed is only
+// logged. Reports
 // that come again or out of order (a "delivered" after a failure) change
 // nothing.
 //
@@ -83,10 +88,10 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 			}
 		}
 	}
-	final := false
+	final, moved := false, false
 	var late *Delivery
 	err := s.store.WithTx(ctx, func(st Store) error {
-		final, late = false, nil
+		final, moved, late = false, false, nil
 		var d *Delivery
 		var err error
 		switch {
@@ -101,6 +106,17 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 			return Errorf(KindNotFound, "delivery_not_found", "no such delivery")
 		} else if err != nil {
 			return err
+		}
+		if l, ok := st.(ResetLocker); ok && d.RequestID != "" {
+			// The same report twice at once (Twilio retries, a poll
+			// meets a callback) must move the text once: each waits for
+			// the other, then reads the delivery as the other left it.
+			if err := l.LockReset(ctx, d.RequestID); err != nil {
+				return err
+			}
+			if d, err = st.Delivery(ctx, d.ID); err != nil {
+				return err
+			}
 		}
 		var r *ResetRequest
 		if d.RequestID != "" {
@@ -135,7 +151,10 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 			return s.event(ctx, st, ev)
 		}
 
+		sent := *d // as the provider took it, with its body kept
 		d.UpdatedAt = s.clock()
+		// The provider is done with the message: its body goes.
+		d.Body, d.BodyKey = nil, nil
 		if in.Status == OutcomeDelivered {
 			d.Status = DeliveryDelivered
 			ev.Type = "delivery_delivered"
@@ -162,6 +181,13 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 		if r == nil {
 			return nil // an answer to a text: no reset to settle
 		}
+		if in.Status == OutcomeFailed {
+			nd, err := s.lateFailover(ctx, st, &sent, r, class, d.ErrorCode)
+			if err != nil {
+				return err
+			}
+			moved = nd != nil
+		}
 		if in.Status == OutcomeFailed && !r.UsedAt.IsZero() {
 			// The password reached someone: it was used. Nothing to undo.
 			s.log.Warn("late delivery failure after the new password was used", "request_id", r.ID,
@@ -174,6 +200,9 @@ func (s *Service) DeliveryOutcome(ctx context.Context, in OutcomeInput) error {
 	if err == nil && final && s.followUp != nil {
 		// The provider is done with the message: erase its body there.
 		s.followUp()
+	}
+	if err == nil && moved {
+		s.kick() // the text's next route
 	}
 	if err == nil && late != nil && s.lateFailure != nil {
 		s.lateFailure(late, &SendError{Class: FailConfig, Code: late.ErrorCode, Detail: late.ErrorDetail, Fix: fix})

@@ -155,6 +155,10 @@ type Service struct {
 	obs        Observer
 	// bulk feeds running bulk jobs to the worker (bulkfeed.go).
 	bulk bulkFeed
+
+	// lateWindow is how long a sent text's body is kept for a late
+	// failover (latefail.go).
+	lateWindow time.Duration
 }
 
 // New checks cfg and makes a Service.

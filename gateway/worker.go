@@ -105,6 +105,8 @@ type Worker struct {
 
 	// lastBeat is when keepAlive last renewed this instance (UnixNano).
 	lastBeat atomic.Int64
+	// lastWipe is when wipeKept last ran (UnixNano).
+	lastWipe atomic.Int64
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -294,6 +296,7 @@ const minResolve, minGroup = 8, 32
 // all it read.
 func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full bool, err error) {
 	w.keepAlive(ctx)
+	w.wipeKept(ctx)
 	if err := w.s.feedBulk(ctx); err != nil && ctx.Err() == nil {
 		w.s.log.Error("bulk job pass failed", "err", err)
 	}

@@ -89,7 +89,9 @@ func outboxRing(db string, lease time.Duration) (*secret.KeyRing, string, error)
 	}
 	inst := hex.EncodeToString(b[:])
 	// A body waits at most the worker's retry time (15 minutes) and one
-	// last lease: no key outlives that.
-	ring, err := secret.NewKeyRing(secret.RingConfig{Instance: inst, Rotate: 5 * time.Minute, MaxAge: 15*time.Minute + lease})
+	// last lease, and a sent text keeps its body for the late-failover
+	// window after that: no key outlives those.
+	ring, err := secret.NewKeyRing(secret.RingConfig{Instance: inst, Rotate: 5 * time.Minute,
+		MaxAge: 15*time.Minute + lease + gateway.DefaultLateFailoverWindow})
 	return ring, inst, err
 }

@@ -41,8 +41,9 @@ func (s *Store) LeaveInstance(ctx context.Context, instance string, at time.Time
 
 // SealedEpochs implements gateway.InstanceKeeper.
 func (s *Store) SealedEpochs(ctx context.Context, instance string) ([]uint64, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT DISTINCT sealed_epoch FROM deliveries
-		WHERE status = 'pending' AND sealed_by = ?`, instance)
+	rows, err := s.q.QueryContext(ctx, `SELECT sealed_epoch FROM deliveries WHERE status = 'pending' AND sealed_by = ?
+		UNION SELECT sealed_epoch FROM deliveries WHERE status = 'sent' AND body IS NOT NULL AND sealed_by = ?`,
+		instance, instance)
 	if err != nil {
 		return nil, wrap(err)
 	}

@@ -49,6 +49,7 @@ func Run(t *testing.T, open Opener) {
 		{"Resets", testResets},
 		{"Deliveries", testDeliveries},
 		{"MoveDelivery", testMoveDelivery},
+		{"KeptBodies", testKeptBodies},
 		{"CreateDeliveries", testCreateDeliveries},
 		{"CreateResets", testCreateResets},
 		{"ResetOnly", testResetOnly},
