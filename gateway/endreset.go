@@ -62,6 +62,9 @@ func (s *Service) endPending(ctx context.Context, st Store, p *Person, reason st
 	if err := st.UpdateReset(ctx, r); err != nil {
 		return err
 	}
+	if err := s.dropKeptBodies(ctx, st, r); err != nil {
+		return err
+	}
 	s.observer().ResetFinished(r.State, r.Reason)
 	return s.event(ctx, st, Event{TenantID: r.TenantID, Type: EventResetCancelled, RequestID: r.ID,
 		PersonID: p.ID, Code: reason, Detail: strconv.Itoa(cancelled) + " queued messages cancelled"})

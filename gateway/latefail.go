@@ -208,3 +208,17 @@ func (w *Worker) wipeKept(ctx context.Context) {
 		w.s.log.Debug("wiped the bodies of texts past their late-failover window", "count", n)
 	}
 }
+
+// dropKeptBodies wipes the bodies r's sent texts keep for a late failover,
+// in st: r's password was used or r ended, so none of them goes again.
+func (s *Service) dropKeptBodies(ctx context.Context, st Store, r *ResetRequest) error {
+	for _, d := range r.Deliveries {
+		if d.Status == DeliverySent && d.Body != nil {
+			d.Body, d.BodyKey = nil, nil
+			if err := st.UpdateDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -172,6 +172,10 @@ func (s *Service) promote(ctx context.Context, t *Tenant, p *Person, r *ResetReq
 		if err := st.UpdateReset(ctx, cur); err != nil {
 			return err
 		}
+		// The text's kept body holds what is now the person's password.
+		if err := s.dropKeptBodies(ctx, st, cur); err != nil {
+			return err
+		}
 		p.PasswordHash, p.MustChange, p.PendingRequest, p.UpdatedAt, p.PasswordSetAt = hash, t.MustChange, "", now, now
 		if err := st.SavePersonAuth(ctx, p); err != nil {
 			return err

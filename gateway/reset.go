@@ -375,6 +375,9 @@ func (s *Service) supersede(ctx context.Context, st Store, p *Person, newID stri
 	if err := st.UpdateReset(ctx, old); err != nil {
 		return err
 	}
+	if err := s.dropKeptBodies(ctx, st, old); err != nil {
+		return err
+	}
 	return s.event(ctx, st, Event{TenantID: old.TenantID, Type: "reset_superseded", RequestID: old.ID,
 		PersonID: p.ID, Detail: "by " + newID})
 }
