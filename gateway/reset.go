@@ -420,7 +420,7 @@ func (s *Service) smsDelivery(ctx context.Context, st Store, t *Tenant, p *Perso
 	if optedOut {
 		return nil, SkipOptedOut, nil
 	}
-	if !s.smsCountryAllowed(t, s.regions.region(target.Number)) {
+	if !s.smsCountryAllowed(t, PhoneRegion(target.Number)) {
 		return nil, SkipCountryNotAllowed, nil
 	}
 	if d.Route == "" {

@@ -146,7 +146,6 @@ type Service struct {
 	// failoverAfter is the first-attempt window (the worker sets it).
 	failoverAfter time.Duration
 	accepts       acceptCommitter
-	regions       regionCache
 	checkURL      func(string) error
 	// twilioFrom is the operator's shared Twilio sender, normalized.
 	twilioFrom string
