@@ -135,7 +135,7 @@ func benchEngine(b *testing.B, clients int) {
 	// in order, so each look starts where the last one stopped.
 	var last time.Time
 	for i, deadline := 0, time.Now().Add(3*time.Minute); i < len(ids); {
-		r, err := look.Reset(ctx, ids[i])
+		r, err := look.ResetOnly(ctx, ids[i])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -156,7 +156,7 @@ func benchEngine(b *testing.B, clients int) {
 	b.StopTimer()
 	recorded := make([]time.Duration, 0, b.N)
 	for i, id := range ids {
-		r, err := look.Reset(ctx, id)
+		r, err := look.ResetOnly(ctx, id)
 		if err != nil {
 			b.Fatal(err)
 		}
