@@ -265,20 +265,10 @@ func wrap(err error) error {
 	return gateway.Internal(err)
 }
 
-// Times are kept as Unix nanoseconds; zero stays zero.
-func ts(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
+// Times are kept as the shared statements keep them (sqlstore.Nanos).
+func ts(t time.Time) int64 { return sqlstore.Nanos(t) }
 
-func fromTS(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+func fromTS(n int64) time.Time { return sqlstore.FromNanos(n) }
 
 func b2i(b bool) int {
 	if b {
@@ -299,12 +289,6 @@ func nullStr(s string) any {
 		return nil
 	}
 	return s
-}
-
-// escapeLike makes s a literal inside a LIKE pattern with ESCAPE '\'.
-func escapeLike(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return r.Replace(s)
 }
 
 // idRows is what scanIDs reads: *sql.Rows.

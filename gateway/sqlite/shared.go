@@ -46,19 +46,7 @@ func (d dialect) WithTx(ctx context.Context, fn func(*sqlstore.Store) error) err
 	return d.s.WithTx(ctx, func(st gateway.Store) error { return fn(st.(*Store).Store) })
 }
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = sqlstore.Scanner
 
 // mustAffect turns "no row changed" into not found.
-func mustAffect(res sql.Result, err error) error {
-	if err != nil {
-		return wrap(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(err)
-	}
-	if n == 0 {
-		return gateway.ErrNotFound
-	}
-	return nil
-}
+func mustAffect(res sql.Result, err error) error { return sqlstore.MustAffect(res, err, wrap) }

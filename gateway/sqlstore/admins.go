@@ -13,7 +13,7 @@ const adminCols = `id, tenant_id, email, password_hash, disabled, last_login_at,
 func (s *Store) CreateAdmin(ctx context.Context, a *gateway.Admin) error {
 	id, err := s.d.Insert(ctx, `INSERT INTO admins (tenant_id, email, password_hash, disabled,
 		last_login_at, created_at, updated_at, must_change) VALUES (?,?,?,?,?,?,?,?)`,
-		a.TenantID, a.Email, a.PasswordHash, b2i(a.Disabled), ts(a.LastLoginAt), ts(a.CreatedAt), ts(a.UpdatedAt), b2i(a.MustChange))
+		a.TenantID, a.Email, a.PasswordHash, b2i(a.Disabled), Nanos(a.LastLoginAt), Nanos(a.CreatedAt), Nanos(a.UpdatedAt), b2i(a.MustChange))
 	if err != nil {
 		return s.conflict(err, "admin_exists", "an admin with this email exists already")
 	}
@@ -24,7 +24,7 @@ func (s *Store) CreateAdmin(ctx context.Context, a *gateway.Admin) error {
 // UpdateAdmin implements gateway.Store.
 func (s *Store) UpdateAdmin(ctx context.Context, a *gateway.Admin) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE admins SET password_hash=?, disabled=?, last_login_at=?,
-		updated_at=?, must_change=? WHERE id=?`, a.PasswordHash, b2i(a.Disabled), ts(a.LastLoginAt), ts(a.UpdatedAt),
+		updated_at=?, must_change=? WHERE id=?`, a.PasswordHash, b2i(a.Disabled), Nanos(a.LastLoginAt), Nanos(a.UpdatedAt),
 		b2i(a.MustChange), a.ID)
 	return s.mustAffect(res, err)
 }
@@ -67,14 +67,14 @@ func (s *Store) scanAdmin(row Scanner) (*gateway.Admin, error) {
 		return nil, s.wrap(err)
 	}
 	a.Disabled, a.MustChange = disabled == 1, mustChange == 1
-	a.LastLoginAt, a.CreatedAt, a.UpdatedAt = fromTS(last), fromTS(created), fromTS(updatedAt)
+	a.LastLoginAt, a.CreatedAt, a.UpdatedAt = FromNanos(last), FromNanos(created), FromNanos(updatedAt)
 	return &a, nil
 }
 
 // CreateAdminSession implements gateway.Store.
 func (s *Store) CreateAdminSession(ctx context.Context, as *gateway.AdminSession) error {
 	_, err := s.q.ExecContext(ctx, `INSERT INTO admin_sessions (hash, admin_id, ip, created_at, seen_at, expires_at)
-		VALUES (?,?,?,?,?,?)`, as.Hash, as.AdminID, as.IP, ts(as.CreatedAt), ts(as.SeenAt), ts(as.ExpiresAt))
+		VALUES (?,?,?,?,?,?)`, as.Hash, as.AdminID, as.IP, Nanos(as.CreatedAt), Nanos(as.SeenAt), Nanos(as.ExpiresAt))
 	return s.wrap(err)
 }
 
@@ -89,13 +89,13 @@ func (s *Store) AdminSession(ctx context.Context, hash []byte) (*gateway.AdminSe
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	as.CreatedAt, as.SeenAt, as.ExpiresAt = fromTS(created), fromTS(seen), fromTS(expires)
+	as.CreatedAt, as.SeenAt, as.ExpiresAt = FromNanos(created), FromNanos(seen), FromNanos(expires)
 	return &as, nil
 }
 
 // TouchAdminSession implements gateway.Store.
 func (s *Store) TouchAdminSession(ctx context.Context, hash []byte, seen time.Time) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE admin_sessions SET seen_at = ? WHERE hash = ?`, ts(seen), hash)
+	res, err := s.q.ExecContext(ctx, `UPDATE admin_sessions SET seen_at = ? WHERE hash = ?`, Nanos(seen), hash)
 	return s.mustAffect(res, err)
 }
 
@@ -115,14 +115,14 @@ func (s *Store) DeleteAdminSessions(ctx context.Context, adminID int64) error {
 // their lifetime or idle too long.
 func (s *Store) PruneAdminSessions(ctx context.Context, now time.Time) error {
 	_, err := s.q.ExecContext(ctx, `DELETE FROM admin_sessions WHERE expires_at <= ? OR seen_at <= ?`,
-		ts(now), ts(now.Add(-gateway.SessionIdle)))
+		Nanos(now), Nanos(now.Add(-gateway.SessionIdle)))
 	return s.wrap(err)
 }
 
 // CountResets implements gateway.Store.
 func (s *Store) CountResets(ctx context.Context, tenantID int64, since time.Time) (map[gateway.ResetState]int, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT state, count(*) FROM reset_requests
-		WHERE created_at >= ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) GROUP BY state`, ts(since), tenantID, tenantID)
+		WHERE created_at >= ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) GROUP BY state`, Nanos(since), tenantID, tenantID)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -148,7 +148,7 @@ func (s *Store) RouteStats(ctx context.Context, tenantID int64, since time.Time)
 		max(CASE WHEN status IN ('sent', 'delivered') THEN updated_at ELSE 0 END),
 		max(CASE WHEN status IN ('failed', 'failed_late') OR (status = 'pending' AND attempts > 0) THEN updated_at ELSE 0 END)
 		FROM deliveries WHERE updated_at >= ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) GROUP BY route ORDER BY route`,
-		ts(since), tenantID, tenantID)
+		Nanos(since), tenantID, tenantID)
 	if err != nil {
 		return nil, s.wrap(err)
 	}
@@ -161,7 +161,7 @@ func (s *Store) RouteStats(ctx context.Context, tenantID int64, since time.Time)
 			rows.Close()
 			return nil, s.wrap(err)
 		}
-		r.Route, r.LastSentAt, r.LastErrorAt = gateway.Route(route), fromTS(sent), fromTS(failed)
+		r.Route, r.LastSentAt, r.LastErrorAt = gateway.Route(route), FromNanos(sent), FromNanos(failed)
 		out = append(out, r)
 	}
 	rows.Close()
@@ -176,7 +176,7 @@ func (s *Store) RouteStats(ctx context.Context, tenantID int64, since time.Time)
 		err := s.q.QueryRowContext(ctx, `SELECT error_code, error_detail FROM deliveries
 			WHERE route = ? AND updated_at >= ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) AND error_code <> ''
 			AND status IN ('failed', 'failed_late', 'pending') ORDER BY updated_at DESC, id DESC LIMIT 1`,
-			string(out[i].Route), ts(since), tenantID, tenantID).Scan(&code, &detail)
+			string(out[i].Route), Nanos(since), tenantID, tenantID).Scan(&code, &detail)
 		if err != nil && !gateway.IsNotFound(s.wrap(err)) {
 			return nil, s.wrap(err)
 		}

@@ -11,7 +11,7 @@ import (
 
 // SetLastLogin implements gateway.Store.
 func (s *Store) SetLastLogin(ctx context.Context, personID int64, at time.Time) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE personnel SET last_login_at = ? WHERE id = ?`, ts(at), personID)
+	_, err := s.q.ExecContext(ctx, `UPDATE personnel SET last_login_at = ? WHERE id = ?`, Nanos(at), personID)
 	return s.wrap(err)
 }
 
@@ -30,7 +30,7 @@ func (s *Store) BulkTargets(ctx context.Context, q gateway.TargetQuery, limit in
 	}
 	if !q.LoginBefore.IsZero() {
 		query += ` AND p.last_login_at < ?`
-		args = append(args, ts(q.LoginBefore))
+		args = append(args, Nanos(q.LoginBefore))
 	}
 	query += ` ORDER BY p.id LIMIT ?`
 	args = append(args, limit)
@@ -50,7 +50,7 @@ func (s *Store) BulkTargets(ctx context.Context, q gateway.TargetQuery, limit in
 		}
 		t.Status, t.MobileAccess = gateway.PersonStatus(status), mobile == 1
 		if at != 0 {
-			t.LastLoginAt = fromTS(at)
+			t.LastLoginAt = FromNanos(at)
 		}
 		out = append(out, t)
 	}
@@ -66,7 +66,7 @@ func (s *Store) CreateBulkJob(ctx context.Context, j *gateway.BulkJob, personIDs
 	return s.withTx(ctx, func(tx *Store) error {
 		if _, err := tx.q.ExecContext(ctx, `INSERT INTO bulk_jobs (id, tenant_id, action, filter, state, total,
 			actor_id, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)`, j.ID, j.TenantID, string(j.Action),
-			string(filter), string(j.State), j.Total, j.ActorID, ts(j.CreatedAt), ts(j.UpdatedAt)); err != nil {
+			string(filter), string(j.State), j.Total, j.ActorID, Nanos(j.CreatedAt), Nanos(j.UpdatedAt)); err != nil {
 			return s.wrap(err)
 		}
 		// Many rows to a statement: a crew of thousands is one commit.
@@ -98,7 +98,7 @@ func (s *Store) scanBulkJob(row Scanner) (*gateway.BulkJob, error) {
 		return nil, s.wrap(err)
 	}
 	j.Action, j.State = gateway.BulkAction(action), gateway.BulkState(state)
-	j.CreatedAt, j.UpdatedAt = fromTS(created), fromTS(updated)
+	j.CreatedAt, j.UpdatedAt = FromNanos(created), FromNanos(updated)
 	if err := json.Unmarshal([]byte(filter), &j.Filter); err != nil {
 		return nil, s.wrap(err)
 	}
@@ -133,7 +133,7 @@ func (s *Store) ListBulkJobs(ctx context.Context, tenantID int64, state gateway.
 // SetBulkJobState implements gateway.Store.
 func (s *Store) SetBulkJobState(ctx context.Context, id string, from, to gateway.BulkState, at time.Time) (bool, error) {
 	res, err := s.q.ExecContext(ctx, `UPDATE bulk_jobs SET state = ?, updated_at = ? WHERE id = ? AND state = ?`,
-		string(to), ts(at), id, string(from))
+		string(to), Nanos(at), id, string(from))
 	if err != nil {
 		return false, s.wrap(err)
 	}

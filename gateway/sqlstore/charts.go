@@ -12,7 +12,7 @@ func (s *Store) ResetBuckets(ctx context.Context, q gateway.BucketQuery) ([]gate
 	if q.Buckets <= 0 || q.Width <= 0 {
 		return nil, nil
 	}
-	since, width := ts(q.Since), int64(q.Width)
+	since, width := Nanos(q.Since), int64(q.Width)
 	rows, err := s.q.QueryContext(ctx, `SELECT (created_at - CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS b, state, count(*) FROM reset_requests
 		WHERE created_at >= ? AND created_at < ? AND (CAST(? AS BIGINT) = 0 OR tenant_id = ?) AND (CAST(? AS BIGINT) = 0 OR person_id = ?)
 		GROUP BY b, state ORDER BY b, state`,

@@ -23,7 +23,7 @@ func (s *Store) SetOptOut(ctx context.Context, o gateway.OptOut) error {
 	}
 	_, err := s.q.ExecContext(ctx, `INSERT INTO opt_outs (tenant_id, channel, number, source, created_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, channel, number) DO NOTHING`,
-		o.TenantID, o.Channel, o.Number, string(o.Source), ts(at))
+		o.TenantID, o.Channel, o.Number, string(o.Source), Nanos(at))
 	return s.wrap(err)
 }
 
@@ -47,12 +47,12 @@ func (s *Store) OptedOut(ctx context.Context, tenantID int64, channel, e164 stri
 func (s *Store) SeenMessage(ctx context.Context, scope, id string, now time.Time, keep time.Duration) (bool, error) {
 	seen := false
 	err := s.withTx(ctx, func(tx *Store) error {
-		cutoff := ts(now.Add(-keep))
+		cutoff := Nanos(now.Add(-keep))
 		if _, err := tx.q.ExecContext(ctx, `DELETE FROM seen_messages WHERE seen_at <= ?`, cutoff); err != nil {
 			return s.wrap(err)
 		}
 		res, err := tx.q.ExecContext(ctx, `INSERT INTO seen_messages (scope, id, seen_at) VALUES (?, ?, ?)
-			ON CONFLICT (scope, id) DO NOTHING`, scope, id, ts(now))
+			ON CONFLICT (scope, id) DO NOTHING`, scope, id, Nanos(now))
 		if err != nil {
 			return s.wrap(err)
 		}
@@ -82,7 +82,7 @@ func (s *Store) OptOutsOf(ctx context.Context, e164 string) ([]gateway.OptOut, e
 		if err := rows.Scan(&o.TenantID, &o.Channel, &o.Number, &source, &at); err != nil {
 			return nil, s.wrap(err)
 		}
-		o.Source, o.At = gateway.OptOutSource(source), fromTS(at)
+		o.Source, o.At = gateway.OptOutSource(source), FromNanos(at)
 		out = append(out, o)
 	}
 	return out, s.wrap(rows.Err())

@@ -23,8 +23,8 @@ func (s *Store) CreatePerson(ctx context.Context, p *gateway.Person) error {
 			mobile_access, allow_mobile_reset, password_hash, must_change, locale, pending_request,
 			created_at, updated_at, search_key, password_set_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			p.TenantID, p.Name, p.Email, string(p.Status), b2i(p.MobileAccess), b2i(p.AllowMobileReset),
-			p.PasswordHash, b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.CreatedAt), ts(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email),
-			ts(p.PasswordSetAt))
+			p.PasswordHash, b2i(p.MustChange), p.Locale, p.PendingRequest, Nanos(p.CreatedAt), Nanos(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email),
+			Nanos(p.PasswordSetAt))
 		if err != nil {
 			return s.conflict(err, "email_taken", "a person with this email already exists")
 		}
@@ -43,7 +43,7 @@ func (s *Store) UpdatePerson(ctx context.Context, p *gateway.Person) error {
 			allow_mobile_reset=?, password_hash=?, must_change=?, locale=?, pending_request=?, updated_at=?,
 			search_key=? WHERE id=? AND tenant_id=?`,
 			p.Name, p.Email, string(p.Status), b2i(p.MobileAccess), b2i(p.AllowMobileReset), p.PasswordHash,
-			b2i(p.MustChange), p.Locale, p.PendingRequest, ts(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email),
+			b2i(p.MustChange), p.Locale, p.PendingRequest, Nanos(p.UpdatedAt), gateway.PersonSearchKey(p.Name, p.Email),
 			p.ID, p.TenantID)
 		if err != nil {
 			return s.conflict(err, "email_taken", "a person with this email already exists")
@@ -66,7 +66,7 @@ func (s *Store) SavePersonAuth(ctx context.Context, p *gateway.Person) error {
 	// Queued: a reset's transaction reads nothing back from it.
 	return s.d.Queue(ctx, true, `UPDATE personnel SET password_hash=?, must_change=?, pending_request=?,
 		updated_at=?, password_set_at=? WHERE id=? AND tenant_id=?`,
-		p.PasswordHash, b2i(p.MustChange), p.PendingRequest, ts(p.UpdatedAt), ts(p.PasswordSetAt), p.ID, p.TenantID)
+		p.PasswordHash, b2i(p.MustChange), p.PendingRequest, Nanos(p.UpdatedAt), Nanos(p.PasswordSetAt), p.ID, p.TenantID)
 }
 
 func (s *Store) insertPhones(ctx context.Context, p *gateway.Person) error {
@@ -163,8 +163,8 @@ func (s *Store) ScanPerson(row Scanner) (*gateway.Person, error) {
 	}
 	p.Status = gateway.PersonStatus(status)
 	p.MobileAccess, p.AllowMobileReset, p.MustChange = mobile == 1, allow == 1, must == 1
-	p.CreatedAt, p.UpdatedAt = fromTS(created), fromTS(updated)
-	p.EmailVerifiedAt, p.PasswordSetAt = fromTS(verifiedAt), fromTS(pwSetAt)
+	p.CreatedAt, p.UpdatedAt = FromNanos(created), FromNanos(updated)
+	p.EmailVerifiedAt, p.PasswordSetAt = FromNanos(verifiedAt), FromNanos(pwSetAt)
 	return &p, nil
 }
 

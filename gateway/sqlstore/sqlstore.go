@@ -86,13 +86,17 @@ func (s *Store) withTx(ctx context.Context, fn func(tx *Store) error) error {
 type Scanner interface{ Scan(dest ...any) error }
 
 // mustAffect turns "no row changed" into not found.
-func (s *Store) mustAffect(res sql.Result, err error) error {
+func (s *Store) mustAffect(res sql.Result, err error) error { return MustAffect(res, err, s.wrap) }
+
+// MustAffect turns "no row changed" into not found, and an error into
+// wrap's.
+func MustAffect(res sql.Result, err error, wrap func(error) error) error {
 	if err != nil {
-		return s.wrap(err)
+		return wrap(err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return s.wrap(err)
+		return wrap(err)
 	}
 	if n == 0 {
 		return gateway.ErrNotFound
@@ -109,15 +113,17 @@ func (s *Store) conflict(err error, code, msg string) error {
 	return err
 }
 
-// Times are kept as Unix nanoseconds on both engines; zero stays zero.
-func ts(t time.Time) int64 {
+// Nanos is how both engines keep a time: Unix nanoseconds in a BIGINT
+// (INTEGER on SQLite), the zero time as 0.
+func Nanos(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixNano()
 }
 
-func fromTS(n int64) time.Time {
+// FromNanos reads a time kept by Nanos, in UTC.
+func FromNanos(n int64) time.Time {
 	if n == 0 {
 		return time.Time{}
 	}

@@ -85,7 +85,7 @@ func (s *Store) loadExtras(ctx context.Context, people []*gateway.Person) error 
 			return s.wrap(err)
 		}
 		if at != 0 {
-			byID[id].LastLoginAt = fromTS(at)
+			byID[id].LastLoginAt = FromNanos(at)
 		}
 	}
 	return s.wrap(rows.Err())

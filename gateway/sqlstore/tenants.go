@@ -29,7 +29,7 @@ func (s *Store) CreateTenant(ctx context.Context, t *gateway.Tenant) error {
 		twilio_service_sid, lifecycle, sms_routes_sealed, disabled, time_zone) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		t.Slug, t.Name, b2i(t.AllowMobileReset), b2i(t.KeepOriginal), b2i(t.MustChange),
 		int64(t.ResetTTL/time.Second), strings.Join(t.SMSCountries, ","), t.MinPasswordLength,
-		smtp, twilio, from, ts(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
+		smtp, twilio, from, Nanos(t.CreatedAt), keywordsJSON(t.Keywords), t.SMSRatePerSecond, validity(t),
 		b2i(t.TrustMailKeywords), serviceSID(t), lifecycleJSON(t), routes, b2i(t.Disabled), t.TimeZone)
 	return err
 }
@@ -118,7 +118,7 @@ func (s *Store) scanTenant(row Scanner) (*gateway.Tenant, error) {
 	if countries != "" {
 		t.SMSCountries = strings.Split(countries, ",")
 	}
-	t.CreatedAt = fromTS(created)
+	t.CreatedAt = FromNanos(created)
 	if keywords != "" {
 		if err := json.Unmarshal([]byte(keywords), &t.Keywords); err != nil {
 			return nil, gateway.Internal(err)

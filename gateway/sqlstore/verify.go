@@ -13,7 +13,7 @@ func (s *Store) SaveEmailVerification(ctx context.Context, v *gateway.EmailVerif
 		created_at, expires_at, used_at) VALUES (?,?,?,?,?,?,0)
 		ON CONFLICT (person_id) DO UPDATE SET tenant_id=excluded.tenant_id, email=excluded.email,
 		token_hash=excluded.token_hash, created_at=excluded.created_at, expires_at=excluded.expires_at, used_at=0`,
-		v.PersonID, v.TenantID, v.Email, v.TokenHash, ts(v.CreatedAt), ts(v.ExpiresAt))
+		v.PersonID, v.TenantID, v.Email, v.TokenHash, Nanos(v.CreatedAt), Nanos(v.ExpiresAt))
 	return s.wrap(err)
 }
 
@@ -29,7 +29,7 @@ func (s *Store) EmailVerificationByHash(ctx context.Context, hash []byte) (*gate
 	if err != nil {
 		return nil, s.wrap(err)
 	}
-	v.CreatedAt, v.ExpiresAt, v.UsedAt = fromTS(created), fromTS(expires), fromTS(used)
+	v.CreatedAt, v.ExpiresAt, v.UsedAt = FromNanos(created), FromNanos(expires), FromNanos(used)
 	return &v, nil
 }
 
@@ -38,12 +38,12 @@ func (s *Store) UseEmailVerification(ctx context.Context, v *gateway.EmailVerifi
 	return s.withTx(ctx, func(tx *Store) error {
 		res, err := tx.q.ExecContext(ctx, `UPDATE email_verifications SET used_at=?
 			WHERE person_id=? AND tenant_id=? AND token_hash=? AND email=? AND used_at=0`,
-			ts(at), v.PersonID, v.TenantID, v.TokenHash, v.Email)
+			Nanos(at), v.PersonID, v.TenantID, v.TokenHash, v.Email)
 		if err := s.mustAffect(res, err); err != nil {
 			return err
 		}
 		res, err = tx.q.ExecContext(ctx, `UPDATE personnel SET verified_email=?, email_verified_at=?
-			WHERE id=? AND tenant_id=? AND email=?`, v.Email, ts(at), v.PersonID, v.TenantID, v.Email)
+			WHERE id=? AND tenant_id=? AND email=?`, v.Email, Nanos(at), v.PersonID, v.TenantID, v.Email)
 		return s.mustAffect(res, err)
 	})
 }
@@ -69,7 +69,7 @@ func (s *Store) PasswordRemindersDue(ctx context.Context, tenantID int64, setAft
 	out, err := s.queryPeople(ctx, `SELECT `+PersonCols+` FROM personnel
 		WHERE tenant_id=? AND status='active' AND mobile_access=1 AND password_hash<>''
 		AND password_set_at>? AND password_set_at<=? AND password_reminded_for<>password_set_at
-		ORDER BY password_set_at, id LIMIT ?`, tenantID, ts(setAfter), ts(setBefore), limit)
+		ORDER BY password_set_at, id LIMIT ?`, tenantID, Nanos(setAfter), Nanos(setBefore), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (s *Store) PasswordRemindersDue(ctx context.Context, tenantID int64, setAft
 func (s *Store) ClaimPasswordReminder(ctx context.Context, tenantID, personID int64, setAt time.Time) (bool, error) {
 	res, err := s.q.ExecContext(ctx, `UPDATE personnel SET password_reminded_for=password_set_at
 		WHERE id=? AND tenant_id=? AND password_set_at=? AND password_reminded_for<>password_set_at`,
-		personID, tenantID, ts(setAt))
+		personID, tenantID, Nanos(setAt))
 	if err != nil {
 		return false, s.wrap(err)
 	}

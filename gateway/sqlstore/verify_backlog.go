@@ -17,13 +17,13 @@ const unverifiedWhere = ` WHERE p.tenant_id = ? AND p.status = 'active' AND p.em
 // UnverifiedPeople implements gateway.Store.
 func (s *Store) UnverifiedPeople(ctx context.Context, tenantID int64, now time.Time, afterID int64, limit int) ([]*gateway.Person, error) {
 	out, err := s.queryPeople(ctx, `SELECT `+PersonCols+` FROM personnel p`+unverifiedWhere+
-		` AND p.id > ? ORDER BY p.id LIMIT ?`, tenantID, ts(now), afterID, limit)
+		` AND p.id > ? ORDER BY p.id LIMIT ?`, tenantID, Nanos(now), afterID, limit)
 	return out, err
 }
 
 // CountUnverifiedPeople implements gateway.Store.
 func (s *Store) CountUnverifiedPeople(ctx context.Context, tenantID int64, now time.Time) (int, error) {
 	var n int
-	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM personnel p`+unverifiedWhere, tenantID, ts(now)).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT count(*) FROM personnel p`+unverifiedWhere, tenantID, Nanos(now)).Scan(&n)
 	return n, s.wrap(err)
 }
