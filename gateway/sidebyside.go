@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -61,7 +63,7 @@ func (w *Worker) resolveBeside(ctx context.Context, received []*ResetRequest) er
 	var errs [sideBySide]error
 	for i, ids := range parts {
 		if len(ids) > 0 {
-			wg.Go(func() { errs[i] = w.s.resolveAll(ctx, ids) })
+			wg.Go(func() { errs[i] = w.resolvePart(ctx, ids) })
 		}
 	}
 	wg.Wait()
@@ -89,4 +91,66 @@ func sidePart(r *ResetRequest) int {
 	x *= 0xc4ceb9fe1a85ec53
 	x ^= x >> 33
 	return int(x % sideBySide)
+}
+
+// ReceivedTaker splits received requests between instances that share a
+// store. Listing them is not taking them: with a plain list, every
+// instance read the same oldest requests, one took each and the others
+// skipped it, so a second instance resolved no more than the first alone.
+// Both stores implement it.
+type ReceivedTaker interface {
+	// FreeReceived lists up to limit received requests, oldest first,
+	// leaving out those another transaction holds (another instance is
+	// resolving them).
+	FreeReceived(ctx context.Context, limit int) ([]*ResetRequest, error)
+	// LockReceivedAll takes, for the transaction, those of ids that are
+	// still received and that no other transaction holds, and returns
+	// them in the order given. Each is then held as LockReceived holds
+	// one (LockReceived answers true for it at no cost).
+	LockReceivedAll(ctx context.Context, ids []string) ([]string, error)
+}
+
+// receivedToResolve is the step's list of received requests: on a store
+// with many writers, those no other instance is resolving now.
+func (w *Worker) receivedToResolve(ctx context.Context) ([]*ResetRequest, error) {
+	if rt, ok := w.s.store.(ReceivedTaker); ok && w.many {
+		return rt.FreeReceived(ctx, w.cfg.Batch)
+	}
+	return w.s.store.ResetsInState(ctx, StateReceived, w.cfg.Batch)
+}
+
+// resolvePart resolves one side-by-side part in one transaction that
+// first takes all of its requests at once (one statement instead of one
+// per request); if the transaction fails, each request alone.
+func (w *Worker) resolvePart(ctx context.Context, ids []string) error {
+	if _, ok := w.s.store.(ReceivedTaker); !ok {
+		return w.s.resolveAll(ctx, ids)
+	}
+	err := w.s.store.WithTx(ctx, func(st Store) error {
+		rt, ok := st.(ReceivedTaker)
+		if !ok {
+			return Internal(errors.New("gateway: a transaction of a ReceivedTaker store is not one"))
+		}
+		mine, err := rt.LockReceivedAll(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, id := range mine {
+			if err := w.s.resolveIn(ctx, st, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil || len(ids) == 1 {
+		return err
+	}
+	var first error
+	for _, id := range ids {
+		if err := w.s.resolve(ctx, id); err != nil {
+			w.s.log.Error("resolving reset failed", "request_id", id, "err", err)
+			first = cmp.Or(first, err)
+		}
+	}
+	return first
 }

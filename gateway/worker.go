@@ -300,7 +300,7 @@ func (w *Worker) step(ctx context.Context, budget time.Duration) (busy, full boo
 	if err := w.s.feedBulk(ctx); err != nil && ctx.Err() == nil {
 		w.s.log.Error("bulk job pass failed", "err", err)
 	}
-	received, err := w.s.store.ResetsInState(ctx, StateReceived, w.cfg.Batch)
+	received, err := w.receivedToResolve(ctx)
 	if err != nil {
 		return false, false, err
 	}

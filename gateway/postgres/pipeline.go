@@ -39,6 +39,9 @@ type txState struct {
 	// for the Reset call that follows the lock; any other statement
 	// drops it.
 	ahead *gateway.ResetRequest
+	// held are the received requests LockReceivedAll took and read, not
+	// yet resolved (received.go).
+	held map[string]*gateway.ResetRequest
 	// wakes are when the work this transaction made is due, for the
 	// notification its commit sends (notify.go).
 	wakes []int64

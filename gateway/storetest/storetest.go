@@ -76,6 +76,7 @@ func Run(t *testing.T, open Opener) {
 		{"TxWritesInOrder", testTxWritesInOrder},
 		{"LaneSlots", testLaneSlots},
 		{"LockReceived", testLockReceived},
+		{"ReceivedTaking", testReceivedTaking},
 		{"EmailVerification", testEmailVerification},
 		{"UnverifiedPeople", testUnverifiedPeople},
 		{"PasswordReminders", testPasswordReminders},
