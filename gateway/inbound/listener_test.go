@@ -456,14 +456,13 @@ func TestShutdownEndsIdleConnections(t *testing.T) {
 	if err := c.Hello("mx.example.net"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// A Shutdown that waited for the client (it stays a minute) would
+	// end with the context's error: that is the check, not the time it
+	// took, which a loaded machine stretches.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	start := time.Now()
 	if err := w.ln.Shutdown(ctx); err != nil {
 		t.Fatal(err)
-	}
-	if time.Since(start) > 2*time.Second {
-		t.Fatalf("shutdown took %v", time.Since(start))
 	}
 	if err := <-w.served; err != nil {
 		t.Fatal(err)
@@ -480,9 +479,15 @@ func TestShutdownEndsIdleConnections(t *testing.T) {
 func TestSessionTimeout(t *testing.T) {
 	w := newWorld(t, inbound.ListenerConfig{SessionTimeout: 300 * time.Millisecond})
 	c := w.client()
-	time.Sleep(500 * time.Millisecond)
-	if err := c.Noop(); err == nil {
-		t.Fatal("a session outlived its time")
+	// A client that keeps talking is cut off at the session's end; a
+	// loaded machine may run the cut a little late, so it is waited for,
+	// within a bound far past the session's time.
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Noop() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("a session of 300 ms still answered after 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
