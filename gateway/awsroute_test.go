@@ -121,7 +121,7 @@ func awsEnv(t *testing.T) (*env, *awstest.Server, *sender) {
 	webhook := &sender{}
 	e.worker = gateway.NewWorker(gateway.WorkerConfig{Service: e.svc, Senders: map[gateway.Route]gateway.Sender{
 		gateway.RouteTwilio: e.twilio, gateway.RouteCarrier: e.carrier, gateway.RouteWebhook: webhook, gateway.RouteEmail: e.email,
-		gateway.RouteAWS: carrieraws.New(carrieraws.Config{Timeout: 500 * time.Millisecond}),
+		gateway.RouteAWS: carrieraws.New(carrieraws.Config{Timeout: 10 * time.Second}),
 	}, BackoffBase: time.Second, RetryFor: 10 * time.Minute})
 	e.patchTenant(gateway.SettingsPatch{SMSRoutes: &[]gateway.SMSRoute{{Kind: gateway.RouteTwilio},
 		awsRoute(func(r *gateway.SMSRoute) { r.Endpoint = srv.URL }),
