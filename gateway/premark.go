@@ -14,8 +14,8 @@ import "context"
 // The price, after a crash: a message marked ahead but not yet sent ends
 // answer_lost ("may have been sent") instead of going out. That is
 // bounded: at most premarkPerConn messages per connection of the lane are
-// ever marked and unsent at once, and only while more than one message
-// per connection waits. A message marked ahead and then given back
+// ever marked and unsent at once, and only while messages wait for a
+// connection. A message marked ahead and then given back
 // unsent (paused lane, open circuit, lease nearly out, shutdown) never
 // ends answer_lost: either its mark is withdrawn before it is written, or
 // the transaction that records the give-back takes the mark back.
@@ -26,12 +26,18 @@ import "context"
 const premarkPerConn = 7
 
 // premarkLocked marks ahead the waiting claims next in line while the
-// lane has a backlog (more waiting than connections), up to its bound. It
+// lane has a backlog (more waiting than connections, or every connection
+// busy), up to its bound. It
 // returns the hand-overs to begin once the lane's lock is let go. l.mu is
 // held.
 func (l *lane) premarkLocked() []*HandOver {
 	w := l.w
-	if w.marks == nil || len(l.queue) <= l.conc {
+	// Only what will wait for a connection anyway: more waiting than
+	// connections, or every connection busy. A lane carries one route:
+	// its first waiting claim says whether that route marks its
+	// hand-overs.
+	if w.marks == nil || len(l.queue) == 0 || (len(l.queue) <= l.conc && l.inFlight < l.conc) ||
+		!w.handsOver(l.queue[0].d.Route) {
 		return nil
 	}
 	room := min(len(l.queue), premarkPerConn*l.conc) - l.premarked
