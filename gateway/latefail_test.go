@@ -328,3 +328,22 @@ func TestLateFailureCallbackRefused(t *testing.T) {
 		t.Fatalf("text %+v", ds)
 	}
 }
+
+// TestLateFailureOntoCarrierGateway: the next route is the carrier's
+// email-to-SMS gateway, which takes a mailbox address: the text is sealed
+// again for it and the relay gets the password at 2015550123@vtext.com.
+func TestLateFailureOntoCarrierGateway(t *testing.T) {
+	le := newLateEnv(t, "twilio", "carrier")
+	id, sid := le.sent()
+	pw := mustPassword(t, le.twilio.Messages()[0].Body)
+	mails := len(le.relay.Messages()) // the email
+	le.callback(sid, "failed", 30008)
+	got := le.relay.Messages()[mails:]
+	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "2015550123@vtext.com" || !strings.Contains(string(got[0].Data), pw) {
+		t.Fatalf("carrier mail %+v", got)
+	}
+	if ds := le.sms(id); len(ds) != 2 || ds[1].Route != gateway.RouteCarrier || ds[1].To != "2015550123@vtext.com" ||
+		ds[1].Status != gateway.DeliverySent {
+		t.Fatalf("texts %+v", ds)
+	}
+}
