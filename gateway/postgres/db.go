@@ -250,24 +250,22 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 		return fn(s)
 	}
 	// A connection of its own, so that batches (pipeline.go) go on the
-	// transaction's connection.
+	// transaction's connection. The BEGIN is not a round trip of its own:
+	// it goes with the transaction's first statements, and the COMMIT with
+	// its last queued writes (pipeline.go).
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return wrap(err)
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return wrap(err)
-	}
-	state := &txState{conn: conn}
-	inner := &Store{db: s.db, q: txq{t: state, q: numbered{tx}}, inTx: true, sealer: s.sealer, tx: state,
+	state := &txState{conn: conn, lazy: true}
+	inner := &Store{db: s.db, q: txq{t: state, q: numbered{conn}}, inTx: true, sealer: s.sealer, tx: state,
 		url: s.url, instance: s.instance, channel: s.channel}
 	inner.share()
 	err = fn(inner)
 	if err == nil {
 		inner.queueWakes()
-		err = state.flush(ctx)
+		err = state.commit(ctx)
 	}
 	if state.err != nil {
 		// A queued write failed: its error, not the later call's that
@@ -275,10 +273,10 @@ func (s *Store) WithTx(ctx context.Context, fn func(gateway.Store) error) error 
 		err = state.err
 	}
 	if err != nil {
-		tx.Rollback()
+		state.rollback(ctx)
 		return err
 	}
-	return wrap(tx.Commit())
+	return nil
 }
 
 // wrap turns driver errors into domain errors: a unique violation is a

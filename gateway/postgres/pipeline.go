@@ -45,6 +45,9 @@ type txState struct {
 	// wakes are when the work this transaction made is due, for the
 	// notification its commit sends (notify.go).
 	wakes []int64
+	// lazy says the transaction's BEGIN goes with its first statement
+	// (WithTx): begun, that it has been sent.
+	lazy, begun bool
 }
 
 // queued is a write waiting for the next batch. done reads its result.
@@ -119,10 +122,10 @@ func execDone(must bool) func(br pgx.BatchResults) error {
 	}
 }
 
-// flush sends what is queued, alone.
+// flush sends what is queued, alone (and the BEGIN, if not yet sent).
 func (t *txState) flush(ctx context.Context) error {
 	t.ahead = nil
-	if len(t.pending) == 0 && t.err == nil {
+	if len(t.pending) == 0 && t.err == nil && (t.begun || !t.lazy) {
 		return nil
 	}
 	return t.batchOn(ctx, func(*pgx.Batch) {}, func(pgx.BatchResults) error { return nil })
@@ -152,6 +155,11 @@ func (t *txState) batchOn(ctx context.Context, add func(*pgx.Batch), read func(p
 		return laterErr(t.err)
 	}
 	var b pgx.Batch
+	begin := t.lazy && !t.begun
+	if begin {
+		// The transaction's BEGIN rides with its first statements.
+		b.Queue(`BEGIN`)
+	}
 	for _, q := range t.pending {
 		b.Queue(q.query, q.args...)
 	}
@@ -168,6 +176,14 @@ func (t *txState) batchOn(ctx context.Context, add func(*pgx.Batch), read func(p
 			return fmt.Errorf("postgres: unexpected driver connection %T", dc)
 		}
 		br := c.Conn().SendBatch(ctx, &b)
+		if begin {
+			// Sent: whatever comes back, the end of the transaction
+			// must roll it back if it does not commit.
+			t.begun = true
+			if _, err := br.Exec(); err != nil && t.err == nil {
+				t.err = wrap(err)
+			}
+		}
 		for _, q := range pending {
 			if err := q.done(br); err != nil && t.err == nil {
 				t.err = err
@@ -203,4 +219,36 @@ func laterErr(err error) error {
 		return gateway.Internal(errQueuedNotFound)
 	}
 	return err
+}
+
+// errCommitRolledBack is a COMMIT the server answered with ROLLBACK: the
+// transaction had failed before it.
+var errCommitRolledBack = errors.New("postgres: the transaction was rolled back at commit")
+
+// commit sends what is queued and the COMMIT in one round trip. A
+// transaction that sent nothing has nothing to commit.
+func (t *txState) commit(ctx context.Context) error {
+	if t.lazy && !t.begun && len(t.pending) == 0 && t.err == nil {
+		return nil
+	}
+	return t.batchOn(ctx, func(b *pgx.Batch) { b.Queue(`COMMIT`) }, func(br pgx.BatchResults) error {
+		tag, err := br.Exec()
+		if err != nil {
+			return wrap(err)
+		}
+		if tag.String() == "ROLLBACK" {
+			return gateway.Internal(errCommitRolledBack)
+		}
+		return nil
+	})
+}
+
+// rollback ends a transaction that did not commit; one whose BEGIN was
+// never sent has nothing to end. (Should the ROLLBACK not reach the
+// server, the pool drops the connection: it is still in a transaction.)
+func (t *txState) rollback(ctx context.Context) {
+	t.pending = nil
+	if t.begun {
+		t.conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+	}
 }
