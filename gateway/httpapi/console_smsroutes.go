@@ -40,6 +40,9 @@ type smsRoutesView struct {
 	Full   bool
 	AWS    awsForm
 	Test   routeTest
+	// Carriers are the carriers the carrier link's test may go through,
+	// when the chain has that link.
+	Carriers []*gateway.Carrier
 }
 
 // routeLink is one link of the chain as the card lists it.
@@ -73,6 +76,7 @@ type routeTest struct {
 	Phone   string
 	Message string
 	Link    string // "" is every link
+	Carrier string // "" is the carrier on record for the phone
 	Results []*gateway.ProviderTestResult
 }
 
@@ -88,6 +92,11 @@ func (u *consoleUI) viewSMSRoutes(ctx context.Context, a gateway.Actor, t *gatew
 	}
 	v := smsRoutesView{Own: len(t.SMSRoutes) > 0}
 	for i, l := range links {
+		if l.Kind == gateway.RouteCarrier && v.Carriers == nil {
+			if v.Carriers, err = u.svc.Carriers(ctx, a); err != nil {
+				return smsRoutesView{}, err
+			}
+		}
 		rl := routeLink{Place: l.Index + 1, Kind: l.Kind, Label: gateway.RouteLabel(l.Kind), Target: l.Target,
 			First: i == 0, Last: i == len(links)-1}
 		if l.Why != "" {
@@ -313,8 +322,9 @@ func sentenceOf(s string) string {
 // testSMSRoutes tests the link the form names, or every link, and shows
 // each link's result in order on the settings page.
 func (u *consoleUI) testSMSRoutes(c *fiber.Ctx) error {
-	rt := routeTest{Phone: c.FormValue("phone"), Message: c.FormValue("message"), Link: c.FormValue("link")}
-	in := gateway.ChainTestInput{ProviderTestInput: gateway.ProviderTestInput{Tenant: tenantParam(c), Phone: rt.Phone, Message: rt.Message}}
+	rt := routeTest{Phone: c.FormValue("phone"), Message: c.FormValue("message"), Link: c.FormValue("link"), Carrier: c.FormValue("carrier")}
+	in := gateway.ChainTestInput{ProviderTestInput: gateway.ProviderTestInput{Tenant: tenantParam(c), Phone: rt.Phone, Message: rt.Message},
+		Carrier: rt.Carrier}
 	if rt.Link != "" {
 		n, err := strconv.Atoi(rt.Link)
 		if err != nil {

@@ -166,6 +166,17 @@ func TestConsoleTestsEachRoute(t *testing.T) {
 	if !strings.Contains(second, "not delivered") || !strings.Contains(second, "Failure: ") || strings.Contains(second, secretB) {
 		t.Errorf("second webhook's refusal not in words:\n%s", second)
 	}
+	// The carrier link through the carrier chosen: the number is on
+	// nobody's record here.
+	if !strings.Contains(page, `id="route-test-carrier"`) {
+		t.Fatal("no carrier choice for the carrier link's test")
+	}
+	b.do("POST", "/admin/settings/sms-routes/test", url.Values{"_csrf": {tok}, "phone": {"(201) 555-0123"}, "link": {"3"}, "carrier": {"verizon"}})
+	_, page, _ = b.do("GET", "/admin/settings", nil)
+	if third := page[strings.Index(page, `id="route-result-3"`):]; !strings.Contains(third[:strings.Index(third, "</li>")], "accepted") ||
+		!strings.Contains(page, `<option value="verizon" selected>`) {
+		t.Errorf("carrier link through verizon not accepted:\n%s", page)
+	}
 	for _, s := range []string{secretA, secretB} {
 		if strings.Contains(page, s) {
 			t.Fatal("a webhook secret is on the page")
