@@ -37,6 +37,9 @@ func (d dialect) WithTx(ctx context.Context, fn func(*sqlstore.Store) error) err
 	return d.s.WithTx(ctx, func(st gateway.Store) error { return fn(st.(*Store).Store) })
 }
 
+// Wiped does nothing: PostgreSQL's old row versions go with its vacuum.
+func (d dialect) Wiped() {}
+
 type scanner = sqlstore.Scanner
 
 // mustAffect turns "no row changed" into not found.

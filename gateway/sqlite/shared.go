@@ -46,6 +46,9 @@ func (d dialect) WithTx(ctx context.Context, fn func(*sqlstore.Store) error) err
 	return d.s.WithTx(ctx, func(st gateway.Store) error { return fn(st.(*Store).Store) })
 }
 
+// Wiped has the wiper checkpoint soon, so the old pages leave the WAL.
+func (d dialect) Wiped() { d.s.wiped() }
+
 type scanner = sqlstore.Scanner
 
 // mustAffect turns "no row changed" into not found.

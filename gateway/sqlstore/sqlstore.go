@@ -46,6 +46,9 @@ type Dialect interface {
 	// WithTx runs fn in one transaction of the engine's store (or in the
 	// transaction already open); fn's Store reads and writes in it.
 	WithTx(ctx context.Context, fn func(*Store) error) error
+	// Wiped says secrets in rows were overwritten: an engine that keeps
+	// old pages in its files (SQLite's WAL) moves them out soon.
+	Wiped()
 }
 
 // Sealer encrypts the secrets kept in tenant rows; *secret.Keys is one.
