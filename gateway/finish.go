@@ -289,6 +289,8 @@ func (s *Service) settleLoaded(ctx context.Context, st Store, r *ResetRequest, r
 	}
 	if finished {
 		s.observer().ResetFinished(r.State, r.Reason)
+	} else {
+		s.observer().ResetReopened()
 	}
 	if next == StateRolledBack {
 		s.log.Info("reset rolled back", "request_id", r.ID, "reason", rollbackReason)

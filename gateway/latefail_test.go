@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -174,6 +175,8 @@ func TestLateTwilioFailureFailsOver(t *testing.T) {
 // and the new password works.
 func TestLateFailureOnlyTextStaysHonest(t *testing.T) {
 	le := newLateEnv(t, "twilio", "webhook")
+	obs := &finishCounter{}
+	le.svc.SetObserver(obs)
 	off := false
 	le.patchTenant(gateway.SettingsPatch{KeepOriginal: &off})
 	le.relay.Reject("ana@acme.example", &gosmtp.SMTPError{Code: 550, EnhancedCode: gosmtp.EnhancedCode{5, 1, 1},
@@ -201,6 +204,34 @@ func TestLateFailureOnlyTextStaysHonest(t *testing.T) {
 		t.Fatalf("state %s after the webhook took it", r.State)
 	}
 	le.mustLogin("ana@acme.example", pw)
+	// Finished twice, reopened once: one request in a final state.
+	if f, r := obs.counts(); f != 2 || r != 1 {
+		t.Fatalf("observer told %d finished and %d reopened, want 2 and 1", f, r)
+	}
+}
+
+// finishCounter counts what the observer is told of requests' ends.
+type finishCounter struct {
+	mu                 sync.Mutex
+	finished, reopened int
+}
+
+func (c *finishCounter) ResetRequested(string) {}
+func (c *finishCounter) ResetFinished(gateway.ResetState, string) {
+	c.mu.Lock()
+	c.finished++
+	c.mu.Unlock()
+}
+func (c *finishCounter) ResetReopened() {
+	c.mu.Lock()
+	c.reopened++
+	c.mu.Unlock()
+}
+func (c *finishCounter) DeliveryAttempt(gateway.Route, string, time.Duration) {}
+func (c *finishCounter) counts() (int, int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.finished, c.reopened
 }
 
 // TestLateFailureNoFailover: no second text where another route would not

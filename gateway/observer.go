@@ -17,6 +17,11 @@ type Observer interface {
 	// ResetFinished is a request reaching a final state, with its reason
 	// ("" when there is none).
 	ResetFinished(state ResetState, reason string)
+	// ResetReopened is a delivered request going back to delivering: its
+	// one accepted message failed late and another route is trying. It
+	// is counted finished again when it settles, so finished less
+	// reopened is the requests in final states.
+	ResetReopened()
 	// DeliveryAttempt is one send through a route: class "sent" when the
 	// provider took it, else the failure class; d is how long the send
 	// took.
@@ -30,6 +35,7 @@ type nopObserver struct{}
 
 func (nopObserver) ResetRequested(string)                        {}
 func (nopObserver) ResetFinished(ResetState, string)             {}
+func (nopObserver) ResetReopened()                               {}
 func (nopObserver) DeliveryAttempt(Route, string, time.Duration) {}
 
 // SetObserver sets who is told what the gateway does; nil tells nobody.

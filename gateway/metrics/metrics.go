@@ -35,6 +35,7 @@ type Metrics struct {
 	httpDur   *prometheus.HistogramVec
 	requests  *prometheus.CounterVec
 	finished  *prometheus.CounterVec
+	reopened  prometheus.Counter
 	attempts  *prometheus.CounterVec
 	sendDur   *prometheus.HistogramVec
 	hashWait  prometheus.Histogram
@@ -65,7 +66,9 @@ func New(cfg Config) *Metrics {
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "resetgw_reset_requests_total",
 		Help: "Reset requests as answered: outcome is accepted or the error code."}, []string{"outcome"})
 	m.finished = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "resetgw_resets_finished_total",
-		Help: "Reset requests reaching a final state, by state and reason."}, []string{"state", "reason"})
+		Help: "Reset requests reaching a final state, by state and reason (a reopened one counts again when it settles)."}, []string{"state", "reason"})
+	m.reopened = prometheus.NewCounter(prometheus.CounterOpts{Name: "resetgw_resets_reopened_total",
+		Help: "Delivered reset requests gone back to delivering: their one accepted message failed late and another route is trying."})
 	m.attempts = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "resetgw_delivery_attempts_total",
 		Help: "Sends through a route, by route and result (sent or the failure class)."}, []string{"route", "result"})
 	m.sendDur = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "resetgw_send_duration_seconds",
@@ -82,7 +85,7 @@ func New(cfg Config) *Metrics {
 		"Age of the oldest message waiting in a lane (0 when none waits).", []string{"lane", "kind"}, nil)
 	m.laneState = prometheus.NewDesc("resetgw_lane_state", "1 for the state a lane is in, 0 for the others.",
 		[]string{"lane", "kind", "state"}, nil)
-	m.reg.MustRegister(m.http, m.httpDur, m.requests, m.finished, m.attempts, m.sendDur, m.hashWait, laneCollector{m})
+	m.reg.MustRegister(m.http, m.httpDur, m.requests, m.finished, m.reopened, m.attempts, m.sendDur, m.hashWait, laneCollector{m})
 	if cfg.Process {
 		m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
@@ -114,6 +117,9 @@ func (m *Metrics) ResetRequested(outcome string) { m.requests.WithLabelValues(ou
 func (m *Metrics) ResetFinished(state gateway.ResetState, reason string) {
 	m.finished.WithLabelValues(string(state), reason).Inc()
 }
+
+// ResetReopened implements gateway.Observer.
+func (m *Metrics) ResetReopened() { m.reopened.Inc() }
 
 // DeliveryAttempt implements gateway.Observer.
 func (m *Metrics) DeliveryAttempt(route gateway.Route, class string, d time.Duration) {
