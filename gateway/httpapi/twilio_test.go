@@ -2,18 +2,15 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"io"
 	"net/http/httptest"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/resetgw/resetgw/carriers/twilio/twiliotest"
 	"github.com/resetgw/resetgw/gateway"
 	"github.com/resetgw/resetgw/gateway/gatewaytest"
 	"github.com/resetgw/resetgw/gateway/httpapi"
@@ -69,24 +66,12 @@ func newTwilioHarness(t *testing.T) *twHarness {
 	return &twHarness{harness: h, store: st}
 }
 
-// sign computes X-Twilio-Signature the way Twilio documents it, written
-// here from the description rather than with twilio-go, so that the test
-// checks the gateway against Twilio's scheme and not against itself.
+// sign computes X-Twilio-Signature the way Twilio documents it: with the
+// Twilio-shaped server's signer, written from the description rather than
+// with twilio-go or the gateway's own check, so that the test checks the
+// gateway against Twilio's scheme and not against itself.
 func sign(authToken, fullURL string, params url.Values) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(params.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(authToken))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return twiliotest.Signature(authToken, fullURL, params)
 }
 
 // post sends a form as Twilio does; sig "" sends no signature.
