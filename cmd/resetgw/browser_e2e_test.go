@@ -214,7 +214,9 @@ func fillSignIn(email, pass string) []chromedp.Action[chromedp.Void] {
 	return []chromedp.Action[chromedp.Void]{
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pass),
-		chromedp.Click(chromedp.ID("sign-in")),
+		// The sign-in page has the landing's heading too: wait for the
+		// answer, or the next step's navigation cuts the POST short.
+		clickAway(chromedp.ID("sign-in")),
 	}
 }
 
