@@ -90,7 +90,9 @@ func (s *Store) ListResets(ctx context.Context, f gateway.ResetFilter) ([]*gatew
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	args = append(args, limit, f.Offset)
+	// A negative offset is the first page, as in the personnel list
+	// (PostgreSQL refuses OFFSET -1).
+	args = append(args, limit, max(f.Offset, 0))
 	out, err := s.resets(ctx, q+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, err

@@ -63,6 +63,11 @@ func testResets(t *testing.T, o Opened) {
 	if list, _ := st.ListResets(ctx, gateway.ResetFilter{Limit: 1, Offset: 1}); len(list) != 1 || list[0].ID != "rr_2" {
 		t.Fatalf("paged: %v", list)
 	}
+	// A negative offset is the first page on every engine.
+	first, _ := st.ListResets(ctx, gateway.ResetFilter{Limit: 1})
+	if list, err := st.ListResets(ctx, gateway.ResetFilter{Limit: 1, Offset: -1}); err != nil || len(list) != 1 || len(first) != 1 || list[0].ID != first[0].ID {
+		t.Fatalf("negative offset: %v %v, want %v", list, err, first)
+	}
 }
 
 func testDeliveries(t *testing.T, o Opened) {
