@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/sqlstore"
 )
 
 const resetCols = `id, tenant_id, tenant_slug, email, phone, source, ip, state, reason, person_id,
@@ -177,7 +178,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 		priority, route_index, sealed_by, sealed_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		nullStr(d.RequestID), d.TenantID, string(d.Channel), string(d.Route), d.To, d.Body, bodyKey(d), d.Locale,
 		string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority), d.RouteIndex, sealedBy(d), int64(d.SealedEpoch)).Scan(&d.ID)
+		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority), d.RouteIndex, sqlstore.SealedBy(d), int64(d.SealedEpoch)).Scan(&d.ID)
 	if err != nil || d.Status != gateway.DeliveryPending {
 		return wrap(err)
 	}
@@ -192,7 +193,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *gateway.Delivery) error {
 		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0, route=COALESCE(NULLIF(?, ''), route),
 		sealed_by=?, sealed_epoch=? WHERE id=?`,
 		execDone(true), d.Body, bodyKey(d), string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode,
-		d.ErrorDetail, ts(d.UpdatedAt), string(d.Route), sealedBy(d), int64(d.SealedEpoch), d.ID)
+		d.ErrorDetail, ts(d.UpdatedAt), string(d.Route), sqlstore.SealedBy(d), int64(d.SealedEpoch), d.ID)
 	if err != nil || d.Status != gateway.DeliveryPending {
 		return err
 	}
@@ -220,7 +221,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 	err := s.WithTx(ctx, func(st gateway.Store) error {
 		tx := st.(*Store)
 		var err error
-		out, err = tx.deliveries(ctx, `WHERE status = 'pending' AND next_attempt_at <= ? AND `+claimable+`
+		out, err = tx.deliveries(ctx, `WHERE status = 'pending' AND next_attempt_at <= ? AND `+sqlstore.Claimable+`
 			ORDER BY priority DESC, next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED`, ts(now), tx.instance, ts(now), limit)
 		if err != nil {
 			return err

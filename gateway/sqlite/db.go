@@ -291,23 +291,6 @@ func nullStr(s string) any {
 	return s
 }
 
-// idRows is what scanIDs reads: *sql.Rows.
-type idRows interface {
-	Next() bool
-	Scan(...any) error
-	Err() error
-	Close() error
-}
-
-func scanIDs(rows idRows) ([]int64, error) {
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, wrap(err)
-		}
-		out = append(out, id)
-	}
-	return out, wrap(rows.Err())
-}
+// scanIDs reads rows of one id each (sqlstore.ScanIDs, with this
+// store's error mapping).
+func scanIDs(rows *sql.Rows) ([]int64, error) { return sqlstore.ScanIDs(rows, wrap) }

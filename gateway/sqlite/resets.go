@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/resetgw/resetgw/gateway"
+	"github.com/resetgw/resetgw/gateway/sqlstore"
 )
 
 const resetCols = `id, tenant_id, tenant_slug, email, phone, source, ip, state, reason, person_id,
@@ -151,7 +152,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d *gateway.Delivery) error {
 		priority, route_index, sealed_by, sealed_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		nullStr(d.RequestID), d.TenantID, string(d.Channel), string(d.Route), d.To, d.Body, bodyKey(d), d.Locale,
 		string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority), d.RouteIndex, sealedBy(d), int64(d.SealedEpoch))
+		ts(d.CreatedAt), ts(d.UpdatedAt), priority(d.Priority), d.RouteIndex, sqlstore.SealedBy(d), int64(d.SealedEpoch))
 	if err != nil {
 		return wrap(err)
 	}
@@ -168,7 +169,7 @@ func (s *Store) UpdateDelivery(ctx context.Context, d *gateway.Delivery) error {
 		provider_id=?, error_code=?, error_detail=?, updated_at=?, claimed=0, route=COALESCE(NULLIF(?, ''), route),
 		sealed_by=?, sealed_epoch=? WHERE id=?`,
 		d.Body, bodyKey(d), string(d.Status), d.Attempts, ts(d.NextAttemptAt), d.ProviderID, d.ErrorCode, d.ErrorDetail,
-		ts(d.UpdatedAt), string(d.Route), sealedBy(d), int64(d.SealedEpoch), d.ID)
+		ts(d.UpdatedAt), string(d.Route), sqlstore.SealedBy(d), int64(d.SealedEpoch), d.ID)
 	if err == nil && d.Body == nil {
 		s.wiped()
 	}
@@ -195,7 +196,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, 
 	err := s.WithTx(ctx, func(st gateway.Store) error {
 		tx := st.(*Store)
 		var err error
-		out, err = tx.deliveries(ctx, `INDEXED BY deliveries_claim WHERE status = 'pending' AND next_attempt_at <= ? AND `+claimable+`
+		out, err = tx.deliveries(ctx, `INDEXED BY deliveries_claim WHERE status = 'pending' AND next_attempt_at <= ? AND `+sqlstore.Claimable+`
 			ORDER BY priority DESC, next_attempt_at, id LIMIT ?`, ts(now), tx.instance, ts(now), limit)
 		if err != nil {
 			return err
