@@ -107,7 +107,37 @@ func (ce *crashEnv) crash() {
 			ce.t.Fatalf("the relay never got engine A's mail: %v", err)
 		}
 	}
+	// A dies in its mail send alone: what else it sent (a text) is
+	// recorded first, as it would be in a process that had got that far.
+	// Otherwise, on a loaded machine, the lease would run out on a text
+	// whose outcome A had yet to commit, and B would send it again
+	// (this test's Twilio stand-in has no lookup before a resend).
+	deadline := time.Now().Add(30 * time.Second)
+	for ce.textsUnrecorded() {
+		if time.Now().After(deadline) {
+			ce.t.Fatal("engine A never recorded its text")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	ce.advance(3 * time.Minute) // longer than the lease: A is gone
+}
+
+// textsUnrecorded says some text is still pending: sent or about to be,
+// its outcome not yet committed.
+func (ce *crashEnv) textsUnrecorded() bool {
+	ce.t.Helper()
+	rs, err := ce.store.ListResets(ce.ctx, gateway.ResetFilter{})
+	if err != nil {
+		ce.t.Fatal(err)
+	}
+	for _, r := range rs {
+		for _, d := range r.Deliveries {
+			if d.Channel == gateway.ChannelSMS && d.Status == gateway.DeliveryPending {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // takeOver lets engine B do all it finds.
